@@ -1,0 +1,48 @@
+# Permanence — two commands for a new user: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install install-test lint format migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# XStatic-Bootstrap only ships an sdist that needs pkg_resources at build time: build it
+# without isolation, against a setuptools that still has it.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=69,<81" wheel
+	$(BIN)/python -m pip install -q --no-build-isolation "XStatic-Bootstrap>=5.3,<5.4"
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	@bash scripts/run.sh
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	PERMANENCE_TESTING=1 $(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(VENV)/.installed
+	$(BIN)/python manage.py migrate
+
+demo: $(VENV)/.installed
+	$(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

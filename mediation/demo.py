@@ -1,0 +1,410 @@
+"""Demo data: two networks, five structures and their teams (see `manage.py seed_demo`).
+
+Later apps extend the demo by registering a function with `register_demo_step`: each step
+receives the objects created here and must be idempotent."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from mediation.choices import AgeBand, Gender, NetworkKind, ResidentStatus, Role, StructureKind
+from mediation.models import (
+    Membership,
+    Network,
+    NetworkMembership,
+    Place,
+    Resident,
+    Structure,
+    User,
+)
+
+DEMO_PASSWORD = "permanence-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    first_name: str
+    last_name: str
+    label: str
+
+
+NETWORKS = [
+    {
+        "slug": "vallons-haute-bretagne",
+        "name": "Vallons de Haute-Bretagne Communauté",
+        "kind": NetworkKind.EPCI,
+    },
+    {
+        "slug": "hub-inclusion-ccas-outre-mer",
+        "name": "Hub inclusion numérique CCAS & Outre-mer",
+        "kind": NetworkKind.HUB,
+    },
+]
+
+STRUCTURES = [
+    {
+        "slug": "mairie-loheac",
+        "name": "Mairie de Lohéac",
+        "kind": StructureKind.MAIRIE,
+        "network": "vallons-haute-bretagne",
+        "email": "accueil@mairie-loheac.example",
+        "places": [
+            {
+                "name": "Mairie de Lohéac — salle du conseil",
+                "address": "2 place de l'Église",
+                "postcode": "35550",
+                "commune": "Lohéac",
+                "insee_code": "35155",
+                "is_rural": True,
+                "accessibility": "Plain-pied, accès PMR par la rampe côté parking.",
+            },
+        ],
+    },
+    {
+        "slug": "france-services-guichen",
+        "name": "France Services de Guichen",
+        "kind": StructureKind.FRANCE_SERVICES,
+        "network": "vallons-haute-bretagne",
+        "siret": "21350126700011",
+        "email": "franceservices@guichen.example",
+        "places": [
+            {
+                "name": "France Services de Guichen",
+                "address": "5 rue de l'Aumônerie",
+                "postcode": "35580",
+                "commune": "Guichen",
+                "insee_code": "35126",
+                "accessibility": "Accès PMR, boucle magnétique à l'accueil.",
+            },
+            {
+                "name": "Antenne de Bourg-des-Comptes",
+                "address": "1 rue de la Mairie",
+                "postcode": "35890",
+                "commune": "Bourg-des-Comptes",
+                "insee_code": "35031",
+                "is_rural": True,
+                "accessibility": "Premier étage, ascenseur.",
+            },
+        ],
+    },
+    {
+        "slug": "mediatheque-grand-clos",
+        "name": "Médiathèque Le Grand Clos — EPN",
+        "kind": StructureKind.MEDIATHEQUE,
+        "network": "vallons-haute-bretagne",
+        "email": "epn@grandclos.example",
+        "places": [
+            {
+                "name": "Espace public numérique du Grand Clos",
+                "address": "12 avenue du Général de Gaulle",
+                "postcode": "35580",
+                "commune": "Guichen",
+                "insee_code": "35126",
+                "accessibility": "Plain-pied. Ordinateurs avec grand écran et clavier adapté.",
+            },
+        ],
+    },
+    {
+        "slug": "ccas-redon",
+        "name": "CCAS de Redon — pôle inclusion",
+        "kind": StructureKind.CCAS,
+        "network": "hub-inclusion-ccas-outre-mer",
+        "email": "ccas@redon.example",
+        "places": [
+            {
+                "name": "CCAS de Redon",
+                "address": "8 rue Joseph Lamour de Caslou",
+                "postcode": "35600",
+                "commune": "Redon",
+                "insee_code": "35236",
+                "is_qpv": True,
+                "accessibility": "Accès PMR par l'entrée latérale.",
+            },
+        ],
+    },
+    {
+        "slug": "kaz-numerik-saint-pierre",
+        "name": "Kaz Numérik — Saint-Pierre",
+        "kind": StructureKind.ASSOCIATION,
+        "network": "hub-inclusion-ccas-outre-mer",
+        "email": "contact@kaznumerik.example",
+        "places": [
+            {
+                "name": "Kaz Numérik — Ravine Blanche",
+                "address": "17 rue Marius et Ary Leblond",
+                "postcode": "97410",
+                "commune": "Saint-Pierre",
+                "insee_code": "97416",
+                "time_zone": "Indian/Reunion",
+                "is_qpv": True,
+                "accessibility": "Rez-de-chaussée, accès PMR.",
+            },
+        ],
+    },
+]
+
+# (email, first name, last name, [(structure slug, role)], [network slugs coordinated])
+STAFF = [
+    (
+        "mediatrice@permanence.demo",
+        "Camille",
+        "Le Goff",
+        [("mairie-loheac", Role.MEDIATOR), ("france-services-guichen", Role.MEDIATOR)],
+        [],
+    ),
+    ("yann.riou@permanence.demo", "Yann", "Riou", [("france-services-guichen", Role.MEDIATOR)], []),
+    (
+        "ines.benali@permanence.demo",
+        "Inès",
+        "Benali",
+        [("france-services-guichen", Role.MEDIATOR)],
+        [],
+    ),
+    (
+        "lucas.morvan@permanence.demo",
+        "Lucas",
+        "Morvan",
+        [("mediatheque-grand-clos", Role.MEDIATOR)],
+        [],
+    ),
+    (
+        "chloe.tanguy@permanence.demo",
+        "Chloé",
+        "Tanguy",
+        [("mediatheque-grand-clos", Role.MEDIATOR)],
+        [],
+    ),
+    ("nadia.haddad@permanence.demo", "Nadia", "Haddad", [("ccas-redon", Role.MEDIATOR)], []),
+    (
+        "jean-marc.payet@permanence.demo",
+        "Jean-Marc",
+        "Payet",
+        [("kaz-numerik-saint-pierre", Role.MEDIATOR)],
+        [],
+    ),
+    (
+        "sandrine.hoarau@permanence.demo",
+        "Sandrine",
+        "Hoarau",
+        [("kaz-numerik-saint-pierre", Role.MEDIATOR)],
+        [],
+    ),
+    ("coordinatrice@permanence.demo", "Sophie", "Martin", [], ["vallons-haute-bretagne"]),
+    ("coordinateur.hub@permanence.demo", "Thomas", "Grondin", [], ["hub-inclusion-ccas-outre-mer"]),
+    (
+        "admin@permanence.demo",
+        "Hélène",
+        "Robin",
+        [("france-services-guichen", Role.STRUCTURE_ADMIN)],
+        [],
+    ),
+]
+
+DEMO_ACCOUNTS = [
+    DemoAccount(
+        "mediatrice@permanence.demo",
+        "Camille",
+        "Le Goff",
+        "médiatrice (Mairie de Lohéac et France Services de Guichen)",
+    ),
+    DemoAccount(
+        "coordinatrice@permanence.demo",
+        "Sophie",
+        "Martin",
+        "coordinatrice du réseau Vallons de Haute-Bretagne",
+    ),
+    DemoAccount(
+        "admin@permanence.demo", "Hélène", "Robin", "administratrice de France Services de Guichen"
+    ),
+    DemoAccount(
+        "jean-marc.payet@permanence.demo",
+        "Jean-Marc",
+        "Payet",
+        "médiateur à Saint-Pierre (La Réunion)",
+    ),
+    DemoAccount(
+        "coordinateur.hub@permanence.demo",
+        "Thomas",
+        "Grondin",
+        "coordinateur du hub CCAS & Outre-mer",
+    ),
+]
+OPERATOR_EMAIL = "operateur@permanence.demo"
+
+FIRST_NAMES = [
+    "Marie",
+    "Jean",
+    "Monique",
+    "Bernard",
+    "Nathalie",
+    "Patrick",
+    "Sylvie",
+    "Michel",
+    "Fatima",
+    "Mohamed",
+    "Julie",
+    "Kevin",
+    "Denise",
+    "Éric",
+    "Océane",
+    "Gérard",
+    "Aïcha",
+    "Loïc",
+    "Françoise",
+    "Mathis",
+    "Josiane",
+    "Rémi",
+    "Sabrina",
+    "Yvette",
+]
+LAST_NAMES = [
+    "Le Bihan",
+    "Dupont",
+    "Hamon",
+    "Lebreton",
+    "Guérin",
+    "Bouvier",
+    "Diallo",
+    "Perrin",
+    "Gaudin",
+    "Rolland",
+    "Lemoine",
+    "Hoarau",
+    "Payet",
+    "Fontaine",
+    "Barbier",
+    "Texier",
+    "Nguyen",
+    "Collin",
+    "Morel",
+    "Tessier",
+]
+
+_steps: list[Callable[[dict], None]] = []
+
+
+def register_demo_step(step: Callable[[dict], None]) -> Callable[[dict], None]:
+    _steps.append(step)
+    return step
+
+
+def _resident_fields(rng: random.Random, structure: Structure, insee_codes: list[str]) -> dict:
+    birth_year = rng.choice([None, *range(1940, 2008)])
+    from mediation.choices import age_band_for
+
+    year = timezone.localdate().year
+    return {
+        "birth_year": birth_year,
+        "age_band": age_band_for(birth_year, year) if birth_year else AgeBand.NOT_GIVEN,
+        "gender": rng.choice(Gender.values),
+        "status": rng.choice(ResidentStatus.values),
+        "commune_insee": rng.choice(insee_codes),
+        "phone": f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+        f"{rng.randint(10, 99)}"
+        if structure.places.first().time_zone == "Europe/Paris"
+        else f"+262 692 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+    }
+
+
+@transaction.atomic
+def seed_demo(*, residents_per_structure: int = 30) -> dict:
+    """Create (or bring back to its reference state) the demo data. Idempotent."""
+    networks = {}
+    for data in NETWORKS:
+        networks[data["slug"]], _ = Network.objects.update_or_create(
+            slug=data["slug"], defaults={"name": data["name"], "kind": data["kind"]}
+        )
+    structures: dict[str, Structure] = {}
+    places: dict[str, list[Place]] = {}
+    for data in STRUCTURES:
+        structure, _ = Structure.objects.update_or_create(
+            slug=data["slug"],
+            defaults={
+                "name": data["name"],
+                "kind": data["kind"],
+                "network": networks[data["network"]],
+                "siret": data.get("siret", ""),
+                "email": data.get("email", ""),
+            },
+        )
+        structures[structure.slug] = structure
+        places[structure.slug] = []
+        for place_data in data["places"]:
+            place, _ = Place.objects.update_or_create(
+                structure=structure,
+                name=place_data["name"],
+                defaults={k: v for k, v in place_data.items() if k != "name"},
+            )
+            places[structure.slug].append(place)
+
+    users: dict[str, User] = {}
+    for email, first_name, last_name, memberships, coordinated in STAFF:
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"first_name": first_name, "last_name": last_name}
+        )
+        if created or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        users[email] = user
+        for slug, role in memberships:
+            Membership.objects.get_or_create(user=user, structure=structures[slug], role=role)
+        for slug in coordinated:
+            NetworkMembership.objects.get_or_create(user=user, network=networks[slug])
+    operator, created = User.objects.get_or_create(
+        email=OPERATOR_EMAIL,
+        defaults={
+            "first_name": "Opérateur",
+            "last_name": "Plateforme",
+            "is_staff": True,
+            "is_superuser": True,
+        },
+    )
+    if created:
+        operator.set_password(DEMO_PASSWORD)
+        operator.save()
+
+    rng = random.Random(2026)
+    now = timezone.now()
+    for slug, structure in structures.items():
+        insee_codes = [p.insee_code for p in places[slug]] * 3 + ["35238", "35047", "97411"]
+        existing = set(
+            Resident.objects.filter(structure=structure).values_list("first_name", "last_name")
+        )
+        new = []
+        for index in range(residents_per_structure):
+            first = FIRST_NAMES[(index * 7 + len(slug)) % len(FIRST_NAMES)]
+            last = LAST_NAMES[(index * 3 + len(slug)) % len(LAST_NAMES)]
+            if index >= len(LAST_NAMES):
+                last = f"{last}-{LAST_NAMES[index % 5]}"
+            if (first, last) in existing:
+                continue
+            existing.add((first, last))
+            created_at = now - timezone.timedelta(days=rng.randint(1, 500))
+            new.append(
+                Resident(
+                    structure=structure,
+                    first_name=first,
+                    last_name=last,
+                    created_at=created_at,
+                    last_contact_at=created_at,
+                    **_resident_fields(rng, structure, insee_codes),
+                )
+            )
+        Resident.objects.bulk_create(new)
+
+    context = {
+        "networks": networks,
+        "structures": structures,
+        "places": places,
+        "users": users,
+        "rng": rng,
+    }
+    for step in _steps:
+        step(context)
+    return context

@@ -1,0 +1,365 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+from mediation.choices import (
+    AgeBand,
+    Gender,
+    NetworkKind,
+    PlaceTimeZone,
+    ResidentStatus,
+    Role,
+    StructureKind,
+)
+from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
+
+insee_validator = RegexValidator(
+    r"^(\d{5}|2[AB]\d{3})$", _("Le code INSEE compte 5 caractères (ex. 35238, 2A004).")
+)
+postcode_validator = RegexValidator(r"^\d{5}$", _("Le code postal compte 5 chiffres."))
+
+
+def validate_siret(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if not value.isdigit() or len(value) != 14:
+        raise ValidationError(_("Le SIRET compte 14 chiffres."))
+    total = 0
+    for index, char in enumerate(reversed(value)):
+        digit = int(char) * (2 if index % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    # La Poste's establishments use another rule; accept them as the registry does.
+    if total % 10 and not value.startswith("356000000"):
+        raise ValidationError(_("Ce numéro SIRET n'est pas valide (clé de contrôle)."))
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff member (mediator, coordinator, structure admin) or a platform operator.
+
+    Residents never have an account."""
+
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    phone = PhoneNumberField(_("téléphone professionnel"), blank=True)
+    is_active = models.BooleanField(_("actif"), default=True)
+    is_staff = models.BooleanField(
+        _("accès à l'administration de la plateforme"),
+        default=False,
+        help_text=_("Réservé aux opérateurs de la plateforme."),
+    )
+    date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+
+    objects = UserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        verbose_name = _("utilisateur·rice")
+        verbose_name_plural = _("utilisateur·rices")
+        ordering = ["last_name", "first_name"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name or self.email
+
+
+class NetworkQuerySet(ScopedQuerySet):
+    def visible_to(self, user, roles=None):
+        # A network is visible through any of its structures (no join: no duplicates).
+        ids = visible_structure_ids(user, roles)
+        return self.filter(pk__in=Structure.objects.filter(pk__in=ids).values("network_id"))
+
+
+class NetworkMembershipQuerySet(ScopedQuerySet):
+    def visible_to(self, user, roles=None):
+        return self.filter(network__in=Network.objects.visible_to(user, roles))
+
+
+class Network(models.Model):
+    """Réseau / territoire: a group of structures that a coordinator oversees."""
+
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(_("identifiant"), max_length=80, unique=True)
+    kind = models.CharField(
+        _("type"), max_length=20, choices=NetworkKind.choices, default=NetworkKind.EPCI
+    )
+
+    objects = NetworkQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("réseau")
+        verbose_name_plural = _("réseaux")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Structure(models.Model):
+    """The organisation that runs desks (mairie, France Services, médiathèque…)."""
+
+    network = models.ForeignKey(
+        Network,
+        verbose_name=_("réseau"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="structures",
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(
+        _("identifiant"),
+        max_length=80,
+        unique=True,
+        help_text=_("Utilisé dans l'adresse de la page de prise de rendez-vous."),
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    email = models.EmailField(_("e-mail de contact"), blank=True)
+    phone = PhoneNumberField(_("téléphone de contact"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("structure_home", kwargs={"structure": self.slug})
+
+
+class Place(models.Model):
+    """Lieu: where help happens."""
+
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure"), on_delete=models.CASCADE, related_name="places"
+    )
+    name = models.CharField(_("nom du lieu"), max_length=200)
+    address = models.CharField(_("adresse"), max_length=255)
+    postcode = models.CharField(_("code postal"), max_length=5, validators=[postcode_validator])
+    commune = models.CharField(_("commune"), max_length=120)
+    insee_code = models.CharField(
+        _("code INSEE de la commune"), max_length=5, validators=[insee_validator]
+    )
+    time_zone = models.CharField(
+        _("fuseau horaire"),
+        max_length=40,
+        choices=PlaceTimeZone.choices,
+        default=PlaceTimeZone.PARIS,
+    )
+    accessibility = models.TextField(
+        _("accessibilité"),
+        blank=True,
+        help_text=_("Accès PMR, étage, boucle magnétique, stationnement…"),
+    )
+    phone = PhoneNumberField(_("téléphone du lieu"), blank=True)
+    is_qpv = models.BooleanField(_("en quartier prioritaire (QPV)"), default=False)
+    is_rural = models.BooleanField(
+        _("en zone France Ruralités Revitalisation (FRR)"), default=False
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    objects = scoped_queryset("structure").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("lieu")
+        verbose_name_plural = _("lieux")
+        ordering = ["structure__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "name"], name="place_name_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.commune})"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Membership(models.Model):
+    """A user's role in a structure. A user may hold several roles in several structures."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("structure").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("rôle dans une structure")
+        verbose_name_plural = _("rôles dans les structures")
+        ordering = ["structure__name", "user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "structure", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.structure}"
+
+
+class NetworkMembership(models.Model):
+    """A coordinator of a whole network: sees every structure of it."""
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="network_memberships",
+        verbose_name=_("personne"),
+    )
+    network = models.ForeignKey(
+        Network, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("réseau")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NetworkMembershipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("coordination de réseau")
+        verbose_name_plural = _("coordinations de réseau")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "network"], name="network_membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.network}"
+
+
+class ResidentQuerySet(scoped_queryset("structure")):
+    def followed(self):
+        return self.filter(is_anonymous=False)
+
+
+class Resident(models.Model):
+    """The person helped (usager). Minimum data only: see DOMAIN.md.
+
+    An anonymous resident keeps no identity, only the statistics fields."""
+
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure"), on_delete=models.PROTECT, related_name="residents"
+    )
+    is_anonymous = models.BooleanField(_("anonyme"), default=False)
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom (ou initiales)"), max_length=100, blank=True)
+    phone = PhoneNumberField(_("téléphone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("année de naissance"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    age_band = models.CharField(
+        _("tranche d'âge"), max_length=10, choices=AgeBand.choices, default=AgeBand.NOT_GIVEN
+    )
+    commune_insee = models.CharField(
+        _("commune de résidence (code INSEE)"),
+        max_length=5,
+        blank=True,
+        validators=[insee_validator],
+    )
+    gender = models.CharField(
+        _("genre"), max_length=10, choices=Gender.choices, default=Gender.NOT_GIVEN
+    )
+    status = models.CharField(
+        _("situation"),
+        max_length=12,
+        choices=ResidentStatus.choices,
+        default=ResidentStatus.NOT_GIVEN,
+    )
+    shared_with_network = models.BooleanField(
+        _("accepte le partage avec le réseau"),
+        default=False,
+        help_text=_("L'usager a accepté que les autres structures du réseau voient sa fiche."),
+    )
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    last_contact_at = models.DateTimeField(_("dernier contact"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
+
+    objects = ResidentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("usager")
+        verbose_name_plural = _("usagers")
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["structure", "last_name", "first_name"]),
+            models.Index(fields=["last_contact_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_anonymous=True)
+                | ~models.Q(first_name="")
+                | ~models.Q(last_name=""),
+                name="resident_followed_has_name",
+            ),
+        ]
+
+    def __str__(self):
+        if self.is_anonymous:
+            return str(_("Usager anonyme n°%(id)s") % {"id": self.pk})
+        return f"{self.first_name} {self.last_name}".strip()

@@ -1,0 +1,98 @@
+"""The one scoping mechanism: which structures a user may see, and the querysets built on it.
+
+Every read of structure data goes through `visible_to(user)` on a `ScopedQuerySet`, or through
+`access_object()`, which raises 404 for anything outside the user's structures. A model opts in
+by using `ScopedQuerySet.as_manager()` and saying, in `structure_path`, how it reaches its
+structure (`"structure"`, `"place__structure"`, …). No view filters by structure by hand.
+
+Roles are cumulative per structure: the roles a user holds in a structure come from their
+memberships of that structure, plus "coordinator" on every structure of a network they
+coordinate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from mediation.choices import Role
+
+ALL_ROLES = frozenset(Role.values)
+
+
+def _normalise(roles: Iterable[str] | None) -> frozenset[str]:
+    return ALL_ROLES if roles is None else frozenset(roles)
+
+
+def structure_roles(user) -> dict[int, frozenset[str]]:
+    """Map structure id → roles the user holds there. Cached on the user for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return {}
+    cached = getattr(user, "_structure_roles_cache", None)
+    if cached is not None:
+        return cached
+    from mediation.models import Membership, NetworkMembership, Structure
+
+    roles: dict[int, set[str]] = {}
+    for structure_id, role in Membership.objects.filter(user=user).values_list(
+        "structure_id", "role"
+    ):
+        roles.setdefault(structure_id, set()).add(role)
+    network_ids = NetworkMembership.objects.filter(user=user).values("network_id")
+    for structure_id in Structure.objects.filter(network_id__in=network_ids).values_list(
+        "id", flat=True
+    ):
+        roles.setdefault(structure_id, set()).add(Role.COORDINATOR)
+    result = {sid: frozenset(r) for sid, r in roles.items()}
+    user._structure_roles_cache = result
+    return result
+
+
+def forget_structure_roles(user) -> None:
+    """Drop the per-request cache (after a membership change in the same request)."""
+    if hasattr(user, "_structure_roles_cache"):
+        del user._structure_roles_cache
+
+
+def visible_structure_ids(user, roles: Iterable[str] | None = None) -> list[int]:
+    wanted = _normalise(roles)
+    return sorted(sid for sid, held in structure_roles(user).items() if held & wanted)
+
+
+def has_role(user, structure, roles: Iterable[str] | None = None) -> bool:
+    structure_id = structure if isinstance(structure, int) else structure.pk
+    return bool(structure_roles(user).get(structure_id, frozenset()) & _normalise(roles))
+
+
+class ScopedQuerySet(models.QuerySet):
+    #: Lookup path from the model to its Structure; "" for Structure itself.
+    structure_path: str = "structure"
+
+    def visible_to(self, user, roles: Iterable[str] | None = None):
+        ids = visible_structure_ids(user, roles)
+        field = f"{self.structure_path}__in" if self.structure_path else "pk__in"
+        return self.filter(**{field: ids})
+
+
+def scoped_queryset(path: str) -> type[ScopedQuerySet]:
+    """A ScopedQuerySet subclass for models that reach their structure through `path`."""
+    return type(f"ScopedQuerySet_{path or 'self'}", (ScopedQuerySet,), {"structure_path": path})
+
+
+def access_object(queryset_or_model, user, roles: Iterable[str] | None = None, **lookup):
+    """The object matching `lookup` among those `user` may see, or 404 (never 403: we do not
+    confirm that something exists in another structure)."""
+    queryset = (
+        queryset_or_model._default_manager.all()
+        if isinstance(queryset_or_model, type)
+        else queryset_or_model
+    )
+    if not isinstance(queryset, ScopedQuerySet):
+        raise TypeError(f"{queryset.model.__name__} is not scoped: use a ScopedQuerySet")
+    try:
+        return get_object_or_404(queryset.visible_to(user, roles), **lookup)
+    except (ValueError, TypeError) as exc:  # malformed ids in the URL
+        raise Http404 from exc

@@ -1,0 +1,82 @@
+"""Reads of the core, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from mediation.choices import Role
+from mediation.models import Membership, Place, Resident, Structure
+from mediation.scoping import structure_roles
+
+
+def _count(model, **filters):
+    # A correlated COUNT per structure: no join fan-out between places, staff and residents.
+    return Coalesce(
+        Subquery(
+            model.objects.filter(structure=OuterRef("pk"), **filters)
+            .order_by()
+            .values("structure")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+def structures_overview(user, roles=None):
+    """The structures the user sees (for `roles`), each with its counts of active places,
+    staff and followed residents, in one query."""
+    return (
+        Structure.objects.visible_to(user, roles)
+        .select_related("network")
+        .annotate(
+            place_count=_count(Place, is_active=True),
+            staff_count=Coalesce(
+                Subquery(
+                    Membership.objects.filter(structure=OuterRef("pk"))
+                    .order_by()
+                    .values("structure")
+                    .annotate(n=Count("user", distinct=True))
+                    .values("n")[:1]
+                ),
+                0,
+            ),
+            resident_count=_count(Resident, is_anonymous=False),
+        )
+        .order_by("network__name", "name")
+    )
+
+
+def places_for(user, structure, *, include_inactive=False):
+    places = Place.objects.visible_to(user).filter(structure=structure)
+    return places if include_inactive else places.filter(is_active=True)
+
+
+def team_of(user, structure):
+    """Memberships of a structure, one row per person and role."""
+    return (
+        Membership.objects.visible_to(user)
+        .filter(structure=structure)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "role")
+    )
+
+
+def places_of_mediator(user):
+    """Active places of the structures where the user is a mediator."""
+    return (
+        Place.objects.visible_to(user, [Role.MEDIATOR])
+        .filter(is_active=True)
+        .select_related("structure")
+        .order_by("structure__name", "name")
+    )
+
+
+def user_roles_summary(user) -> dict[str, list[int]]:
+    """Role → ids of the structures where the user holds it."""
+    summary: dict[str, list[int]] = {}
+    for structure_id, roles in structure_roles(user).items():
+        for role in roles:
+            summary.setdefault(role, []).append(structure_id)
+    return summary

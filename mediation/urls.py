@@ -1,0 +1,72 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from mediation import views
+
+handler400 = "mediation.views.error_400"
+handler403 = "mediation.views.error_403"
+handler404 = "mediation.views.error_404"
+handler500 = "mediation.views.error_500"
+
+account_patterns = [
+    path("connexion/", views.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "mot-de-passe/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path(
+        "mot-de-passe/modifie/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "mot-de-passe-oublie/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe-oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe-oublie/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe-oublie/termine/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "bienvenue/<uidb64>/<token>/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+]
+
+structure_patterns = [
+    path("", views.structure_home, name="structure_home"),
+    path("informations/", views.structure_edit, name="structure_edit"),
+    path("lieux/", views.place_list, name="place_list"),
+    path("lieux/nouveau/", views.place_edit, name="place_create"),
+    path("lieux/<int:place>/", views.place_edit, name="place_edit"),
+    path("equipe/", views.team, name="team"),
+    path("equipe/inviter/", views.team_invite, name="team_invite"),
+    path("equipe/<int:membership>/", views.membership_edit, name="membership_edit"),
+    path("equipe/<int:membership>/retirer/", views.membership_remove, name="membership_remove"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("compte/", include(account_patterns)),
+    path("s/<slug:structure>/", include(structure_patterns)),
+    path("operateurs/", admin.site.urls),
+]

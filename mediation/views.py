@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from mediation import selectors, services
+from mediation.access import structure_view
+from mediation.choices import Role
+from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
+from mediation.models import Membership, Place, User
+from mediation.scoping import access_object, structure_roles
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: at its field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def home(request):
+    """Landing page: one section per role the user holds."""
+    roles = selectors.user_roles_summary(request.user)
+    context = {
+        "today": timezone.localdate(),
+        "is_mediator": Role.MEDIATOR in roles,
+        "is_coordinator": Role.COORDINATOR in roles,
+        "is_admin": Role.STRUCTURE_ADMIN in roles,
+    }
+    if context["is_mediator"]:
+        context["mediator_places"] = list(selectors.places_of_mediator(request.user))
+    if context["is_coordinator"]:
+        context["coordinated"] = list(
+            selectors.structures_overview(request.user, [Role.COORDINATOR])
+        )
+    if context["is_admin"]:
+        context["administered"] = list(
+            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN])
+        )
+    return render(request, "mediation/home.html", context)
+
+
+@structure_view()
+def structure_home(request, structure):
+    held = structure_roles(request.user)[structure.pk]
+    return render(
+        request,
+        "mediation/structure_home.html",
+        {
+            "structure": structure,
+            "roles": sorted(Role(r).label for r in held),
+            "places": selectors.places_for(request.user, structure),
+            "can_manage": Role.STRUCTURE_ADMIN in held,
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def structure_edit(request, structure):
+    form = StructureForm(request.POST or None, instance=structure)
+    if request.method == "POST" and form.is_valid():
+        services.structure_update(structure=form.instance, by=request.user)
+        messages.success(request, _("Les informations de la structure sont enregistrées."))
+        return redirect("structure_home", structure=structure.slug)
+    return render(
+        request,
+        "mediation/form_page.html",
+        {
+            "structure": structure,
+            "form": form,
+            "title": _("Informations de la structure"),
+            "back_url": structure.get_absolute_url(),
+        },
+    )
+
+
+@structure_view()
+def place_list(request, structure):
+    held = structure_roles(request.user)[structure.pk]
+    return render(
+        request,
+        "mediation/place_list.html",
+        {
+            "structure": structure,
+            "places": selectors.places_for(request.user, structure, include_inactive=True),
+            "can_manage": Role.STRUCTURE_ADMIN in held,
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def place_edit(request, structure, place: int | None = None):
+    instance = (
+        access_object(Place, request.user, [Role.STRUCTURE_ADMIN], pk=place, structure=structure)
+        if place is not None
+        else Place(structure=structure)
+    )
+    form = PlaceForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.place_save(place=form.instance, by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Le lieu « %(name)s » est enregistré.") % {"name": form.instance.name}
+            )
+            return redirect("place_list", structure=structure.slug)
+    title = _("Modifier le lieu") if place is not None else _("Nouveau lieu")
+    return render(
+        request,
+        "mediation/form_page.html",
+        {
+            "structure": structure,
+            "form": form,
+            "title": title,
+            "back_url": reverse_lazy("place_list", kwargs={"structure": structure.slug}),
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN, Role.COORDINATOR)
+def team(request, structure):
+    held = structure_roles(request.user)[structure.pk]
+    return render(
+        request,
+        "mediation/team.html",
+        {
+            "structure": structure,
+            "memberships": selectors.team_of(request.user, structure),
+            "can_manage": Role.STRUCTURE_ADMIN in held,
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def team_invite(request, structure):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_invite(
+                structure=structure, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(person)s a été ajouté·e à l'équipe. Une invitation a été envoyée à %(email)s.")
+                % {"person": membership.user, "email": membership.user.email},
+            )
+            return redirect("team", structure=structure.slug)
+    return render(
+        request,
+        "mediation/form_page.html",
+        {
+            "structure": structure,
+            "form": form,
+            "title": _("Inviter une personne"),
+            "intro": _(
+                "La personne reçoit un e-mail avec un lien pour choisir son mot de passe. "
+                "Si elle a déjà un compte, elle retrouve cette structure à sa connexion."
+            ),
+            "back_url": reverse_lazy("team", kwargs={"structure": structure.slug}),
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def membership_edit(request, structure, membership: int):
+    instance = access_object(
+        Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
+    )
+    current_role = instance.role
+    form = MembershipRoleForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_change_role(
+                membership=instance, role=form.cleaned_data["role"], by=request.user
+            )
+        except ValidationError as error:
+            instance.role = current_role
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Le rôle de %(person)s est modifié.") % {"person": instance.user}
+            )
+            return redirect("team", structure=structure.slug)
+    return render(
+        request,
+        "mediation/membership_edit.html",
+        {
+            "structure": structure,
+            "form": form,
+            "membership": instance,
+        },
+    )
+
+
+@structure_view(Role.STRUCTURE_ADMIN)
+def membership_remove(request, structure, membership: int):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    instance = access_object(
+        Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
+    )
+    try:
+        with transaction.atomic():
+            services.membership_remove(membership=instance, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(person)s n'a plus le rôle « %(role)s » dans la structure.")
+            % {"person": instance.user, "role": instance.get_role_display()},
+        )
+    return redirect("team", structure=structure.slug)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if settings.DEMO_MODE:
+            from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+            emails = [account.email for account in DEMO_ACCOUNTS]
+            if User.objects.filter(email__in=emails).exists():
+                context["demo_logins"] = DEMO_ACCOUNTS
+                context["demo_password"] = DEMO_PASSWORD
+        return context
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/invitation_accept.html"
+    success_url = reverse_lazy("login")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        messages.success(
+            self.request, _("Votre mot de passe est enregistré : vous pouvez vous connecter.")
+        )
+        return super().form_valid(form)
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    # No request context: the failure may come from the database the context would query.
+    from django.http import HttpResponseServerError
+    from django.template.loader import get_template
+
+    return HttpResponseServerError(get_template("500.html").render({}))
+
+
+def error_400(request, exception=None):
+    return render(request, "400.html", status=400)

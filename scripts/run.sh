@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Started by `make run`: migrate, load the demo data into an empty database, then run the web
+# app and the django-q2 cluster side by side until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT="${PORT:-8000}"
+mkdir -p var
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py seed_demo --if-empty
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "Arrêt de Permanence…"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$PY manage.py qcluster &
+pids+=($!)
+$PY manage.py runserver "127.0.0.1:${PORT}" --noreload &
+pids+=($!)
+
+sleep 2
+cat <<MSG
+
+  Permanence est lancée : http://127.0.0.1:${PORT}/
+  (Ctrl-C pour arrêter l'application et les tâches de fond)
+
+MSG
+wait -n "${pids[@]}"
