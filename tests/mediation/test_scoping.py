@@ -1,0 +1,97 @@
+import pytest
+from django.http import Http404
+
+from mediation.choices import Role
+from mediation.models import Network, Place, Resident, Structure
+from mediation.scoping import access_object, has_role, structure_roles
+from tests.conftest import member
+from tests.factories import (
+    NetworkFactory,
+    NetworkMembershipFactory,
+    PlaceFactory,
+    ResidentFactory,
+    StructureFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_mediator_sees_only_the_structures_they_belong_to():
+    mine, other = StructureFactory(), StructureFactory()
+    user = member(mine)
+    PlaceFactory(structure=mine), PlaceFactory(structure=other)
+    assert list(Structure.objects.visible_to(user)) == [mine]
+    assert {p.structure_id for p in Place.objects.visible_to(user)} == {mine.pk}
+
+
+def test_mediator_shared_between_two_town_halls_sees_both():
+    a, b, c = StructureFactory(), StructureFactory(), StructureFactory()
+    user = member(a)
+    member_b = member(b)
+    from mediation.models import Membership
+
+    Membership.objects.create(user=user, structure=b, role=Role.MEDIATOR)
+    assert set(Structure.objects.visible_to(user)) == {a, b}
+    assert c not in Structure.objects.visible_to(member_b)
+
+
+def test_network_coordinator_sees_every_structure_of_the_network_and_no_other():
+    network = NetworkFactory()
+    inside = [StructureFactory(network=network) for _ in range(3)]
+    outside = StructureFactory(network=NetworkFactory())
+    coordinator = UserFactory()
+    NetworkMembershipFactory(user=coordinator, network=network)
+    assert set(Structure.objects.visible_to(coordinator)) == set(inside)
+    assert set(Structure.objects.visible_to(coordinator, [Role.COORDINATOR])) == set(inside)
+    assert not Structure.objects.visible_to(coordinator, [Role.MEDIATOR]).exists()
+    assert outside not in Structure.objects.visible_to(coordinator)
+    assert list(Network.objects.visible_to(coordinator)) == [network]
+
+
+def test_roles_filter_the_visible_structures():
+    a, b = StructureFactory(), StructureFactory()
+    user = member(a, Role.MEDIATOR)
+    from mediation.models import Membership
+
+    Membership.objects.create(user=user, structure=b, role=Role.STRUCTURE_ADMIN)
+    assert list(Structure.objects.visible_to(user, [Role.STRUCTURE_ADMIN])) == [b]
+    assert has_role(user, a, [Role.MEDIATOR]) and not has_role(user, a, [Role.STRUCTURE_ADMIN])
+
+
+def test_inactive_and_anonymous_users_see_nothing(django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    structure = StructureFactory()
+    user = member(structure)
+    user.is_active = False
+    assert structure_roles(user) == {}
+    assert not Structure.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_access_object_raises_404_outside_the_users_structures():
+    mine, other = StructureFactory(), StructureFactory()
+    user = member(mine)
+    resident = ResidentFactory(structure=other)
+    with pytest.raises(Http404):
+        access_object(Resident, user, pk=resident.pk)
+    with pytest.raises(Http404):
+        access_object(Resident, user, pk="not-a-number")
+    own = ResidentFactory(structure=mine)
+    assert access_object(Resident, user, pk=own.pk) == own
+
+
+def test_access_object_refuses_unscoped_models():
+    from mediation.models import User
+
+    with pytest.raises(TypeError):
+        access_object(User, UserFactory(), pk=1)
+
+
+def test_structure_roles_are_computed_once_per_request(django_assert_num_queries):
+    structure = StructureFactory()
+    user = member(structure)
+    with django_assert_num_queries(3):
+        structure_roles(user)
+        structure_roles(user)
+        list(Structure.objects.visible_to(user))

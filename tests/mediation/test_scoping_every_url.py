@@ -1,0 +1,211 @@
+"""Walks every URL of the project, taken from the URL resolver, as a member of another
+structure: none answers with the data of a structure the user does not belong to.
+
+URLs added later are covered without editing this test; a URL whose parameter this test cannot
+fill fails with a message saying which value to add to `kwarg_values`."""
+
+import re
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from mediation.choices import Role
+from mediation.models import Membership, Place, Resident
+from tests.factories import (
+    MembershipFactory,
+    NetworkFactory,
+    NetworkMembershipFactory,
+    PlaceFactory,
+    ResidentFactory,
+    StructureFactory,
+    UserFactory,
+)
+
+# Pages anyone may open without an account.
+PUBLIC = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "invitation_accept",
+    "admin:login",
+}
+
+SECRETS = [
+    "Structure Secrète Alpha",
+    "Lieu Caché Alpha",
+    "Zéphyrine",
+    "Alphonsine",
+    "secret.alpha@exemple.fr",
+    "structure-secrete-alpha",
+]
+
+
+def iter_urls(patterns=None, prefix="", namespace=""):
+    """(name, route regex, parameter names) for every URL pattern, namespaces included."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for entry in patterns:
+        regex = entry.pattern.regex.pattern
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from iter_urls(
+                entry.url_patterns, prefix + regex, f"{namespace}{ns}:" if ns else namespace
+            )
+        elif isinstance(entry, URLPattern):
+            full = prefix + regex
+            params = re.findall(r"\?P<(\w+)>", full)
+            name = f"{namespace}{entry.name}" if entry.name else None
+            yield name, full, params
+
+
+@pytest.fixture
+def alpha(db):
+    """A structure with one of everything, full of strings that must never leak."""
+    network = NetworkFactory(name="Réseau Alpha")
+    structure = StructureFactory(
+        name="Structure Secrète Alpha", slug="structure-secrete-alpha", network=network
+    )
+    place = PlaceFactory(structure=structure, name="Lieu Caché Alpha")
+    staff = UserFactory(
+        email="secret.alpha@exemple.fr", first_name="Zéphyrine", last_name="Alphonsine"
+    )
+    membership = MembershipFactory(user=staff, structure=structure, role=Role.STRUCTURE_ADMIN)
+    resident = ResidentFactory(structure=structure, first_name="Zéphyrine", last_name="Alphonsine")
+    return {
+        "network": network,
+        "structure": structure,
+        "place": place,
+        "staff": staff,
+        "membership": membership,
+        "resident": resident,
+    }
+
+
+@pytest.fixture
+def outsider(db):
+    """Holds every role, in another structure and another network."""
+    other_network = NetworkFactory(name="Réseau Bêta")
+    other = StructureFactory(name="Structure Bêta", slug="structure-beta", network=other_network)
+    user = UserFactory(email="beta@exemple.fr")
+    for role in Role.values:
+        MembershipFactory(user=user, structure=other, role=role)
+    NetworkMembershipFactory(user=user, network=other_network)
+    PlaceFactory(structure=other, name="Lieu Bêta")
+    return user
+
+
+def kwarg_values(alpha) -> dict[str, str]:
+    resident = alpha["resident"]
+    return {
+        # Structure-scoped pages
+        "structure": alpha["structure"].slug,
+        "place": str(alpha["place"].pk),
+        "membership": str(alpha["membership"].pk),
+        # Account pages (tokens are forged: they must lead nowhere)
+        "uidb64": urlsafe_base64_encode(force_bytes(alpha["staff"].pk)),
+        "token": "set-password",
+        # Platform operators' admin
+        "app_label": "mediation",
+        "model_name": "resident",
+        "object_id": str(resident.pk),
+        "id": str(alpha["staff"].pk),
+        "content_type_id": str(ContentType.objects.get_for_model(Resident).pk),
+        "history_id": "1",
+        "url": "mediation/resident/",
+        "path": "x",
+    }
+
+
+def build(name, regex, params, values):
+    missing = [p for p in params if p not in values]
+    assert not missing, (
+        f"URL {name or regex!r} takes {missing}: add a value pointing at the alpha structure's "
+        f"data to kwarg_values() in {__file__}"
+    )
+    positional = re.findall(r"\((?!\?)", regex)
+    if name and not positional:
+        return reverse(name, kwargs={p: values[p] for p in params})
+    # Unnamed patterns or positional groups (django-simple-history's admin): fill by hand,
+    # the first positional group with the alpha object's id.
+    url = regex.replace("^", "").replace("\\Z", "").replace("$", "")
+    for p in params:
+        url = re.sub(rf"\(\?P<{p}>[^)]*\)", values[p], url)
+    url = re.sub(r"\([^?)][^)]*\)", values["object_id"], url, count=1)
+    url = re.sub(r"\([^?)][^)]*\)", "1", url)
+    return "/" + url.replace("\\", "")
+
+
+def assert_no_secret(response, url):
+    body = response.content.decode(errors="replace")
+    for secret in SECRETS:
+        assert secret not in body, f"{url} shows {secret!r} to a user of another structure"
+
+
+def all_urls(alpha):
+    values = kwarg_values(alpha)
+    urls = []
+    for name, regex, params in iter_urls():
+        url = build(name, regex, params, values)
+        urls.append((name, url, bool(params)))
+    return urls
+
+
+def test_the_walk_sees_the_urls_of_every_app(alpha):
+    names = {name for name, _url, _p in all_urls(alpha)}
+    assert {"home", "structure_home", "place_edit", "membership_remove", "admin:index"} <= names
+
+
+def test_member_of_another_structure_never_sees_its_data(client, alpha, outsider):
+    client.force_login(outsider)
+    before = (Membership.objects.count(), Place.objects.count(), Resident.objects.count())
+    for name, url, has_params in all_urls(alpha):
+        for method in ("get", "post"):
+            client.force_login(outsider)  # the walk goes through the logout URL too
+            response = getattr(client, method)(url, {})
+            assert response.status_code != 500, f"{method.upper()} {url} → 500"
+            assert_no_secret(response, url)
+            if name in PUBLIC:
+                continue
+            if url.startswith("/operateurs/"):
+                # Operators only: a staff member is sent to the operators' login.
+                assert response.status_code in (302, 403, 404), f"{method} {url}"
+                if response.status_code == 302:
+                    assert response["Location"].startswith("/operateurs/")
+            elif has_params:
+                assert response.status_code in (403, 404, 405), (
+                    f"{method.upper()} {url} answered {response.status_code} to an outsider"
+                )
+    # Nothing of alpha's was changed by the POSTs.
+    assert (Membership.objects.count(), Place.objects.count(), Resident.objects.count()) == before
+    assert Membership.objects.filter(pk=alpha["membership"].pk).exists()
+
+
+def test_anonymous_visitor_is_sent_to_login_except_on_public_pages(client, alpha):
+    for name, url, _has_params in all_urls(alpha):
+        response = client.get(url)
+        assert response.status_code != 500, url
+        assert_no_secret(response, url)
+        if name in PUBLIC:
+            assert response.status_code in (200, 302, 405), url
+        else:
+            assert response.status_code in (302, 403, 404), url
+            if response.status_code == 302:
+                location = response["Location"]
+                assert "/connexion/" in location or (
+                    url.startswith("/operateurs/") and location.startswith("/operateurs/")
+                ), f"{url} → {location}"
+
+
+def test_a_member_of_the_structure_does_see_what_the_walk_looks_for(client, alpha):
+    # Control: the secrets are really on the pages, so their absence above means something.
+    client.force_login(alpha["staff"])
+    body = client.get(reverse("place_list", kwargs={"structure": alpha["structure"].slug}))
+    assert "Lieu Caché Alpha" in body.content.decode()
+    team = client.get(reverse("team", kwargs={"structure": alpha["structure"].slug}))
+    assert "secret.alpha@exemple.fr" in team.content.decode()
