@@ -8,7 +8,7 @@ PORT="${PORT:-8000}"
 mkdir -p var
 
 $PY manage.py migrate --noinput -v0
-$PY manage.py seed_demo --if-empty
+demo=$($PY manage.py seed_demo --if-empty)
 
 pids=()
 stop() {
@@ -25,11 +25,16 @@ pids+=($!)
 $PY manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)
 
-sleep 2
+# Let both processes print their start-up lines first, so that the banner stays visible.
+sleep 3
 cat <<MSG
 
+============================================================================
   Permanence est lancée : http://127.0.0.1:${PORT}/
-  (Ctrl-C pour arrêter l'application et les tâches de fond)
+  Tâches de fond (django-q2) : démarrées.  Ctrl-C arrête les deux.
+
+${demo}
+============================================================================
 
 MSG
 wait -n "${pids[@]}"
