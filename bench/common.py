@@ -1,0 +1,90 @@
+"""Helpers shared by the benchmarks: Django set-up, timing, and the closing key=value line.
+
+Each benchmark prints its figures as it goes and ends with exactly one line of key=value pairs
+(machine-readable); run them with the project's virtualenv, e.g. `.venv/bin/python bench/home.py`.
+They build their own data in a throw-away database: an SQLite file under var/bench/, or a
+`<name>_bench` database next to DATABASE_URL's on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django(name: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediation.settings")
+    os.environ["DEBUG"] = "true"
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        base, _, _db = url.rpartition("/")
+        os.environ["DATABASE_URL"] = f"{base}/permanence_bench_{name}"
+    else:
+        path = ROOT / "var" / "bench" / f"{name}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        _recreate_postgres_database(connection)
+    call_command("migrate", verbosity=0)
+
+
+def _recreate_postgres_database(connection) -> None:
+    import psycopg
+
+    settings = connection.settings_dict
+    name = settings["NAME"]
+    admin = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    connection.close()
+
+
+def median_ms(function: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        function()
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+def count_queries(function: Callable[[], object]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    return len(captured)
+
+
+def finish(**figures: float | int | str) -> None:
+    """Print the closing line: key=value pairs, floats with 2 decimals."""
+    parts = []
+    for key, value in figures.items():
+        parts.append(f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}")
+    print(" ".join(parts))
