@@ -3,7 +3,7 @@
 Each benchmark prints its figures as it goes and ends with exactly one line of key=value pairs
 (machine-readable); run them with the project's virtualenv, e.g. `.venv/bin/python bench/home.py`.
 They build their own data in a throw-away database: an SQLite file under var/bench/, or a
-`<name>_bench` database next to DATABASE_URL's on PostgreSQL."""
+`permanence_bench_<name>` database on DATABASE_URL's server (PostgreSQL 13+)."""
 
 from __future__ import annotations
 

@@ -166,6 +166,16 @@ class Structure(models.Model):
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
     email = models.EmailField(_("e-mail de contact"), blank=True)
     phone = PhoneNumberField(_("téléphone de contact"), blank=True)
+    cancel_cutoff_hours = models.PositiveSmallIntegerField(
+        _("annulation en ligne possible jusqu'à (heures avant)"),
+        default=4,
+        validators=[MaxValueValidator(168)],
+    )
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        _("rappel envoyé (heures avant le rendez-vous)"),
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = scoped_queryset("").as_manager()
@@ -289,6 +299,13 @@ class NetworkMembership(models.Model):
 
 
 class ResidentQuerySet(scoped_queryset("structure")):
+    def visible_to(self, user, roles=None):
+        # Named people are for the desk: mediators and structure admins. Coordinators work on
+        # aggregated, anonymised figures (reports), never on the list of residents.
+        return super().visible_to(
+            user, roles if roles is not None else [Role.MEDIATOR, Role.STRUCTURE_ADMIN]
+        )
+
     def followed(self):
         return self.filter(is_anonymous=False)
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from mediation.choices import Role
 from mediation.models import Membership, Place, Structure, User
@@ -45,7 +46,7 @@ def invitation_link(user: User) -> str:
     return settings.SITE_URL + reverse("invitation_accept", kwargs={"uidb64": uid, "token": token})
 
 
-def _send_invitation(*, user_id: int, structure_id: int, role: str, invited_by: str) -> None:
+def invitation_send(*, user_id: int, structure_id: int, role: str, invited_by: str) -> None:
     user = User.objects.get(pk=user_id)
     structure = Structure.objects.get(pk=structure_id)
     context = {
@@ -82,9 +83,15 @@ def membership_invite(
     elif Membership.objects.filter(user=user, structure=structure, role=role).exists():
         raise ValidationError({"email": _("Cette personne a déjà ce rôle dans la structure.")})
     membership = _save_with_author(Membership(user=user, structure=structure, role=role), by)
+    # Sent by the task cluster once the membership is saved: a slow or failing mail server
+    # neither blocks the admin's page nor loses the membership (django-q2 retries).
     transaction.on_commit(
-        lambda: _send_invitation(
-            user_id=user.pk, structure_id=structure.pk, role=role, invited_by=str(by)
+        lambda: async_task(
+            "mediation.services.invitation_send",
+            user_id=user.pk,
+            structure_id=structure.pk,
+            role=role,
+            invited_by=str(by),
         )
     )
     return membership

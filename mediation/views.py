@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -222,8 +221,7 @@ def membership_remove(request, structure, membership: int):
         Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
     )
     try:
-        with transaction.atomic():
-            services.membership_remove(membership=instance, by=request.user)
+        services.membership_remove(membership=instance, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -95,3 +95,15 @@ def test_structure_roles_are_computed_once_per_request(django_assert_num_queries
         structure_roles(user)
         structure_roles(user)
         list(Structure.objects.visible_to(user))
+
+
+def test_coordinators_never_list_named_residents():
+    network = NetworkFactory()
+    structure = StructureFactory(network=network)
+    ResidentFactory(structure=structure)
+    network_coordinator = UserFactory()
+    NetworkMembershipFactory(user=network_coordinator, network=network)
+    structure_coordinator = member(structure, Role.COORDINATOR)
+    assert not Resident.objects.visible_to(network_coordinator).exists()
+    assert not Resident.objects.visible_to(structure_coordinator).exists()
+    assert Resident.objects.visible_to(member(structure, Role.MEDIATOR)).count() == 1

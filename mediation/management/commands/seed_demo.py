@@ -26,6 +26,10 @@ class Command(BaseCommand):
                     f"{len(context['users'])} comptes."
                 )
             )
+        from mediation.models import User
+
+        if not User.objects.filter(email=DEMO_ACCOUNTS[0].email).exists():
+            return
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.email:<36} {account.label}")

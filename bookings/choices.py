@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MotifMode(models.TextChoices):
+    ON_SITE = "on_site", _("Sur place")
+    PHONE = "phone", _("Par téléphone")
+    HOME = "home", _("À domicile")
+    VIDEO = "video", _("En visio")
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("À venir")
+    SEEN = "seen", _("Honoré")
+    NO_SHOW = "no_show", _("Absent (lapin)")
+    CANCELLED_BY_RESIDENT = "cancelled_by_resident", _("Annulé par l'usager")
+    CANCELLED_BY_STAFF = "cancelled_by_staff", _("Annulé par la structure")
+
+
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NO_SHOW)
+CANCELLED_STATUSES = (AppointmentStatus.CANCELLED_BY_RESIDENT, AppointmentStatus.CANCELLED_BY_STAFF)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("lundi")
+    TUESDAY = 1, _("mardi")
+    WEDNESDAY = 2, _("mercredi")
+    THURSDAY = 3, _("jeudi")
+    FRIDAY = 4, _("vendredi")
+    SATURDAY = 5, _("samedi")
+    SUNDAY = 6, _("dimanche")

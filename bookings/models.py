@@ -1,0 +1,318 @@
+"""Bookings: services offered (motifs), opening hours, absences, and appointments.
+
+No double booking is guaranteed by the database, not by the code that checks first: every
+appointment takes a seat in a `Slot` (a mediator's time range for one motif). On PostgreSQL an
+exclusion constraint forbids two active slots of one mediator to overlap, and a check
+constraint keeps `seats_taken <= capacity`; on SQLite the booking transaction is IMMEDIATE, so
+checks and writes of concurrent bookings run one after the other."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from bookings.choices import AppointmentStatus, MotifMode
+from mediation.models import Place, Resident, Structure
+from mediation.scoping import scoped_queryset
+
+
+def new_token() -> str:
+    # 256 bits, URL-safe: the private link of an appointment is its only key.
+    return secrets.token_urlsafe(32)
+
+
+class MotifQuerySet(scoped_queryset("structure")):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def bookable_online(self):
+        return self.active().filter(bookable_online=True)
+
+
+class Motif(models.Model):
+    """A service offered by a structure ("Aide aux démarches CAF", "Atelier smartphone"…)."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="motifs", verbose_name=_("structure")
+    )
+    name = models.CharField(_("nom"), max_length=150)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("durée (minutes)"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+    )
+    mode = models.CharField(
+        _("modalité"), max_length=10, choices=MotifMode.choices, default=MotifMode.ON_SITE
+    )
+    is_collective = models.BooleanField(_("atelier collectif"), default=False)
+    capacity = models.PositiveSmallIntegerField(
+        _("nombre de places"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text=_("Pour un atelier collectif : nombre de participants au plus."),
+    )
+    bookable_online = models.BooleanField(
+        _("réservable en ligne par les usagers"),
+        default=True,
+        help_text=_("Sinon, seule l'équipe peut prendre ce rendez-vous."),
+    )
+    min_delay_minutes = models.PositiveIntegerField(
+        _("délai minimum avant le rendez-vous (minutes)"),
+        default=120,
+    )
+    max_delay_days = models.PositiveSmallIntegerField(
+        _("réservable jusqu'à (jours à l'avance)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    instructions = models.TextField(
+        _("consignes après réservation"),
+        blank=True,
+        help_text=_("Ex. : apportez votre carte Vitale et vos identifiants."),
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    objects = MotifQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("motif")
+        verbose_name_plural = _("motifs")
+        ordering = ["structure", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "name"], name="motif_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5), name="motif_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_collective=True) | models.Q(capacity=1),
+                name="motif_individual_capacity_one",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not self.is_collective:
+            self.capacity = 1
+
+
+class OpeningHoursQuerySet(scoped_queryset("place__structure")):
+    pass
+
+
+class OpeningHours(models.Model):
+    """Plage d'ouverture: a mediator at a place, on some weekdays, every N weeks."""
+
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("lieu")
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="opening_hours",
+        verbose_name=_("médiateur·rice"),
+    )
+    motifs = models.ManyToManyField(
+        Motif, related_name="opening_hours", verbose_name=_("motifs acceptés")
+    )
+    weekdays = models.JSONField(_("jours"), default=list, help_text=_("0 = lundi … 6 = dimanche"))
+    start_time = models.TimeField(_("de"))
+    end_time = models.TimeField(_("à"))
+    every_n_weeks = models.PositiveSmallIntegerField(
+        _("toutes les N semaines"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    first_day = models.DateField(_("premier jour"))
+    last_day = models.DateField(_("dernier jour"), null=True, blank=True)
+
+    objects = OpeningHoursQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[motifs])
+
+    class Meta:
+        verbose_name = _("plage d'ouverture")
+        verbose_name_plural = _("plages d'ouverture")
+        ordering = ["place", "first_day", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="opening_hours_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_day__isnull=True)
+                | models.Q(last_day__gte=models.F("first_day")),
+                name="opening_hours_last_after_first",
+            ),
+        ]
+
+    def clean(self):
+        errors = {}
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            errors["end_time"] = _("L'heure de fin doit être après l'heure de début.")
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            errors["last_day"] = _("Le dernier jour doit être après le premier.")
+        days = self.weekdays or []
+        if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+            errors["weekdays"] = _("Choisissez au moins un jour de la semaine.")
+        if errors:
+            raise ValidationError(errors)
+
+    def __str__(self):
+        return f"{self.place} — {self.mediator}"
+
+
+class AbsenceQuerySet(scoped_queryset("structure")):
+    pass
+
+
+class Absence(models.Model):
+    """Time a mediator is away (leave, training…): removes free slots."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="absences", verbose_name=_("structure")
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name=_("médiateur·rice"),
+    )
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    reason = models.CharField(_("motif de l'absence"), max_length=150, blank=True)
+
+    objects = AbsenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="absence_end_after_start",
+            ),
+        ]
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("La fin doit être après le début.")})
+
+
+class SlotQuerySet(scoped_queryset("place__structure")):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Slot(models.Model):
+    """A mediator's booked time range for one motif; appointments take its seats.
+
+    An individual motif's slot has one seat; a workshop's has the motif's capacity."""
+
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="slots")
+    motif = models.ForeignKey(Motif, on_delete=models.PROTECT, related_name="slots")
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="slots"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(default=1)
+    seats_taken = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("créneau réservé")
+        verbose_name_plural = _("créneaux réservés")
+        indexes = [
+            models.Index(fields=["mediator", "starts_at"]),
+            models.Index(fields=["place", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="slot_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seats_taken__lte=models.F("capacity")),
+                name="slot_not_overbooked",
+            ),
+            # SQLite and PostgreSQL: one active slot per mediator and start time. The full
+            # no-overlap rule is an exclusion constraint added on PostgreSQL by migration.
+            models.UniqueConstraint(
+                fields=["mediator", "starts_at"],
+                condition=models.Q(is_active=True),
+                name="slot_one_active_per_mediator_start",
+            ),
+        ]
+
+
+class AppointmentQuerySet(scoped_queryset("place__structure")):
+    def upcoming(self):
+        return self.filter(status=AppointmentStatus.BOOKED, starts_at__gte=timezone.now())
+
+    def for_day(self, day, tz):
+        from datetime import datetime, time, timedelta
+
+        start = datetime.combine(day, time.min, tzinfo=tz)
+        return self.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+
+
+class Appointment(models.Model):
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("lieu")
+    )
+    motif = models.ForeignKey(
+        Motif, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("motif")
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("médiateur·rice"),
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("usager")
+    )
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    status = models.CharField(
+        _("statut"),
+        max_length=24,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.BOOKED,
+    )
+    need = models.CharField(_("besoin exprimé"), max_length=300, blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    booked_online = models.BooleanField(_("pris en ligne"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AppointmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["token"])
+
+    class Meta:
+        verbose_name = _("rendez-vous")
+        verbose_name_plural = _("rendez-vous")
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["place", "starts_at"]),
+            models.Index(fields=["mediator", "starts_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} — {timezone.localtime(self.starts_at):%d/%m/%Y %H:%M}"
