@@ -154,6 +154,9 @@ class OpeningHours(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.place} — {self.mediator}"
+
     def clean(self):
         errors = {}
         if self.start_time and self.end_time and self.end_time <= self.start_time:
@@ -165,9 +168,6 @@ class OpeningHours(models.Model):
             errors["weekdays"] = _("Choisissez au moins un jour de la semaine.")
         if errors:
             raise ValidationError(errors)
-
-    def __str__(self):
-        return f"{self.place} — {self.mediator}"
 
 
 class AbsenceQuerySet(scoped_queryset("structure")):
@@ -203,6 +203,9 @@ class Absence(models.Model):
                 name="absence_end_after_start",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.mediator} — {self.starts_at:%d/%m/%Y}"
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

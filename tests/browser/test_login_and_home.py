@@ -115,8 +115,11 @@ def test_structure_admin_invites_a_mediator(page, live_server, demo, login, mail
     expect(row).to_contain_text("gaelle.kerherve@example.org")
     expect(row).to_contain_text("Médiateur·rice numérique")
     expect(row).to_contain_text("invitation en attente")
-    screenshot(page, "team-after-invitation")
-    assert_accessible(page)
+    for viewport in (DESKTOP, MOBILE):
+        page.set_viewport_size(viewport)
+        screenshot(page, f"team-after-invitation-{viewport['width']}")
+        assert_no_horizontal_scroll(page)
+        assert_accessible(page)
 
     membership = Membership.objects.get(user__email="gaelle.kerherve@example.org")
     assert (membership.structure.slug, membership.role) == ("france-services-guichen", "mediator")
