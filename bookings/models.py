@@ -259,6 +259,9 @@ class Slot(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.starts_at:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
+
 
 class AppointmentQuerySet(scoped_queryset("place__structure")):
     def upcoming(self):
