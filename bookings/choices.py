@@ -29,3 +29,30 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, _("vendredi")
     SATURDAY = 5, _("samedi")
     SUNDAY = 6, _("dimanche")
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Confirmation")
+    REMINDER = "reminder", _("Rappel")
+    CANCELLATION = "cancellation", _("Annulation")
+    MOVED = "moved", _("Déplacement")
+    WAITLIST_OFFER = "waitlist_offer", _("Créneau libéré (liste d'attente)")
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("À envoyer")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+    DROPPED = "dropped", _("Abandonné (trop tard)")
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", _("En attente")
+    OFFERED = "offered", _("Créneau proposé")
+    BOOKED = "booked", _("A réservé")
+    CLOSED = "closed", _("Clôturé")

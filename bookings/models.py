@@ -16,9 +16,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from bookings.choices import AppointmentStatus, MotifMode
+from bookings.choices import (
+    AppointmentStatus,
+    Channel,
+    MessageKind,
+    MessageStatus,
+    MotifMode,
+    WaitlistStatus,
+)
 from mediation.models import Place, Resident, Structure
 from mediation.scoping import scoped_queryset
 
@@ -307,6 +315,9 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    moved_from = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="moved_to"
+    )
 
     objects = AppointmentQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["token"])
@@ -322,3 +333,93 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.resident} — {timezone.localtime(self.starts_at):%d/%m/%Y %H:%M}"
+
+
+class WaitlistEntryQuerySet(scoped_queryset("place__structure")):
+    def waiting(self):
+        return self.filter(status=WaitlistStatus.WAITING)
+
+
+class WaitlistEntry(models.Model):
+    """A resident who found no convenient slot and left a number for a motif and place."""
+
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("lieu")
+    )
+    motif = models.ForeignKey(
+        Motif, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("motif")
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    phone = PhoneNumberField(_("téléphone mobile"))
+    status = models.CharField(
+        _("statut"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["token"])
+
+    class Meta:
+        verbose_name = _("inscription en liste d'attente")
+        verbose_name_plural = _("liste d'attente")
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["place", "motif", "status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.first_name} — {self.motif}"
+
+
+class NotificationQuerySet(scoped_queryset("structure")):
+    def pending(self):
+        return self.filter(status=MessageStatus.PENDING)
+
+
+class Notification(models.Model):
+    """One message to a resident: at most one per (appointment, kind, channel), whatever the
+    retries, so that a re-run task never sends twice."""
+
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=MessageKind.choices)
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    recipient = models.CharField(_("destinataire"), max_length=254)
+    status = models.CharField(
+        _("statut"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    send_after = models.DateTimeField(_("à envoyer à partir de"), default=timezone.now)
+    send_before = models.DateTimeField(_("à envoyer avant"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message envoyé")
+        verbose_name_plural = _("messages envoyés")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "send_after"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "channel"],
+                condition=models.Q(appointment__isnull=False),
+                name="notification_once_per_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["waitlist_entry", "kind", "channel"],
+                condition=models.Q(waitlist_entry__isnull=False),
+                name="notification_once_per_waitlist_entry",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_channel_display()})"

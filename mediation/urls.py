@@ -62,11 +62,17 @@ structure_patterns = [
     path("equipe/inviter/", views.team_invite, name="team_invite"),
     path("equipe/<int:membership>/", views.membership_edit, name="membership_edit"),
     path("equipe/<int:membership>/retirer/", views.membership_remove, name="membership_remove"),
+    # Bookings (structure side): settings of the booking service, the desk agenda, messages.
+    path("rdv/", include("bookings.urls_admin")),
+    path("agenda/", include("bookings.urls_agenda")),
+    path("messages/", include("bookings.urls_outbox")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
+    # Residents' public booking pages (no account).
+    path("rdv/", include("bookings.urls_public")),
     path("operateurs/", admin.site.urls),
 ]
