@@ -10,8 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bookings.choices import AppointmentStatus
-from bookings.models import Appointment, Motif, Slot
+from bookings.choices import AppointmentStatus, WaitlistStatus
+from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Place, Resident, User
 
 
@@ -182,3 +182,140 @@ def appointment_cancel(
     appointment.save(update_fields=["status", "cancelled_at"])
     _release_seat(appointment.slot_id)
     return appointment
+
+
+def _mediators_offering(
+    *, place: Place, motif: Motif, starts_at: datetime, now: datetime
+) -> list[int]:
+    from bookings.slots import free_slots
+
+    offered = free_slots(
+        place=place,
+        motif=motif,
+        start=starts_at,
+        end=starts_at + timedelta(minutes=motif.duration_minutes),
+        now=now,
+    )
+    return [slot.mediator_id for slot in offered if slot.starts_at == starts_at]
+
+
+def _book_with_any_mediator(
+    *, place, motif, starts_at, resident, need, now, by=None, online=True
+) -> Appointment:
+    """Residents pick a time, not a person: try each mediator offering it, in order."""
+    mediator_ids = _mediators_offering(place=place, motif=motif, starts_at=starts_at, now=now)
+    mediators = {u.pk: u for u in User.objects.filter(pk__in=mediator_ids)}
+    for mediator_id in mediator_ids:
+        try:
+            with transaction.atomic():
+                return appointment_book(
+                    place=place,
+                    motif=motif,
+                    mediator=mediators[mediator_id],
+                    starts_at=starts_at,
+                    resident=resident,
+                    need=need,
+                    online=online,
+                    by=by,
+                    now=now,
+                )
+        except SlotTaken:
+            continue
+    raise SlotTaken
+
+
+def _find_or_create_resident(
+    *, structure, first_name: str, last_name: str, phone, email: str, now: datetime
+) -> Resident:
+    """The same person booking again (same phone and name) keeps one record."""
+    first_name, last_name = first_name.strip(), last_name.strip()
+    candidates = Resident.objects.filter(
+        structure=structure, is_anonymous=False, phone=phone, last_name__iexact=last_name
+    )
+    resident = candidates.filter(first_name__iexact=first_name).first()
+    if resident is None:
+        resident = Resident(
+            structure=structure,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            email=email.strip().lower(),
+            created_at=now,
+            last_contact_at=now,
+        )
+        resident.full_clean()
+        resident.save()
+    elif email and not resident.email:
+        resident.email = email.strip().lower()
+        resident.save(update_fields=["email"])
+    return resident
+
+
+@transaction.atomic
+def public_booking_make(
+    *,
+    place: Place,
+    motif: Motif,
+    starts_at: datetime,
+    first_name: str,
+    last_name: str,
+    phone,
+    email: str = "",
+    need: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """A resident books online, without an account: their record and the appointment are
+    saved together, or not at all (SlotTaken when every mediator's slot was taken)."""
+    now = now or timezone.now()
+    resident = _find_or_create_resident(
+        structure=place.structure,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        email=email,
+        now=now,
+    )
+    return _book_with_any_mediator(
+        place=place, motif=motif, starts_at=starts_at, resident=resident, need=need, now=now
+    )
+
+
+@transaction.atomic
+def appointment_move(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    by_resident: bool,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an appointment to another time of the same motif and place: a new appointment
+    (with its own private link) replaces the old one, which is cancelled and points to it."""
+    now = now or timezone.now()
+    old = appointment_cancel(appointment=appointment, by_resident=by_resident, by=by, now=now)
+    new = _book_with_any_mediator(
+        place=old.place,
+        motif=old.motif,
+        starts_at=starts_at,
+        resident=old.resident,
+        need=old.need,
+        now=now,
+        by=by,
+        online=by_resident,
+    )
+    new.moved_from = old
+    new.save(update_fields=["moved_from"])
+    return new
+
+
+@transaction.atomic
+def waitlist_join(*, place: Place, motif: Motif, first_name: str, phone) -> WaitlistEntry:
+    """Leave a mobile number for a motif and place; the same number joins once."""
+    entry, _created = WaitlistEntry.objects.get_or_create(
+        place=place,
+        motif=motif,
+        phone=phone,
+        status=WaitlistStatus.WAITING,
+        defaults={"first_name": first_name.strip()},
+    )
+    return entry

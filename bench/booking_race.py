@@ -1,0 +1,148 @@
+"""Concurrent booking race: 32 workers race for the same 10 slots, 20 rounds, through the
+service the booking pages call (bookings.services.appointment_book).
+
+Meant for PostgreSQL (the exclusion constraint is the guarantee there):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence \
+        .venv/bin/python bench/booking_race.py
+On SQLite it shows the IMMEDIATE transactions serialising the same race.
+Last line: attempts=… booked=… double_bookings=… bookings_per_s=…"""
+
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+
+from common import finish, setup_django
+
+setup_django("booking_race")
+
+from django.db import connection, connections  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bookings.models import Appointment, Motif, OpeningHours  # noqa: E402
+from bookings.services import SlotTaken, appointment_book  # noqa: E402
+from bookings.slots import free_slots  # noqa: E402
+from mediation.models import Place, Resident, Structure, User  # noqa: E402
+
+WORKERS = 32
+SLOTS = 10
+ROUNDS = 20
+
+
+def setup():
+    structure = Structure.objects.create(name="Course", slug="course", kind="mairie")
+    place = Place.objects.create(
+        structure=structure,
+        name="Lieu",
+        address="1 rue",
+        postcode="35000",
+        commune="Rennes",
+        insee_code="35238",
+    )
+    motif = Motif.objects.create(
+        structure=structure, name="Aide", duration_minutes=30, min_delay_minutes=0
+    )
+    mediator = User.objects.create_user(email="course@exemple.fr", first_name="M", last_name="M")
+    # One opening of 10 half-hour slots per weekday, for ROUNDS weekdays from next Monday.
+    today = timezone.localdate()
+    first = today + timedelta(days=7 - today.weekday())
+    hours = OpeningHours.objects.create(
+        place=place,
+        mediator=mediator,
+        weekdays=[0, 1, 2, 3, 4],
+        start_time=dtime(9, 0),
+        end_time=dtime(14, 0),
+        first_day=first,
+    )
+    hours.motifs.add(motif)
+    residents = Resident.objects.bulk_create(
+        Resident(structure=structure, first_name="Usager", last_name=str(i))
+        for i in range(WORKERS * ROUNDS)
+    )
+    return place, motif, mediator, first, residents
+
+
+def weekdays_from(first: date, count: int):
+    day = first
+    while count:
+        if day.weekday() < 5:
+            yield day
+            count -= 1
+        day += timedelta(days=1)
+
+
+def main():
+    place, motif, mediator, first, residents = setup()
+    attempts = booked = lost = 0
+    lock = threading.Lock()
+    started = time.perf_counter()
+    days = weekdays_from(first, ROUNDS * 2)
+    for round_no in range(ROUNDS):
+        offer = []
+        while len(offer) < SLOTS:  # public holidays offer nothing: take the next day
+            start = datetime.combine(next(days), dtime(0, 0), tzinfo=place.tzinfo)
+            offer = free_slots(
+                place=place, motif=motif, start=start, end=start + timedelta(days=1)
+            )[:SLOTS]
+        barrier = threading.Barrier(WORKERS)
+
+        def worker(index, offer=offer, barrier=barrier, round_no=round_no):
+            nonlocal attempts, booked, lost
+            rng = random.Random(index * 1000 + round_no)
+            choices = offer[:]
+            rng.shuffle(choices)
+            resident = residents[round_no * WORKERS + index]
+            barrier.wait()
+            try:
+                for slot in choices:  # try until one succeeds or every slot is gone
+                    with lock:
+                        attempts += 1
+                    try:
+                        appointment_book(
+                            place=place,
+                            motif=motif,
+                            mediator=mediator,
+                            starts_at=slot.starts_at,
+                            resident=resident,
+                        )
+                    except SlotTaken:
+                        with lock:
+                            lost += 1
+                        continue
+                    with lock:
+                        booked += 1
+                    return
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(worker, range(WORKERS)))
+    elapsed = time.perf_counter() - started
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT COUNT(*) FROM bookings_appointment a JOIN bookings_appointment b
+               ON a.mediator_id = b.mediator_id AND a.id < b.id
+               AND a.status = 'booked' AND b.status = 'booked'
+               AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"""
+        )
+        double_bookings = cursor.fetchone()[0]
+    stored = Appointment.objects.filter(status="booked").count()
+    print(f"database={connection.vendor} workers={WORKERS} slots={SLOTS} rounds={ROUNDS}")
+    print(
+        f"attempts={attempts} booked={booked} (stored {stored}) lost_races={lost} "
+        f"elapsed={elapsed:.2f}s"
+    )
+    assert stored == booked
+    finish(
+        attempts=attempts,
+        booked=booked,
+        double_bookings=double_bookings,
+        bookings_per_s=booked / elapsed,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from bookings.phones import is_mobile
+
+
+class PublicDetailsForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("Prénom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Nom"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    phone = PhoneNumberField(
+        label=_("Téléphone mobile"),
+        region="FR",
+        help_text=_("Pour recevoir la confirmation et le rappel par SMS. Ex. : 06 12 34 56 78"),
+        error_messages={
+            "invalid": _(
+                "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 34 56"
+            )
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Adresse e-mail (facultatif)"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    need = forms.CharField(
+        label=_("Pour quoi avez-vous besoin d'aide ?"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Ex. : renouveler ma carte d'identité, déclarer mes revenus. "
+            "N'indiquez ni mot de passe, ni numéro de sécurité sociale, "
+            "ni information sur votre santé."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Honeypot: hidden from people (and from assistive technologies), filled by bots.
+    website = forms.CharField(
+        required=False,
+        label=_("Ne pas remplir ce champ"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean(self):
+        data = super().clean()
+        phone = data.get("phone")
+        if phone and not is_mobile(phone) and not data.get("email"):
+            self.add_error(
+                "phone",
+                _(
+                    "Ce numéro n'est pas un mobile : nous ne pourrons pas "
+                    "vous envoyer de SMS. Indiquez un mobile, ou une adresse "
+                    "e-mail ci-dessous."
+                ),
+            )
+        return data
+
+
+class WaitlistForm(forms.Form):
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    phone = PhoneNumberField(
+        label=_("Téléphone mobile"),
+        region="FR",
+        help_text=_("Nous vous enverrons un SMS si un créneau se libère."),
+        error_messages={
+            "invalid": _("Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78")
+        },
+    )
+    website = forms.CharField(
+        required=False,
+        label=_("Ne pas remplir ce champ"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        if not is_mobile(phone):
+            raise forms.ValidationError(_("Indiquez un numéro de mobile pour recevoir un SMS."))
+        return phone

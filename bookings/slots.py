@@ -1,0 +1,359 @@
+"""Free slots: when a motif can be booked at a place, and with whom (read side only).
+
+Free time = opening hours that accept the motif − the mediator's absences − public holidays
+(whole local days) − the mediator's active `Slot` rows, cut into consecutive pieces of the
+motif's duration from the start of each opening range. A workshop's slot that still has seats
+is offered again, with the seats left.
+
+Opening hours are local wall-clock times in the place's time zone. Each opening range is turned
+into UTC once (`datetime.combine(day, time, tzinfo=tz)`, fold=0: a nonexistent time at the
+spring change is read with the winter offset, an ambiguous one at the autumn change is its
+first occurrence), and pieces are then cut by adding minutes in UTC. So across a daylight-saving
+change a range yields as many pieces as it lasts in real time, with neither a nonexistent nor a
+twice-offered start.
+
+Cost: three queries per call (opening hours, absences, active slots), whatever the horizon, read
+with `values_list()`; then each piece is checked against the mediator's busy intervals with two
+binary searches."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from bookings.holidays import closed_days
+from bookings.models import Absence, Motif, OpeningHours, Slot
+from mediation.models import Place
+
+ONE_DAY = timedelta(days=1)
+# Datetimes have microsecond resolution: "starts_at <= t" is "starts_at < t + TICK".
+TICK = timedelta(microseconds=1)
+# No slot lasts more than a day (a motif lasts 8 h at most): a lower bound on `starts_at` lets
+# the (mediator, starts_at) index skip a mediator's past slots instead of reading them all.
+LONGEST_SLOT = timedelta(days=1)
+# next_free_slots() first looks this far ahead, then, if it found too few, to the horizon.
+FIRST_LOOK = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSlot:
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime
+    mediator_id: int
+    seats_left: int  # 1 for individual motifs; for a workshop, capacity minus seats taken
+
+
+def free_slots(
+    *,
+    place: Place,
+    motif: Motif,
+    start: datetime,
+    end: datetime,
+    mediator_id: int | None = None,
+    now: datetime | None = None,
+    respect_booking_window: bool = True,
+) -> list[FreeSlot]:
+    """The free slots of `motif` at `place` starting in [start, end), sorted by start then
+    mediator; only `mediator_id`'s if given.
+
+    Slots starting before `now` (default: the current time) are never offered. With
+    `respect_booking_window` (online booking), nor are those starting sooner than
+    `motif.min_delay_minutes` from now or later than `motif.max_delay_days` days from now.
+    Absences and active slots of the mediator block time whatever the structure or place they
+    belong to: a mediator shared between structures is in one place at a time."""
+    now = _utc(now or timezone.now(), "now")
+    lo = max(_utc(start, "start"), now)
+    hi = _utc(end, "end")
+    if respect_booking_window:
+        lo = max(lo, now + timedelta(minutes=motif.min_delay_minutes))
+        hi = min(hi, now + timedelta(days=motif.max_delay_days) + TICK)
+    return _free_slots(place=place, motif=motif, lo=lo, hi=hi, mediator_id=mediator_id)
+
+
+def is_offered(
+    *,
+    place: Place,
+    motif: Motif,
+    mediator_id: int,
+    starts_at: datetime,
+    now: datetime | None = None,
+    respect_booking_window: bool = True,
+) -> FreeSlot | None:
+    """The free slot of `mediator_id` starting exactly at `starts_at`, or None."""
+    starts_at = _utc(starts_at, "starts_at")
+    for slot in free_slots(
+        place=place,
+        motif=motif,
+        start=starts_at,
+        end=starts_at + TICK,
+        mediator_id=mediator_id,
+        now=now,
+        respect_booking_window=respect_booking_window,
+    ):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def next_free_slots(
+    *,
+    place: Place,
+    motif: Motif,
+    count: int = 10,
+    now: datetime | None = None,
+    mediator_id: int | None = None,
+) -> list[FreeSlot]:
+    """The first `count` slots a resident may book online (booking window applied).
+
+    Looks two weeks ahead first, then up to the motif's horizon if that was not enough: at
+    most six queries."""
+    if count <= 0:
+        return []
+    now = _utc(now or timezone.now(), "now")
+    lo = now + timedelta(minutes=motif.min_delay_minutes)
+    horizon = now + timedelta(days=motif.max_delay_days) + TICK
+    middle = min(max(lo, now + FIRST_LOOK), horizon)
+    found = _free_slots(
+        place=place, motif=motif, lo=lo, hi=middle, mediator_id=mediator_id, limit=count
+    )
+    if len(found) < count and middle < horizon:
+        found += _free_slots(
+            place=place,
+            motif=motif,
+            lo=middle,
+            hi=horizon,
+            mediator_id=mediator_id,
+            limit=count - len(found),
+        )
+    return found[:count]
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if timezone.is_naive(value):
+        raise ValueError(f"{name} must be an aware datetime")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def _free_slots(
+    *,
+    place: Place,
+    motif: Motif,
+    lo: datetime,
+    hi: datetime,
+    mediator_id: int | None,
+    limit: int | None = None,
+) -> list[FreeSlot]:
+    """Free slots starting in [lo, hi) (UTC, window already applied)."""
+    if lo >= hi:
+        return []
+    tz = place.tzinfo
+    first_day = lo.astimezone(tz).date()
+    last_day = (hi - TICK).astimezone(tz).date()
+    openings = list(_opening_rows(place, motif, first_day, last_day, mediator_id))
+    if not openings:
+        return []
+    mediator_ids = sorted({row[0] for row in openings})
+    duration = timedelta(minutes=motif.duration_minutes)
+    absences = _absence_rows(mediator_ids, lo, hi + duration)
+    slots = _slot_rows(mediator_ids, lo, hi + duration)
+    return compute_free_slots(
+        openings=openings,
+        absences=absences,
+        slots=slots,
+        closed=closed_days(place, first_day, last_day),
+        tz=tz,
+        place_id=place.pk,
+        motif_id=motif.pk,
+        duration=duration,
+        capacity=motif.capacity if motif.is_collective else None,
+        lo=lo,
+        hi=hi,
+        first_day=first_day,
+        last_day=last_day,
+        limit=limit,
+    )
+
+
+# The three queries. Kept apart so that the benchmark can time them alone.
+
+
+def _opening_rows(place, motif, first_day: date, last_day: date, mediator_id: int | None):
+    """(mediator_id, weekdays, start_time, end_time, every_n_weeks, first_day, last_day)."""
+    rows = OpeningHours.objects.filter(
+        Q(last_day__isnull=True) | Q(last_day__gte=first_day),
+        place_id=place.pk,
+        motifs__id=motif.pk,
+        mediator__is_active=True,
+        first_day__lte=last_day,
+    )
+    if mediator_id is not None:
+        rows = rows.filter(mediator_id=mediator_id)
+    return rows.order_by().values_list(
+        "mediator_id",
+        "weekdays",
+        "start_time",
+        "end_time",
+        "every_n_weeks",
+        "first_day",
+        "last_day",
+    )
+
+
+def _absence_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
+    """(mediator_id, starts_at, ends_at) of absences overlapping [lo, hi)."""
+    return (
+        Absence.objects.filter(mediator_id__in=mediator_ids, starts_at__lt=hi, ends_at__gt=lo)
+        .order_by()
+        .values_list("mediator_id", "starts_at", "ends_at")
+    )
+
+
+def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
+    """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken) of the
+    active slots overlapping [lo, hi)."""
+    return (
+        Slot.objects.filter(
+            mediator_id__in=mediator_ids,
+            is_active=True,
+            starts_at__gte=lo - LONGEST_SLOT,
+            starts_at__lt=hi,
+            ends_at__gt=lo,
+        )
+        .order_by()
+        .values_list(
+            "mediator_id", "starts_at", "ends_at", "place_id", "motif_id", "capacity", "seats_taken"
+        )
+    )
+
+
+def compute_free_slots(
+    *,
+    openings,
+    absences,
+    slots,
+    closed: set[date],
+    tz,
+    place_id: int,
+    motif_id: int,
+    duration: timedelta,
+    capacity: int | None,
+    lo: datetime,
+    hi: datetime,
+    first_day: date,
+    last_day: date,
+    limit: int | None = None,
+) -> list[FreeSlot]:
+    """The pure part of `free_slots()`: from the rows of the three queries to the slots.
+
+    `capacity` is the motif's for a workshop, None for an individual motif. Days are walked
+    in order and a local day's ranges never leave it, so with `limit` the walk stops at the
+    end of the day where enough slots were found."""
+    # Busy intervals per mediator, as two independently sorted lists: the number of intervals
+    # overlapping [a, b) is #(starts < b) − #(ends <= a), right even when intervals overlap.
+    starts: dict[int, list[datetime]] = defaultdict(list)
+    ends: dict[int, list[datetime]] = defaultdict(list)
+    for mediator, starts_at, ends_at in absences:
+        starts[mediator].append(_utc(starts_at, "starts_at"))
+        ends[mediator].append(_utc(ends_at, "ends_at"))
+    # A workshop's slot with seats left is offered again: (mediator, start) → seats left.
+    sessions: dict[tuple[int, datetime], int] = {}
+    for mediator, starts_at, ends_at, slot_place, slot_motif, slot_capacity, taken in slots:
+        starts_at = _utc(starts_at, "starts_at")
+        starts[mediator].append(starts_at)
+        ends[mediator].append(_utc(ends_at, "ends_at"))
+        if capacity is not None and slot_motif == motif_id and slot_place == place_id:
+            sessions[(mediator, starts_at)] = slot_capacity - taken
+    for values in starts.values():
+        values.sort()
+    for values in ends.values():
+        values.sort()
+    empty: list[datetime] = []
+
+    # Opening rows as (mediator, weekdays, start, end, every n weeks, Monday of first week,
+    # first day, last day), weekdays as a set.
+    rows = []
+    for mediator, weekdays, start_time, end_time, every, first, last in openings:
+        days = frozenset(d for d in weekdays or () if isinstance(d, int))
+        if days and end_time > start_time:
+            week_zero = first - timedelta(days=first.weekday())
+            rows.append(
+                (mediator, days, start_time, end_time, max(every or 1, 1), week_zero, first, last)
+            )
+
+    seats = 1 if capacity is None else capacity
+    found: list[FreeSlot] = []
+    day = first_day
+    while day <= last_day:
+        if day in closed:
+            day += ONE_DAY
+            continue
+        weekday = day.weekday()
+        # Ranges of the day per mediator, in UTC; a mediator's overlapping ranges are merged so
+        # that no two offered slots of one mediator overlap.
+        ranges: dict[int, list[tuple[datetime, datetime]]] = {}
+        for mediator, days, start_time, end_time, every, week_zero, first, last in rows:
+            if (
+                weekday not in days
+                or day < first
+                or (last is not None and day > last)
+                or ((day - week_zero).days // 7) % every
+            ):
+                continue
+            begin = _local_to_utc(day, start_time, tz)
+            finish = _local_to_utc(day, end_time, tz)
+            if finish - begin >= duration and finish > lo and begin < hi:
+                ranges.setdefault(mediator, []).append((begin, finish))
+        day_found: list[FreeSlot] = []
+        for mediator, mediator_ranges in ranges.items():
+            busy_starts = starts.get(mediator, empty)
+            busy_ends = ends.get(mediator, empty)
+            for begin, finish in _merged(mediator_ranges):
+                piece = begin
+                while piece + duration <= finish:
+                    piece_end = piece + duration
+                    if lo <= piece < hi:
+                        busy = bisect_left(busy_starts, piece_end) - bisect_right(busy_ends, piece)
+                        if not busy:
+                            day_found.append(FreeSlot(piece, piece_end, mediator, seats))
+                        elif busy == 1 and sessions:
+                            # The only interval in the way may be this workshop's own slot.
+                            left = sessions.get((mediator, piece), 0)
+                            if left > 0:
+                                day_found.append(FreeSlot(piece, piece_end, mediator, left))
+                    piece = piece_end
+        if day_found:
+            day_found.sort(key=_order)
+            found += day_found
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
+        day += ONE_DAY
+    return found
+
+
+def _order(slot: FreeSlot) -> tuple[datetime, int]:
+    return slot.starts_at, slot.mediator_id
+
+
+def _local_to_utc(day: date, wall: time, tz) -> datetime:
+    # fold=0 (the default): see the module docstring for the daylight-saving changes.
+    return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
+
+
+def _merged(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping ranges merged; ranges that only touch stay apart (each keeps its grid)."""
+    if len(ranges) == 1:
+        return ranges
+    ranges = sorted(ranges)
+    merged = [ranges[0]]
+    for begin, finish in ranges[1:]:
+        last_begin, last_finish = merged[-1]
+        if begin < last_finish:
+            merged[-1] = (last_begin, max(last_finish, finish))
+        else:
+            merged.append((begin, finish))
+    return merged

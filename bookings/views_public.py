@@ -1,0 +1,322 @@
+"""Residents' public booking pages: no account, four screens at most.
+
+These pages read public information only (a structure's name, places and the services it offers
+online); a resident reaches their appointment only through its private link (a 256-bit token).
+Nothing here goes through staff scoping, on purpose: there is no staff user."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bookings import services
+from bookings.choices import AppointmentStatus
+from bookings.forms_public import PublicDetailsForm, WaitlistForm
+from bookings.models import Appointment, Motif
+from bookings.slots import free_slots
+from mediation.models import Place, Structure
+from mediation.ratelimit import client_ip, hit
+
+SLOT_PAGE_DAYS = 14
+
+
+def _structure(slug: str) -> Structure:
+    return get_object_or_404(Structure, slug=slug)
+
+
+def _choice(structure: Structure, params) -> tuple[Place, Motif]:
+    """The place and motif named by the query string, checked against the structure."""
+    try:
+        place_id, motif_id = int(params.get("lieu", "")), int(params.get("motif", ""))
+    except ValueError as error:
+        raise Http404 from error
+    place = get_object_or_404(Place, pk=place_id, structure=structure, is_active=True)
+    motif = get_object_or_404(Motif.objects.bookable_online(), pk=motif_id, structure=structure)
+    return place, motif
+
+
+def _parse_start(value: str | None) -> datetime | None:
+    try:
+        parsed = parse_datetime(value or "")
+    except ValueError:
+        return None
+    if parsed is None or timezone.is_naive(parsed):
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _grouped_times(slots, tz):
+    """Free slots grouped by local day, one entry per start time (residents pick a time, not a
+    mediator)."""
+    days: OrderedDict = OrderedDict()
+    seen = set()
+    for slot in slots:
+        if slot.starts_at in seen:
+            continue
+        seen.add(slot.starts_at)
+        local = timezone.localtime(slot.starts_at, tz)
+        days.setdefault(local.date(), []).append({"local": local, "slot": slot})
+    return days
+
+
+def start(request, structure: str):
+    """Screen 1: where and what for."""
+    structure = _structure(structure)
+    places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
+    motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
+    errors = {}
+    if "lieu" in request.GET or "motif" in request.GET:
+        try:
+            place, motif = _choice(structure, request.GET)
+        except Http404:
+            if not request.GET.get("lieu"):
+                errors["lieu"] = _("Choisissez un lieu.")
+            if not request.GET.get("motif"):
+                errors["motif"] = _("Choisissez ce pour quoi vous venez.")
+            if not errors:
+                errors["motif"] = _("Ce choix n'est plus proposé : choisissez à nouveau.")
+        else:
+            query = urlencode({"lieu": place.pk, "motif": motif.pk})
+            return redirect(
+                reverse("public_slots", kwargs={"structure": structure.slug}) + f"?{query}"
+            )
+    return render(
+        request,
+        "bookings/public/start.html",
+        {
+            "structure": structure,
+            "places": places,
+            "motifs": motifs,
+            "errors": errors,
+            "selected_place": request.GET.get("lieu")
+            or (str(places[0].pk) if len(places) == 1 else ""),
+            "selected_motif": request.GET.get("motif", ""),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _slots_context(structure, place, motif, *, after: datetime | None = None, now=None):
+    now = now or timezone.now()
+    window_start = max(after or now, now)
+    window_end = window_start + timedelta(days=SLOT_PAGE_DAYS)
+    slots = free_slots(place=place, motif=motif, start=window_start, end=window_end, now=now)
+    latest = now + timedelta(days=motif.max_delay_days)
+    return {
+        "structure": structure,
+        "place": place,
+        "motif": motif,
+        "days": _grouped_times(slots, place.tzinfo),
+        "next_page": window_end.isoformat() if window_end < latest else None,
+        "base_query": urlencode({"lieu": place.pk, "motif": motif.pk}),
+    }
+
+
+def slots(request, structure: str):
+    """Screen 2: the next free times, two weeks a page."""
+    structure = _structure(structure)
+    place, motif = _choice(structure, request.GET)
+    after = _parse_start(request.GET.get("apres"))
+    context = _slots_context(structure, place, motif, after=after)
+    return render(request, "bookings/public/slots.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def details(request, structure: str):
+    """Screen 3: who, and what they need; then the booking."""
+    structure = _structure(structure)
+    place, motif = _choice(structure, request.GET)
+    starts_at = _parse_start(request.GET.get("debut"))
+    if starts_at is None:
+        raise Http404
+    form = PublicDetailsForm(request.POST or None)
+    context = {
+        "structure": structure,
+        "place": place,
+        "motif": motif,
+        "local_start": timezone.localtime(starts_at, place.tzinfo),
+        "form": form,
+        "back_query": urlencode({"lieu": place.pk, "motif": motif.pk}),
+    }
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["website"]:
+            form.add_error(None, _("Votre demande n'a pas pu être enregistrée."))
+        elif not hit("booking-ip", client_ip(request), limit=20, window=3600):
+            form.add_error(
+                None,
+                _(
+                    "Trop de demandes depuis cette connexion. Réessayez dans "
+                    "une heure, ou appelez la structure."
+                ),
+            )
+        elif not hit("booking-phone", str(data["phone"]), limit=5, window=24 * 3600):
+            form.add_error(
+                "phone",
+                _("Trop de rendez-vous demandés pour ce numéro aujourd'hui. Appelez la structure."),
+            )
+        else:
+            try:
+                appointment = services.public_booking_make(
+                    place=place,
+                    motif=motif,
+                    starts_at=starts_at,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    phone=data["phone"],
+                    email=data["email"],
+                    need=data["need"],
+                )
+            except services.SlotTaken as error:
+                context = _slots_context(structure, place, motif)
+                context["taken_message"] = error.messages[0]
+                return render(request, "bookings/public/slots.html", context, status=409)
+            except ValidationError as error:
+                from mediation.views import add_service_errors
+
+                add_service_errors(form, error)
+            else:
+                return redirect(
+                    reverse("public_appointment", kwargs={"token": appointment.token})
+                    + "?nouveau=1"
+                )
+    return render(
+        request, "bookings/public/details.html", context, status=400 if form.errors else 200
+    )
+
+
+def _appointment(request, token: str) -> Appointment:
+    if not hit("token-ip", client_ip(request), limit=120, window=600):
+        raise Http404
+    return get_object_or_404(
+        Appointment.objects.select_related("place__structure", "motif", "resident"),
+        token=token,
+    )
+
+
+def appointment(request, token: str):
+    """Screen 4 and the private link: the appointment, what to bring, cancel or move."""
+    obj = _appointment(request, token)
+    now = timezone.now()
+    structure = obj.place.structure
+    upcoming = obj.status == AppointmentStatus.BOOKED and obj.starts_at > now
+    can_change = upcoming and now <= obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
+    moved_to = getattr(obj, "moved_to", None) if obj.status != AppointmentStatus.BOOKED else None
+    return render(
+        request,
+        "bookings/public/appointment.html",
+        {
+            "appointment": obj,
+            "structure": structure,
+            "place": obj.place,
+            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+            "upcoming": upcoming,
+            "can_change": can_change,
+            "is_new": "nouveau" in request.GET,
+            "moved_to": moved_to,
+            "cutoff_hours": structure.cancel_cutoff_hours,
+        },
+    )
+
+
+@require_POST
+def cancel(request, token: str):
+    obj = _appointment(request, token)
+    try:
+        services.appointment_cancel(appointment=obj, by_resident=True)
+    except ValidationError as error:
+        from django.contrib import messages
+
+        messages.error(request, " ".join(error.messages))
+    return redirect("public_appointment", token=token)
+
+
+@require_http_methods(["GET", "POST"])
+def move(request, token: str):
+    obj = _appointment(request, token)
+    now = timezone.now()
+    structure = obj.place.structure
+    cutoff = obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
+    if obj.status != AppointmentStatus.BOOKED or now > cutoff:
+        return redirect("public_appointment", token=token)
+    context = _slots_context(
+        structure, obj.place, obj.motif, after=_parse_start(request.GET.get("apres")), now=now
+    )
+    context.update({"appointment": obj, "moving": True})
+    if request.method == "POST":
+        starts_at = _parse_start(request.POST.get("debut"))
+        if starts_at is None:
+            context["taken_message"] = _("Choisissez un horaire dans la liste.")
+        else:
+            try:
+                new = services.appointment_move(
+                    appointment=obj, starts_at=starts_at, by_resident=True, now=now
+                )
+            except services.SlotTaken as error:
+                context["taken_message"] = error.messages[0]
+            except ValidationError as error:
+                context["taken_message"] = " ".join(error.messages)
+            else:
+                return redirect(
+                    reverse("public_appointment", kwargs={"token": new.token}) + "?nouveau=1"
+                )
+        context.update(_slots_context(structure, obj.place, obj.motif, now=now))
+        return render(request, "bookings/public/slots.html", context, status=409)
+    return render(request, "bookings/public/slots.html", context)
+
+
+def calendar_file(request, token: str):
+    from bookings.ics import appointment_ics
+
+    obj = _appointment(request, token)
+    if obj.status != AppointmentStatus.BOOKED:
+        raise Http404
+    response = HttpResponse(appointment_ics(obj), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rendez-vous.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist(request, structure: str):
+    structure = _structure(structure)
+    place, motif = _choice(structure, request.GET)
+    form = WaitlistForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["website"]:
+            form.add_error(None, _("Votre demande n'a pas pu être enregistrée."))
+        elif not hit("waitlist-ip", client_ip(request), limit=10, window=3600) or not hit(
+            "waitlist-phone", str(data["phone"]), limit=3, window=24 * 3600
+        ):
+            form.add_error(
+                None, _("Trop de demandes. Réessayez plus tard, ou appelez la structure.")
+            )
+        else:
+            services.waitlist_join(
+                place=place, motif=motif, first_name=data["first_name"], phone=data["phone"]
+            )
+            return render(
+                request,
+                "bookings/public/waitlist_done.html",
+                {"structure": structure, "place": place, "motif": motif},
+            )
+    return render(
+        request,
+        "bookings/public/waitlist.html",
+        {"structure": structure, "place": place, "motif": motif, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def privacy(request):
+    return render(request, "bookings/public/privacy.html")
