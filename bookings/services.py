@@ -204,6 +204,13 @@ def _book_with_any_mediator(
 ) -> Appointment:
     """Residents pick a time, not a person: try each mediator offering it, in order."""
     mediator_ids = _mediators_offering(place=place, motif=motif, starts_at=starts_at, now=now)
+    if (
+        not mediator_ids
+        and not Slot.objects.filter(place=place, starts_at=starts_at, is_active=True).exists()
+    ):
+        raise ValidationError(
+            {"starts_at": _("Ce créneau n'est pas proposé : choisissez un horaire de la liste.")}
+        )
     mediators = {u.pk: u for u in User.objects.filter(pk__in=mediator_ids)}
     for mediator_id in mediator_ids:
         try:

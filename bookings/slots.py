@@ -304,15 +304,16 @@ def compute_free_slots(
                 or ((day - week_zero).days // 7) % every
             ):
                 continue
-            begin = _local_to_utc(day, start_time, tz)
-            finish = _local_to_utc(day, end_time, tz)
-            if finish - begin >= duration and finish > lo and begin < hi:
-                ranges.setdefault(mediator, []).append((begin, finish))
+            ranges.setdefault(mediator, []).append(
+                (_local_to_utc(day, start_time, tz), _local_to_utc(day, end_time, tz))
+            )
         day_found: list[FreeSlot] = []
         for mediator, mediator_ranges in ranges.items():
             busy_starts = starts.get(mediator, empty)
             busy_ends = ends.get(mediator, empty)
             for begin, finish in _merged(mediator_ranges):
+                if finish <= lo or begin >= hi:
+                    continue
                 piece = begin
                 while piece + duration <= finish:
                     piece_end = piece + duration

@@ -1,0 +1,154 @@
+"""Free-slot engine: every free slot of one place over 12 weeks, 10 mediators.
+
+Each mediator opens Monday to Friday 09:00–12:00 and 13:30–17:00 for a 30-minute motif; 40 % of
+the pieces are already taken (active slots) and some mediators are away for a while. Prints the
+median time of `free_slots()` over the 12 weeks, the median time of its three queries alone
+(evaluated as lists, nothing computed), and the query counts for 1 and 12 weeks; the query
+count must not grow with the horizon.
+
+    .venv/bin/python bench/slots.py            # SQLite
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence .venv/bin/python bench/slots.py
+"""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from common import count_queries, finish, median_ms, setup_django
+
+setup_django("slots")
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bookings import slots as engine  # noqa: E402
+from bookings.models import Absence, Motif, OpeningHours, Slot  # noqa: E402
+from mediation.models import Place, Structure, User  # noqa: E402
+
+MEDIATORS = 10
+WEEKS = 12
+TAKEN = 0.40
+RANGES = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 0)))
+
+
+def build(now: datetime) -> tuple[Place, Motif]:
+    structure = Structure.objects.create(name="Maison France Services", slug="mfs", kind="mairie")
+    place = Place.objects.create(
+        structure=structure,
+        name="Accueil",
+        address="1 rue",
+        postcode="35000",
+        commune="Rennes",
+        insee_code="35238",
+    )
+    motif = Motif.objects.create(
+        structure=structure, name="Aide aux démarches", duration_minutes=30
+    )
+    mediators = User.objects.bulk_create(
+        User(email=f"mediateur{i}@exemple.fr", first_name="M", last_name=str(i))
+        for i in range(MEDIATORS)
+    )
+    tz = place.tzinfo
+    today = timezone.localdate(now, tz)
+    monday = today - timedelta(days=today.weekday())
+    hours = OpeningHours.objects.bulk_create(
+        OpeningHours(
+            place=place,
+            mediator=mediator,
+            weekdays=[0, 1, 2, 3, 4],
+            start_time=start,
+            end_time=end,
+            first_day=monday,
+        )
+        for mediator in mediators
+        for start, end in RANGES
+    )
+    OpeningHours.motifs.through.objects.bulk_create(
+        OpeningHours.motifs.through(openinghours_id=h.pk, motif_id=motif.pk) for h in hours
+    )
+    rng = random.Random(42)
+    step = timedelta(minutes=motif.duration_minutes)
+    taken = []
+    for mediator in mediators:
+        for offset in range(7 * (WEEKS + 1)):
+            day = monday + timedelta(days=offset)
+            if day.weekday() > 4:
+                continue
+            for start, end in RANGES:
+                piece = datetime.combine(day, start, tz).astimezone(UTC)
+                finish_at = datetime.combine(day, end, tz).astimezone(UTC)
+                while piece + step <= finish_at:
+                    if rng.random() < TAKEN:
+                        taken.append(
+                            Slot(
+                                place=place,
+                                motif=motif,
+                                mediator=mediator,
+                                starts_at=piece,
+                                ends_at=piece + step,
+                                seats_taken=1,
+                            )
+                        )
+                    piece += step
+    Slot.objects.bulk_create(taken, batch_size=1000)
+    # A week off for two mediators, an afternoon of training for three others.
+    absences = [
+        Absence(
+            structure=structure,
+            mediator=mediators[i],
+            starts_at=datetime.combine(monday + timedelta(weeks=3 + i), time(0), tz),
+            ends_at=datetime.combine(monday + timedelta(weeks=3 + i, days=5), time(0), tz),
+        )
+        for i in range(2)
+    ] + [
+        Absence(
+            structure=structure,
+            mediator=mediators[i],
+            starts_at=datetime.combine(monday + timedelta(days=8 + i), time(13), tz),
+            ends_at=datetime.combine(monday + timedelta(days=8 + i), time(18), tz),
+        )
+        for i in range(2, 5)
+    ]
+    Absence.objects.bulk_create(absences)
+    print(f"database={connection.vendor} mediators={MEDIATORS} weeks={WEEKS}")
+    print(f"active slots={len(taken)} absences={len(absences)}")
+    return place, motif
+
+
+def main() -> None:
+    now = timezone.now()
+    place, motif = build(now)
+    end = now + timedelta(weeks=WEEKS)
+
+    def compute(horizon=end):
+        return engine.free_slots(place=place, motif=motif, start=now, end=horizon, now=now)
+
+    def fetch():
+        # The three queries of free_slots() for the same window, read and thrown away.
+        lo = now + timedelta(minutes=motif.min_delay_minutes)
+        hi = min(end, now + timedelta(days=motif.max_delay_days) + engine.TICK)
+        tz = place.tzinfo
+        first_day, last_day = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+        openings = list(engine._opening_rows(place, motif, first_day, last_day, None))
+        ids = sorted({row[0] for row in openings})
+        duration = timedelta(minutes=motif.duration_minutes)
+        list(engine._absence_rows(ids, lo, hi + duration))
+        list(engine._slot_rows(ids, lo, hi + duration))
+
+    offered = compute()
+    print(f"free slots over {WEEKS} weeks={len(offered)}")
+    queries_1 = count_queries(lambda: compute(now + timedelta(weeks=1)))
+    queries_12 = count_queries(compute)
+    print(f"queries: 1 week={queries_1} {WEEKS} weeks={queries_12}")
+    slots_ms = median_ms(compute, repeat=21, warmup=3)
+    fetch_ms = median_ms(fetch, repeat=21, warmup=3)
+    print(f"median free_slots={slots_ms:.1f} ms, fetch alone={fetch_ms:.1f} ms")
+    finish(
+        slots_ms=slots_ms,
+        fetch_ms=fetch_ms,
+        ratio=slots_ms / fetch_ms,
+        queries=queries_12 if queries_12 == queries_1 else f"{queries_1}->{queries_12}",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+from datetime import time, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from bookings.choices import AppointmentStatus
+from bookings.models import Appointment
+from bookings.slots import next_free_slots
+from mediation.models import Resident
+from tests.bookings.factories import MotifFactory, OpeningHoursFactory
+from tests.factories import PlaceFactory, StructureFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def desk():
+    structure = StructureFactory(name="Mairie de Lohéac", slug="mairie-loheac")
+    place = PlaceFactory(structure=structure, name="Salle du conseil")
+    motif = MotifFactory(
+        structure=structure,
+        name="Aide CAF",
+        min_delay_minutes=0,
+        max_delay_days=60,
+        instructions="Apportez votre numéro d'allocataire.",
+    )
+    OpeningHoursFactory(
+        place=place,
+        mediator=UserFactory(),
+        motifs=[motif],
+        weekdays=list(range(7)),
+        start_time=time(9),
+        end_time=time(17),
+        first_day=timezone.localdate(),
+    )
+    return structure, place, motif
+
+
+def query(place, motif, **extra):
+    return "?" + urlencode({"lieu": place.pk, "motif": motif.pk, **extra})
+
+
+def details_url(structure, place, motif, starts_at):
+    return reverse("public_details", kwargs={"structure": structure.slug}) + query(
+        place, motif, debut=starts_at.isoformat()
+    )
+
+
+IDENTITY = {
+    "first_name": "Éric",
+    "last_name": "Dupont",
+    "phone": "06 12 34 56 78",
+    "email": "",
+    "need": "Renouveler ma carte d'identité",
+    "website": "",
+}
+
+
+def test_start_page_lists_places_and_services_offered_online(client, desk):
+    structure, place, motif = desk
+    MotifFactory(structure=structure, name="Réservé à l'équipe", bookable_online=False)
+    body = client.get(reverse("public_start", kwargs={"structure": structure.slug}))
+    text = body.content.decode()
+    assert place.name in text and "Aide CAF" in text and "Réservé à l'équipe" not in text
+
+
+def test_choosing_without_a_motif_says_what_is_missing(client, desk):
+    structure, place, _motif = desk
+    response = client.get(
+        reverse("public_start", kwargs={"structure": structure.slug}), {"lieu": place.pk}
+    )
+    assert response.status_code == 400
+    assert "Choisissez ce pour quoi vous venez." in response.content.decode()
+
+
+def test_slots_page_shows_free_times_in_the_places_time_zone(client, desk):
+    structure, place, motif = desk
+    response = client.get(
+        reverse("public_slots", kwargs={"structure": structure.slug}) + query(place, motif)
+    )
+    first = next_free_slots(place=place, motif=motif, count=1)[0]
+    local = timezone.localtime(first.starts_at, place.tzinfo)
+    assert response.status_code == 200
+    assert local.strftime("%H:%M") in response.content.decode()
+
+
+def test_a_resident_books_in_four_screens_and_lands_on_the_private_link(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    response = client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == reverse("public_appointment", kwargs={"token": appointment.token}) + "?nouveau=1"
+    )
+    assert appointment.resident.phone.as_e164 == "+33612345678"
+    page = client.get(response["Location"]).content.decode()
+    assert "Votre rendez-vous est confirmé." in page
+    assert "Apportez votre numéro d&#x27;allocataire." in page or "allocataire" in page
+
+
+def test_bad_phone_gets_a_french_message_and_keeps_the_input(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    response = client.post(
+        details_url(structure, place, motif, slot.starts_at), {**IDENTITY, "phone": "12"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce numéro de téléphone n&#x27;est pas valide" in body
+    assert 'value="Dupont"' in body
+    assert not Appointment.objects.exists() and not Resident.objects.exists()
+
+
+def test_a_landline_without_email_is_refused_for_sms(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    url = details_url(structure, place, motif, slot.starts_at)
+    response = client.post(url, {**IDENTITY, "phone": "02 99 12 34 56"})
+    assert "pas un mobile" in response.content.decode()
+    response = client.post(url, {**IDENTITY, "phone": "02 99 12 34 56", "email": "eric@exemple.fr"})
+    assert response.status_code == 302
+
+
+def test_overseas_mobile_numbers_are_accepted(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    response = client.post(
+        details_url(structure, place, motif, slot.starts_at),
+        {**IDENTITY, "phone": "+262 692 12 34 56"},
+    )
+    assert response.status_code == 302
+
+
+def test_the_honeypot_saves_nothing(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    response = client.post(
+        details_url(structure, place, motif, slot.starts_at),
+        {**IDENTITY, "website": "http://spam.example"},
+    )
+    assert response.status_code == 400 and not Appointment.objects.exists()
+
+
+def test_the_loser_of_a_race_sees_the_next_free_slots(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    url = details_url(structure, place, motif, slot.starts_at)
+    client.post(url, IDENTITY)
+    response = client.post(url, {**IDENTITY, "first_name": "Anne", "phone": "0698765432"})
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Ce créneau vient d&#x27;être pris" in body or "Ce créneau vient d'être pris" in body
+    assert "Choisissez un horaire" in body
+    assert Appointment.objects.count() == 1
+
+
+def test_a_forged_time_or_a_slot_outside_opening_hours_is_refused(client, desk):
+    structure, place, motif = desk
+    base = reverse("public_details", kwargs={"structure": structure.slug})
+    assert client.get(base + query(place, motif, debut="demain")).status_code == 404
+    odd = (timezone.now() + timedelta(days=3)).replace(hour=2, minute=7, second=0, microsecond=0)
+    response = client.post(details_url(structure, place, motif, odd), IDENTITY)
+    assert response.status_code == 400
+    assert "pas proposé" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_tampered_place_or_motif_of_another_structure_is_not_found(client, desk):
+    structure, place, motif = desk
+    other_place = PlaceFactory()
+    other_motif = MotifFactory(structure=other_place.structure)
+    url = reverse("public_slots", kwargs={"structure": structure.slug})
+    assert client.get(url + query(other_place, motif)).status_code == 404
+    assert client.get(url + query(place, other_motif)).status_code == 404
+    assert client.get(url + "?lieu=abc&motif=1").status_code == 404
+
+
+def test_bookings_are_rate_limited_per_phone(client, desk):
+    structure, place, motif = desk
+    slots = next_free_slots(place=place, motif=motif, count=7)
+    statuses = [
+        client.post(details_url(structure, place, motif, s.starts_at), IDENTITY).status_code
+        for s in slots[:6]
+    ]
+    assert statuses[:5] == [302] * 5 and statuses[5] == 400
+
+
+def test_the_private_link_cancels_and_offers_a_new_booking(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(
+        place=place, motif=motif, count=1, now=timezone.now() + timedelta(days=2)
+    )[0]
+    client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    appointment = Appointment.objects.get()
+    response = client.post(
+        reverse("public_cancel", kwargs={"token": appointment.token}), follow=True
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED_BY_RESIDENT
+    assert "Prendre un nouveau rendez-vous" in response.content.decode()
+
+
+def test_the_private_link_moves_the_appointment(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    response = client.post(
+        reverse("public_move", kwargs={"token": old.token}),
+        {"debut": later[2].starts_at.isoformat()},
+    )
+    new = Appointment.objects.get(status=AppointmentStatus.BOOKED)
+    assert response.status_code == 302 and new.token in response["Location"]
+    assert new.starts_at == later[2].starts_at and new.moved_from_id == old.pk
+
+
+def test_a_forged_token_finds_nothing(client):
+    response = client.get(reverse("public_appointment", kwargs={"token": "x" * 43}))
+    assert response.status_code == 404
+
+
+def test_a_past_appointment_link_shows_only_its_status(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    appointment = Appointment.objects.get()
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.SEEN)
+    body = client.get(reverse("public_appointment", kwargs={"token": appointment.token}))
+    text = body.content.decode()
+    assert "Honoré" in text and "Annuler le rendez-vous" not in text
+
+
+def test_waiting_list_takes_a_mobile_number_once(client, desk):
+    structure, place, motif = desk
+    url = reverse("public_waitlist", kwargs={"structure": structure.slug}) + query(place, motif)
+    data = {"first_name": "Léa", "phone": "0612345678", "website": ""}
+    assert client.post(url, data).status_code == 200
+    assert client.post(url, data).status_code == 200
+    from bookings.models import WaitlistEntry
+
+    assert WaitlistEntry.objects.count() == 1
+    landline = client.post(url, {**data, "phone": "0299123456"})
+    assert landline.status_code == 400
+
+
+def test_public_pages_switch_to_english(client, desk):
+    structure, _place, _motif = desk
+    url = reverse("public_start", kwargs={"structure": structure.slug})
+    english = client.get(url + "?lang=en").content.decode()
+    assert 'lang="en"' in english and "Book an appointment" in english
+    # The choice is remembered on the residents' pages only.
+    assert "Book an appointment" in client.get(url).content.decode()
+    assert client.get(reverse("login")).content.decode().count('lang="fr"') >= 1
+
+
+def test_public_pages_run_a_bounded_number_of_queries(client, desk, django_assert_max_num_queries):
+    structure, place, motif = desk
+    for _ in range(5):
+        OpeningHoursFactory(
+            place=place,
+            mediator=UserFactory(),
+            motifs=[motif],
+            weekdays=list(range(7)),
+            start_time=time(9),
+            end_time=time(17),
+            first_day=timezone.localdate(),
+        )
+    with django_assert_max_num_queries(8):
+        client.get(
+            reverse("public_slots", kwargs={"structure": structure.slug}) + query(place, motif)
+        )
