@@ -28,6 +28,8 @@ from mediation.models import Place, Structure
 from mediation.ratelimit import client_ip, hit
 
 SLOT_PAGE_DAYS = 14
+# A phone screen shows a few days at once; "Voir les créneaux suivants" pages on.
+DAYS_PER_PAGE = 4
 
 
 def _structure(slug: str) -> Structure:

@@ -281,3 +281,13 @@ def test_public_pages_run_a_bounded_number_of_queries(client, desk, django_asser
         client.get(
             reverse("public_slots", kwargs={"structure": structure.slug}) + query(place, motif)
         )
+
+
+def test_slots_come_a_few_days_a_page_with_a_link_to_the_next(client, desk):
+    structure, place, motif = desk
+    url = reverse("public_slots", kwargs={"structure": structure.slug})
+    page = client.get(url + query(place, motif))
+    days = page.context["days"]
+    assert 1 <= len(days) <= 4 and page.context["next_page"]
+    later = client.get(url + query(place, motif, apres=page.context["next_page"]))
+    assert min(later.context["days"]) > max(days)
