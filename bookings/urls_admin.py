@@ -1,3 +1,38 @@
-"""URLs: filled by the module's views."""
+"""The structure's booking settings, mounted at /s/<structure>/rdv/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from bookings import views_admin as views
+
+urlpatterns = [
+    path("", views.booking_settings, name="booking_settings"),
+    path("motifs/", views.motif_list, name="motif_list"),
+    path("motifs/nouveau/", views.motif_edit, name="motif_create"),
+    path("motifs/<int:motif>/", views.motif_edit, name="motif_edit"),
+    path(
+        "motifs/<int:motif>/desactiver/",
+        views.motif_set_active,
+        {"active": False},
+        name="motif_deactivate",
+    ),
+    path(
+        "motifs/<int:motif>/reactiver/",
+        views.motif_set_active,
+        {"active": True},
+        name="motif_reactivate",
+    ),
+    path("motifs/<int:motif>/supprimer/", views.motif_delete, name="motif_delete"),
+    path("plages/", views.opening_hours_list, name="opening_hours_list"),
+    path("plages/nouvelle/", views.opening_hours_edit, name="opening_hours_create"),
+    path("plages/<int:opening_hours>/", views.opening_hours_edit, name="opening_hours_edit"),
+    path(
+        "plages/<int:opening_hours>/supprimer/",
+        views.opening_hours_delete,
+        name="opening_hours_delete",
+    ),
+    path("absences/", views.absence_list, name="absence_list"),
+    path("absences/nouvelle/", views.absence_create, name="absence_create"),
+    path("absences/<int:absence>/supprimer/", views.absence_delete, name="absence_delete"),
+    path("regles/", views.booking_rules, name="booking_rules"),
+    path("affiche/", views.booking_poster, name="booking_poster"),
+]

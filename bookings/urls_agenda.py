@@ -1,3 +1,27 @@
-"""URLs: filled by the module's views."""
+"""The desk agenda, mounted at /s/<structure>/agenda/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from bookings import views_agenda as views
+
+urlpatterns = [
+    path("", views.agenda, name="agenda"),
+    path("semaine/", views.agenda, {"week": True}, name="agenda_week"),
+    path(
+        "rdv/<int:appointment>/statut/",
+        views.appointment_status,
+        name="agenda_appointment_status",
+    ),
+    path(
+        "rdv/<int:appointment>/annuler/",
+        views.appointment_cancel,
+        name="agenda_appointment_cancel",
+    ),
+    path("prendre-rdv/", views.book_resident, name="agenda_book"),
+    path("prendre-rdv/<int:resident>/", views.book_slot, name="agenda_book_slot"),
+    path(
+        "prendre-rdv/<int:resident>/confirmer/",
+        views.book_confirm,
+        name="agenda_book_confirm",
+    ),
+]

@@ -1,3 +1,9 @@
-"""URLs: filled by the module's views."""
+"""Mounted at /s/<structure>/messages/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from bookings import views_outbox
+
+urlpatterns = [
+    path("", views_outbox.outbox, name="outbox"),
+]

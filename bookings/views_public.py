@@ -113,19 +113,27 @@ def _slots_context(structure, place, motif, *, after: datetime | None = None, no
     window_start = max(after or now, now)
     window_end = window_start + timedelta(days=SLOT_PAGE_DAYS)
     slots = free_slots(place=place, motif=motif, start=window_start, end=window_end, now=now)
+    days = _grouped_times(slots, place.tzinfo)
+    next_start = window_end
+    if len(days) > DAYS_PER_PAGE:
+        shown = list(days)[:DAYS_PER_PAGE]
+        days = OrderedDict((day, days[day]) for day in shown)
+        next_start = datetime.combine(
+            shown[-1] + timedelta(days=1), datetime.min.time(), tzinfo=place.tzinfo
+        ).astimezone(UTC)
     latest = now + timedelta(days=motif.max_delay_days)
     return {
         "structure": structure,
         "place": place,
         "motif": motif,
-        "days": _grouped_times(slots, place.tzinfo),
-        "next_page": window_end.isoformat() if window_end < latest else None,
+        "days": days,
+        "next_page": next_start.isoformat() if next_start < latest else None,
         "base_query": urlencode({"lieu": place.pk, "motif": motif.pk}),
     }
 
 
 def slots(request, structure: str):
-    """Screen 2: the next free times, two weeks a page."""
+    """Screen 2: the next free times, a few days a page."""
     structure = _structure(structure)
     place, motif = _choice(structure, request.GET)
     after = _parse_start(request.GET.get("apres"))

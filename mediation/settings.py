@@ -249,3 +249,28 @@ LOGGING = {
 # --- Permanence -----------------------------------------------------------------------------
 # Shown on the login page and printed by `make run` only when the demo data is loaded.
 DEMO_MODE = env_bool("DEMO_MODE", DEBUG)
+
+# --- SMS and messages (bookings) ------------------------------------------------------------
+# SMS backend, as EMAIL_BACKEND: bookings.messaging.ConsoleSmsBackend (prints),
+# FileOutboxSmsBackend (one JSON line per SMS, readable by staff on the "Messages envoyés" page),
+# BrevoSmsBackend (Brevo's transactional SMS API). Tests and demo mode use the outbox file.
+import tempfile  # noqa: E402 - kept in this block
+
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or (
+    "bookings.messaging.FileOutboxSmsBackend"
+    if TESTING or DEMO_MODE
+    else "bookings.messaging.ConsoleSmsBackend"
+)
+SMS_OUTBOX_PATH = Path(
+    os.environ.get("SMS_OUTBOX_PATH")
+    # Under test, one file per run outside the project: runs side by side never mix.
+    or (
+        Path(tempfile.gettempdir()) / f"permanence-sms-outbox-{os.getpid()}.jsonl"
+        if TESTING
+        else VAR_DIR / "sms-outbox.jsonl"
+    )
+)
+SMS_SENDER = os.environ.get("SMS_SENDER", "Permanence")  # at most 11 letters or digits
+SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
+BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")

@@ -12,8 +12,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from bookings.models import Appointment
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident
+from tests.bookings.factories import SlotFactory
 from tests.factories import (
     MembershipFactory,
     NetworkFactory,
@@ -89,6 +91,17 @@ def alpha(db):
     )
     membership = MembershipFactory(user=staff, structure=structure, role=Role.STRUCTURE_ADMIN)
     resident = ResidentFactory(structure=structure, first_name="Zéphyrine", last_name="Alphonsine")
+    # Desk agenda: an appointment of the alpha resident.
+    agenda_slot = SlotFactory(place=place, mediator=staff)
+    appointment = Appointment.objects.create(
+        place=place,
+        motif=agenda_slot.motif,
+        mediator=staff,
+        resident=resident,
+        slot=agenda_slot,
+        starts_at=agenda_slot.starts_at,
+        ends_at=agenda_slot.ends_at,
+    )
     return {
         "network": network,
         "structure": structure,
@@ -96,6 +109,7 @@ def alpha(db):
         "staff": staff,
         "membership": membership,
         "resident": resident,
+        "appointment": appointment,
     }
 
 
@@ -119,6 +133,8 @@ def kwarg_values(alpha) -> dict[str, str]:
         "structure": alpha["structure"].slug,
         "place": str(alpha["place"].pk),
         "membership": str(alpha["membership"].pk),
+        "appointment": str(alpha["appointment"].pk),
+        "resident": str(resident.pk),
         # Account pages (tokens are forged: they must lead nowhere)
         "uidb64": urlsafe_base64_encode(force_bytes(alpha["staff"].pk)),
         "token": "set-password",
