@@ -7,4 +7,15 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Rendez-vous")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from bookings import demo  # noqa: F401  (registers the demo step)
+
+        post_migrate.connect(_ensure_schedules, sender=self)
+
+
+def _ensure_schedules(sender, **kwargs):
+    # The every-minute sender of due messages (reminders, retries) exists after `migrate`.
+    from bookings.tasks import ensure_schedules
+
+    ensure_schedules()

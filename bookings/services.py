@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bookings import notifications
 from bookings.choices import AppointmentStatus, WaitlistStatus
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Place, Resident, User
@@ -88,6 +89,7 @@ def appointment_book(
     need: str = "",
     online: bool = False,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
 
@@ -133,6 +135,8 @@ def appointment_book(
         appointment._history_user = by
     appointment.save()
     Resident.objects.filter(pk=resident.pk, last_contact_at__lt=now).update(last_contact_at=now)
+    if notify:
+        notifications.on_booked(appointment, now=now)
     return appointment
 
 
@@ -148,6 +152,7 @@ def appointment_cancel(
     by_resident: bool,
     by: User | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Cancel an upcoming appointment and free its seat.
 
@@ -181,6 +186,11 @@ def appointment_cancel(
         appointment._history_user = by
     appointment.save(update_fields=["status", "cancelled_at"])
     _release_seat(appointment.slot_id)
+    if notify:
+        notifications.on_cancelled(appointment, by_resident=by_resident, now=now)
+    waitlist_offer(
+        place=appointment.place, motif=appointment.motif, starts_at=appointment.starts_at, now=now
+    )
     return appointment
 
 
@@ -200,7 +210,7 @@ def _mediators_offering(
 
 
 def _book_with_any_mediator(
-    *, place, motif, starts_at, resident, need, now, by=None, online=True
+    *, place, motif, starts_at, resident, need, now, by=None, online=True, notify=True
 ) -> Appointment:
     """Residents pick a time, not a person: try each mediator offering it, in order."""
     mediator_ids = _mediators_offering(place=place, motif=motif, starts_at=starts_at, now=now)
@@ -225,6 +235,7 @@ def _book_with_any_mediator(
                     online=online,
                     by=by,
                     now=now,
+                    notify=notify,
                 )
         except SlotTaken:
             continue
@@ -299,7 +310,9 @@ def appointment_move(
     """Move an appointment to another time of the same motif and place: a new appointment
     (with its own private link) replaces the old one, which is cancelled and points to it."""
     now = now or timezone.now()
-    old = appointment_cancel(appointment=appointment, by_resident=by_resident, by=by, now=now)
+    old = appointment_cancel(
+        appointment=appointment, by_resident=by_resident, by=by, now=now, notify=False
+    )
     new = _book_with_any_mediator(
         place=old.place,
         motif=old.motif,
@@ -309,9 +322,11 @@ def appointment_move(
         now=now,
         by=by,
         online=by_resident,
+        notify=False,
     )
     new.moved_from = old
     new.save(update_fields=["moved_from"])
+    notifications.on_moved(old, new, now=now)
     return new
 
 
@@ -326,3 +341,43 @@ def waitlist_join(*, place: Place, motif: Motif, first_name: str, phone) -> Wait
         defaults={"first_name": first_name.strip()},
     )
     return entry
+
+
+WAITLIST_OFFERS_PER_SLOT = 3
+
+
+def waitlist_offer(
+    *, place: Place, motif: Motif, starts_at: datetime, now: datetime | None = None
+) -> list[WaitlistEntry]:
+    """When a slot frees up, the first ones in line for that motif and place are offered it by
+    SMS (first come, first served through the booking pages). Only online-bookable times that
+    are still free and still ahead are offered."""
+    from bookings.slots import free_slots
+
+    now = now or timezone.now()
+    if not motif.bookable_online or starts_at <= now:
+        return []
+    offered = [
+        slot
+        for slot in free_slots(
+            place=place,
+            motif=motif,
+            start=starts_at,
+            end=starts_at + timedelta(minutes=motif.duration_minutes),
+            now=now,
+        )
+        if slot.starts_at == starts_at
+    ]
+    if not offered:
+        return []
+    entries = list(
+        WaitlistEntry.objects.select_for_update()
+        .filter(place=place, motif=motif, status=WaitlistStatus.WAITING)
+        .order_by("created_at")[:WAITLIST_OFFERS_PER_SLOT]
+    )
+    for entry in entries:
+        entry.status = WaitlistStatus.OFFERED
+        entry.offered_at = now
+        entry.save(update_fields=["status", "offered_at"])
+        notifications.on_waitlist_offer(entry, offered[0], now=now)
+    return entries

@@ -708,17 +708,28 @@ def test_every_slot_fits_an_opening_range_and_none_of_a_mediator_overlap(
             assert slot.ends_at - slot.starts_at == duration
             day = slot.starts_at.astimezone(tz).date()
             assert day not in closed
-            assert any(
-                row.mediator_id == slot.mediator_id
+            # Within the opening time of that mediator that day: one range, or ranges that
+            # overlap and so form one continuous opening.
+            ranges = sorted(
+                (
+                    datetime.combine(day, row.start_time, tz).astimezone(UTC),
+                    datetime.combine(day, row.end_time, tz).astimezone(UTC),
+                )
+                for row in rows
+                if row.mediator_id == slot.mediator_id
                 and day.weekday() in row.weekdays
                 and row.first_day <= day
                 and (row.last_day is None or day <= row.last_day)
                 and ((day - row.first_day).days + row.first_day.weekday()) // 7 % row.every_n_weeks
                 == 0
-                and datetime.combine(day, row.start_time, tz).astimezone(UTC) <= slot.starts_at
-                and slot.ends_at <= datetime.combine(day, row.end_time, tz).astimezone(UTC)
-                for row in rows
-            ), slot
+            )
+            merged: list[list[datetime]] = []
+            for lo, hi in ranges:
+                if merged and lo < merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], hi)
+                else:
+                    merged.append([lo, hi])
+            assert any(lo <= slot.starts_at and slot.ends_at <= hi for lo, hi in merged), slot
             assert not any(
                 absence.mediator_id == slot.mediator_id
                 and absence.starts_at < slot.ends_at

@@ -1,0 +1,299 @@
+"""Messages to residents about their appointments: what is sent, to whom, and when.
+
+The booking services call these functions inside their transaction. Each one records the
+messages to send as `Notification` rows (one per appointment, kind and channel: the database
+refuses a second one) and, once the transaction has committed, hands the due ones to the task
+cluster (`bookings.tasks.send_notification`). Nothing is sent for a booking that was rolled
+back, and calling a function twice records nothing more.
+
+A resident gets an SMS when their phone is a mobile number and an e-mail when they gave an
+address; a resident with neither gets no message (the desk calls them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
+from bookings.models import Appointment, Notification, WaitlistEntry
+from bookings.phones import is_mobile
+
+#: A reminder that can no longer go out `reminder_hours_before` ahead is still sent at booking
+#: time if the appointment is at least this far away; closer than that, the confirmation is
+#: reminder enough.
+REMINDER_MIN_LEAD = timedelta(hours=2)
+
+SEND_TASK = "bookings.tasks.send_notification"
+
+#: Why a pending message was given up without an error (shown to staff: no personal data).
+DROPPED_CANCELLED = "Rendez-vous annulé avant l'envoi."
+DROPPED_MOVED = "Rendez-vous déplacé avant l'envoi."
+DROPPED_REPLACED = "Remplacé par l'avis de déplacement."
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    address: str
+
+
+# --- Links and wording shared by the texts, the e-mails and the calendar file ---------------
+
+WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+WEEKDAYS_LONG = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+MONTHS_LONG = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def format_time(moment: datetime, tz: ZoneInfo) -> str:
+    """14h30, 9h (French usage), in `tz`."""
+    local = timezone.localtime(moment, tz)
+    return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+
+
+def format_when(moment: datetime, tz: ZoneInfo) -> str:
+    """ "mar. 3 déc. à 14h30" in the place's time zone: short, for SMS."""
+    local = timezone.localtime(moment, tz)
+    return (
+        f"{WEEKDAYS_SHORT[local.weekday()]} {local.day} {MONTHS_SHORT[local.month - 1]} "
+        f"à {format_time(moment, tz)}"
+    )
+
+
+def format_when_long(moment: datetime, tz: ZoneInfo) -> str:
+    """ "mardi 3 décembre 2024 à 14h30", for e-mails."""
+    local = timezone.localtime(moment, tz)
+    day = "1er" if local.day == 1 else str(local.day)
+    return (
+        f"{WEEKDAYS_LONG[local.weekday()]} {day} {MONTHS_LONG[local.month - 1]} {local.year} "
+        f"à {format_time(moment, tz)}"
+    )
+
+
+def place_address(place) -> str:
+    return f"{place.address}, {place.postcode} {place.commune}"
+
+
+def where(place, motif, *, short: bool = False) -> str:
+    """Where the resident goes: the place and its address on site (only the address when
+    `short`), otherwise the mode ("par téléphone")."""
+    if motif.mode == MotifMode.ON_SITE:
+        return place_address(place) if short else f"{place.name}, {place_address(place)}"
+    return str(MotifMode(motif.mode).label).lower()
+
+
+def site_domain() -> str:
+    """The site's host name (calendar UIDs, e-mail Message-IDs)."""
+    return urlsplit(settings.SITE_URL).hostname or "permanence.localhost"
+
+
+def appointment_link(appointment: Appointment) -> str:
+    """The private link: see, move or cancel the appointment."""
+    return settings.SITE_URL + reverse("public_appointment", kwargs={"token": appointment.token})
+
+
+def booking_link(structure) -> str:
+    return settings.SITE_URL + reverse("public_start", kwargs={"structure": structure.slug})
+
+
+def waitlist_link(entry: WaitlistEntry) -> str:
+    """The free slots of the entry's motif and place."""
+    url = reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
+    return f"{settings.SITE_URL}{url}?lieu={entry.place_id}&motif={entry.motif_id}"
+
+
+# --- Recording the messages -----------------------------------------------------------------
+
+
+def recipients_of(resident) -> list[Recipient]:
+    """SMS to a mobile number, e-mail to an address; both when the resident gave both."""
+    found = []
+    if resident.phone and is_mobile(resident.phone):
+        found.append(Recipient(Channel.SMS, resident.phone.as_e164))
+    if resident.email:
+        found.append(Recipient(Channel.EMAIL, resident.email))
+    return found
+
+
+def _enqueue_when_committed(notifications: list[Notification], now: datetime) -> None:
+    for notification in notifications:
+        if notification.send_after <= now:
+            transaction.on_commit(partial(async_task, SEND_TASK, notification.pk))
+
+
+def _record(
+    appointment: Appointment,
+    kind: str,
+    *,
+    send_after: datetime,
+    send_before: datetime | None,
+) -> list[Notification]:
+    """The messages of `kind` for the appointment, one per channel; only the new ones are
+    returned (get_or_create: the unique constraint has the last word under concurrency)."""
+    created_rows = []
+    for recipient in recipients_of(appointment.resident):
+        notification, created = Notification.objects.get_or_create(
+            appointment=appointment,
+            kind=kind,
+            channel=recipient.channel,
+            defaults={
+                "structure_id": appointment.place.structure_id,
+                "recipient": recipient.address,
+                "send_after": send_after,
+                "send_before": send_before,
+            },
+        )
+        if created:
+            created_rows.append(notification)
+    return created_rows
+
+
+def _drop_pending(queryset, reason: str) -> None:
+    # A message being sent right now (claimed: attempts counted, no error yet) is left to its
+    # task, which records what happened.
+    queryset.filter(status=MessageStatus.PENDING).exclude(attempts__gt=0, last_error="").update(
+        status=MessageStatus.DROPPED, last_error=reason
+    )
+
+
+def reminder_time(appointment: Appointment, now: datetime) -> datetime | None:
+    """When the reminder goes out, or None when the appointment is too close for one."""
+    hours = appointment.place.structure.reminder_hours_before
+    planned = appointment.starts_at - timedelta(hours=hours)
+    if planned > now:
+        return planned
+    if appointment.starts_at - now > REMINDER_MIN_LEAD:
+        return now
+    return None
+
+
+def _record_reminders(appointment: Appointment, now: datetime) -> list[Notification]:
+    send_after = reminder_time(appointment, now)
+    if send_after is None:
+        return []
+    return _record(
+        appointment,
+        MessageKind.REMINDER,
+        send_after=send_after,
+        send_before=appointment.starts_at,
+    )
+
+
+def on_booked(appointment: Appointment, *, now: datetime | None = None) -> list[Notification]:
+    """A confirmation now and a reminder `structure.reminder_hours_before` hours ahead.
+
+    The reminder goes out at once if that time is already past but the appointment is more
+    than 2 h away; there is none closer than that. Returns the rows created."""
+    now = now or timezone.now()
+    created = _record(
+        appointment, MessageKind.CONFIRMATION, send_after=now, send_before=appointment.starts_at
+    )
+    created += _record_reminders(appointment, now)
+    _enqueue_when_committed(created, now)
+    return created
+
+
+def on_cancelled(
+    appointment: Appointment, *, by_resident: bool, now: datetime | None = None
+) -> list[Notification]:
+    """A cancellation notice offering to book again; the reminder not yet sent is dropped.
+
+    `by_resident` is also recorded in the appointment's status, from which the task picks the
+    wording ("est bien annulé" or "nous devons annuler"), once the transaction has committed."""
+    now = now or timezone.now()
+    _drop_pending(
+        Notification.objects.filter(appointment=appointment).exclude(kind=MessageKind.CANCELLATION),
+        DROPPED_CANCELLED,
+    )
+    if appointment.starts_at <= now:
+        return []  # Nothing to tell about an appointment that has already begun.
+    created = _record(
+        appointment,
+        MessageKind.CANCELLATION,
+        send_after=now,
+        send_before=appointment.starts_at,
+    )
+    _enqueue_when_committed(created, now)
+    return created
+
+
+def on_moved(
+    old: Appointment, new: Appointment, *, now: datetime | None = None
+) -> list[Notification]:
+    """One "déplacé" notice for the new appointment (with its link and calendar file) and
+    its reminder; whatever was still to be sent about the old one is dropped.
+
+    If the caller's booking and cancellation services also recorded a confirmation of `new`
+    or a cancellation of `old`, those are dropped too: the resident gets one message."""
+    now = now or timezone.now()
+    _drop_pending(Notification.objects.filter(appointment=old), DROPPED_MOVED)
+    _drop_pending(
+        Notification.objects.filter(appointment=new, kind=MessageKind.CONFIRMATION),
+        DROPPED_REPLACED,
+    )
+    created = _record(
+        new, MessageKind.MOVED, send_after=now, send_before=new.starts_at
+    ) + _record_reminders(new, now)
+    _enqueue_when_committed(created, now)
+    return created
+
+
+def on_waitlist_offer(entry: WaitlistEntry, free_slot, *, now: datetime | None = None):
+    """Tell a resident on the waiting list that a slot is free (SMS only: entries have no
+    e-mail). `free_slot` is a `bookings.slots.FreeSlot`.
+
+    `send_before` is the free slot's start: the offer is pointless afterwards, and the text
+    names that time (a Notification has no other field to keep it). One offer per entry."""
+    now = now or timezone.now()
+    if not entry.phone or not is_mobile(entry.phone) or free_slot.starts_at <= now:
+        return []
+    notification, created = Notification.objects.get_or_create(
+        waitlist_entry=entry,
+        kind=MessageKind.WAITLIST_OFFER,
+        channel=Channel.SMS,
+        defaults={
+            "structure_id": entry.place.structure_id,
+            "recipient": entry.phone.as_e164,
+            "send_after": now,
+            "send_before": free_slot.starts_at,
+        },
+    )
+    created_rows = [notification] if created else []
+    _enqueue_when_committed(created_rows, now)
+    return created_rows

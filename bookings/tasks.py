@@ -1,0 +1,379 @@
+"""Background tasks of bookings (django-q2): sending the messages recorded by
+`bookings.notifications`.
+
+`send_notification` is enqueued after each booking, cancellation or move commits;
+`send_due_notifications` runs every minute (the schedule made by `ensure_schedules`) and sends
+reminders when they fall due, retries failures, and gives up on what is too late.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from smtplib import SMTPResponseException
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from bookings import notifications as wording
+from bookings.choices import (
+    CANCELLED_STATUSES,
+    AppointmentStatus,
+    Channel,
+    MessageKind,
+    MessageStatus,
+    MotifMode,
+    WaitlistStatus,
+)
+from bookings.messaging import SmsError, send_sms
+from bookings.models import Appointment, Notification, WaitlistEntry
+
+logger = logging.getLogger("bookings.tasks")
+
+MAX_ATTEMPTS = 5
+#: Wait before attempt 2, 3, 4 and 5.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=60),
+)
+#: A claimed message whose result is still unknown after this long was interrupted (worker
+#: killed, machine down). Longer than the cluster's task timeout (120 s) and the providers'.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+#: Upper bounds of one run of `send_due_notifications`: the rest waits for the next minute.
+BATCH_SIZE = 100
+BATCH_SECONDS = 60
+#: Connection timeout for e-mail when EMAIL_TIMEOUT is not set (Django waits for ever).
+EMAIL_TIMEOUT = 30
+
+SCHEDULE_NAME = "bookings.send_due_notifications"
+
+#: Kinds whose e-mail carries the calendar file.
+WITH_CALENDAR = (MessageKind.CONFIRMATION, MessageKind.MOVED, MessageKind.REMINDER)
+
+# Reasons shown to staff: never a number, an address or a name.
+TOO_LATE = "Non envoyé : il était trop tard."
+INTERRUPTED = "Envoi interrompu, résultat inconnu : non renvoyé pour ne pas l'envoyer deux fois."
+NOT_BOOKED = "Rendez-vous qui n'est plus à venir : non envoyé."
+OFFER_CLOSED = "Inscription close : non envoyé."
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    calendar: bytes | None = None
+
+
+# --- Texts ----------------------------------------------------------------------------------
+
+
+def _appointment_context(appointment: Appointment) -> dict:
+    place, motif = appointment.place, appointment.motif
+    structure, tz = place.structure, place.tzinfo
+    moved_from = appointment.moved_from
+    return {
+        "structure": structure,
+        "place": place,
+        "motif": motif,
+        "first_name": appointment.resident.first_name,
+        "when": wording.format_when(appointment.starts_at, tz),
+        "when_long": wording.format_when_long(appointment.starts_at, tz),
+        "ends": wording.format_time(appointment.ends_at, tz),
+        "old_when": wording.format_when(moved_from.starts_at, tz) if moved_from else "",
+        "where": wording.where(place, motif),
+        # SMS are short: the address says where to go, the place's name is in the e-mail.
+        "where_short": wording.where(place, motif, short=True),
+        "on_site": motif.mode == MotifMode.ON_SITE,
+        "accessibility": place.accessibility.strip(),
+        "instructions": motif.instructions.strip(),
+        "link": wording.appointment_link(appointment),
+        "book_link": wording.booking_link(structure),
+        "by_resident": appointment.status == AppointmentStatus.CANCELLED_BY_RESIDENT,
+        "contact_phone": structure.phone.as_national if structure.phone else "",
+        "contact_email": structure.email,
+    }
+
+
+def _waitlist_context(notification: Notification, entry: WaitlistEntry) -> dict:
+    place, motif = entry.place, entry.motif
+    structure, tz = place.structure, place.tzinfo
+    # send_before is the free slot's start (see notifications.on_waitlist_offer).
+    starts_at = notification.send_before
+    return {
+        "structure": structure,
+        "place": place,
+        "motif": motif,
+        "first_name": entry.first_name,
+        "when": wording.format_when(starts_at, tz) if starts_at else "",
+        "when_long": wording.format_when_long(starts_at, tz) if starts_at else "",
+        "where": wording.where(place, motif),
+        "link": wording.waitlist_link(entry),
+        "contact_phone": structure.phone.as_national if structure.phone else "",
+        "contact_email": structure.email,
+    }
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def render_message(notification: Notification) -> RenderedMessage:
+    """The French text of a message (SMS body, or e-mail subject and body with the calendar
+    file), from bookings/templates/bookings/messages/, with times in the place's zone."""
+    if notification.appointment_id:
+        context = _appointment_context(notification.appointment)
+    else:
+        context = _waitlist_context(notification, notification.waitlist_entry)
+    base = f"bookings/messages/{notification.kind}"
+    with translation.override("fr"):
+        if notification.channel == Channel.SMS:
+            return RenderedMessage(
+                subject="", body=_one_line(render_to_string(f"{base}_sms.txt", context))
+            )
+        subject = _one_line(render_to_string(f"{base}_subject.txt", context))
+        body = _tidy(render_to_string(f"{base}_email.txt", context))
+    calendar = None
+    if notification.kind in WITH_CALENDAR and notification.appointment_id:
+        from bookings.ics import appointment_ics
+
+        calendar = appointment_ics(notification.appointment)
+    return RenderedMessage(subject=subject, body=body, calendar=calendar)
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+def _load(notification: Notification) -> None:
+    """Attach what the texts need, in two queries at most."""
+    if notification.appointment_id:
+        notification.appointment = Appointment.objects.select_related(
+            "place__structure", "motif", "resident", "moved_from"
+        ).get(pk=notification.appointment_id)
+    elif notification.waitlist_entry_id:
+        notification.waitlist_entry = WaitlistEntry.objects.select_related(
+            "place__structure", "motif"
+        ).get(pk=notification.waitlist_entry_id)
+
+
+def _stale_reason(notification: Notification) -> str:
+    """Why the message no longer makes sense, or ""."""
+    if notification.appointment_id:
+        status = notification.appointment.status
+        if notification.kind == MessageKind.CANCELLATION:
+            return "" if status in CANCELLED_STATUSES else NOT_BOOKED
+        return "" if status == AppointmentStatus.BOOKED else NOT_BOOKED
+    entry = notification.waitlist_entry
+    if entry is None or entry.status in (WaitlistStatus.BOOKED, WaitlistStatus.CLOSED):
+        return OFFER_CLOSED
+    return ""
+
+
+def _describe(notification: Notification, exc: Exception) -> str:
+    """A failure, for staff: the provider's status or the kind of error, no personal data."""
+    if isinstance(exc, SmsError):
+        return str(exc)[:300]
+    channel = "SMS" if notification.channel == Channel.SMS else "E-mail"
+    if isinstance(exc, SMTPResponseException):
+        return f"{channel} : {type(exc).__name__} (code {exc.smtp_code})"
+    return f"{channel} : {type(exc).__name__}"
+
+
+def _deliver(notification: Notification, message: RenderedMessage) -> str:
+    """Hand the message to the provider; its reference. Raises on failure."""
+    if notification.channel == Channel.SMS:
+        return send_sms(notification.recipient, message.body)
+    structure = (
+        notification.appointment.place.structure
+        if notification.appointment_id
+        else notification.waitlist_entry.place.structure
+    )
+    message_id = make_msgid(domain=wording.site_domain())
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        to=[notification.recipient],
+        reply_to=[structure.email] if structure.email else None,
+        headers={"Message-ID": message_id},
+        connection=get_connection(
+            timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT
+        ),
+    )
+    if message.calendar is not None:
+        email.attach("rendez-vous.ics", message.calendar, "text/calendar")
+    email.send(fail_silently=False)
+    return message_id.strip("<>")[:100]
+
+
+def _claim(notification_id: int, now: datetime):
+    """Step 1, in its own transaction, committed before anything is sent: decide, and if the
+    message is to go, count the attempt. Returns (outcome, notification, message, attempt)."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None:
+            return "missing", None, None, 0
+        if notification.status != MessageStatus.PENDING:
+            return "done", None, None, 0
+        if notification.attempts and not notification.last_error:
+            # Claimed by a try whose result was never recorded: it may be running right now,
+            # or it died after the provider took the message. Never send again.
+            if now - notification.send_after < CLAIM_TIMEOUT:
+                return "in_flight", None, None, 0
+            notification.status = MessageStatus.FAILED
+            notification.last_error = INTERRUPTED
+            notification.save(update_fields=["status", "last_error"])
+            logger.warning("Notification %s: interrupted attempt, given up", notification.pk)
+            return "interrupted", None, None, 0
+        if notification.send_after > now:
+            return "not_due", None, None, 0
+        if notification.send_before is not None and notification.send_before <= now:
+            notification.status = MessageStatus.DROPPED
+            notification.last_error = TOO_LATE
+            notification.save(update_fields=["status", "last_error"])
+            return "dropped", None, None, 0
+        _load(notification)
+        reason = _stale_reason(notification)
+        if reason:
+            notification.status = MessageStatus.DROPPED
+            notification.last_error = reason
+            notification.save(update_fields=["status", "last_error"])
+            return "dropped", None, None, 0
+        notification.attempts += 1
+        try:
+            message = render_message(notification)
+        except Exception as exc:  # noqa: BLE001 - a broken template must not block the queue
+            logger.exception("Notification %s: the text could not be written", notification.pk)
+            _set_failure(notification, f"Texte impossible à écrire : {type(exc).__name__}", now)
+            notification.save(update_fields=["attempts", "status", "last_error", "send_after"])
+            failed = notification.status == MessageStatus.FAILED
+            return ("failed" if failed else "retry"), None, None, 0
+        # The claim: attempts counted and no error yet, committed when this block ends.
+        notification.last_error = ""
+        notification.send_after = now
+        notification.save(update_fields=["attempts", "last_error", "send_after"])
+        return "claimed", notification, message, notification.attempts
+
+
+def _set_failure(notification: Notification, error: str, now: datetime) -> None:
+    notification.last_error = error[:300] or "Erreur"
+    if notification.attempts >= MAX_ATTEMPTS:
+        notification.status = MessageStatus.FAILED
+    else:
+        notification.send_after = now + RETRY_DELAYS[notification.attempts - 1]
+
+
+def send_notification(notification_id: int, *, now: datetime | None = None) -> str:
+    """Send one recorded message, at most once. Safe to run any number of times, at once.
+
+    1. *Claim* (one transaction, row locked, committed before the provider is called): skip
+       unless PENDING and due; DROPPED if `send_before` has passed (a reminder is never late)
+       or the appointment is no longer what the message is about; otherwise `attempts` + 1,
+       `last_error` emptied, `send_after` = now.
+    2. *Send* through the SMS backend or Django's e-mail (outside any transaction).
+    3. *Record* the result on that attempt: SENT with `sent_at` and the provider's reference;
+       or the error in `last_error` (no personal data), PENDING again after a delay while
+       fewer than 5 attempts were made, FAILED after the 5th.
+
+    The guarantee: a row is sent again only when its last attempt *recorded* an error. A row
+    with attempts but no error is a claim whose result is unknown (a try still running, or a
+    crash between the provider's answer and step 3): it is never sent again; after 10 minutes
+    it is marked FAILED ("interrompu") for staff to check. So a crash can lose a message
+    (shown as failed), never send it twice. Two runs at once are serialised by the row lock
+    (SELECT … FOR UPDATE on PostgreSQL; on SQLite every transaction is IMMEDIATE, so claims
+    run one after the other). The claim only protects if it commits: do not call this inside
+    an outer transaction. Returns the outcome, for the task's result."""
+    explicit_now = now is not None
+    now = now or timezone.now()
+    outcome, notification, message, attempt = _claim(notification_id, now)
+    if outcome != "claimed":
+        return outcome
+    try:
+        reference = _deliver(notification, message)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        error = _describe(notification, exc)
+        logger.warning("Notification %s: attempt %s failed: %s", notification.pk, attempt, error)
+        with transaction.atomic():
+            row = Notification.objects.select_for_update().get(pk=notification.pk)
+            if row.attempts != attempt:
+                return "superseded"
+            row.status = MessageStatus.PENDING
+            _set_failure(row, error, timezone.now() if not explicit_now else now)
+            row.save(update_fields=["status", "last_error", "send_after"])
+        return "failed" if row.status == MessageStatus.FAILED else "retry"
+    # Keyed on the attempt: even if a cleanup marked the claim "interrupted" meanwhile, the
+    # truth (it was sent) wins.
+    Notification.objects.filter(pk=notification.pk, attempts=attempt).update(
+        status=MessageStatus.SENT,
+        sent_at=now if explicit_now else timezone.now(),
+        provider_reference=(reference or "")[:100],
+        last_error="",
+    )
+    return "sent"
+
+
+def send_due_notifications(
+    *, now: datetime | None = None, limit: int = BATCH_SIZE, seconds: float = BATCH_SECONDS
+) -> dict[str, int]:
+    """Every minute: drop what is too late, then send what is due (reminders, retries), at
+    most `limit` messages or `seconds` of work per run; the rest goes next minute."""
+    explicit_now = now is not None
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    counts["dropped"] = (
+        Notification.objects.filter(status=MessageStatus.PENDING, send_before__lte=now)
+        .exclude(attempts__gt=0, last_error="")
+        .update(status=MessageStatus.DROPPED, last_error=TOO_LATE)
+    )
+    due = list(
+        Notification.objects.filter(status=MessageStatus.PENDING, send_after__lte=now)
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started = time.monotonic()
+    for pk in due:
+        if time.monotonic() - started > seconds:
+            break
+        outcome = send_notification(pk, now=now if explicit_now else None)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if any(counts.values()):
+        logger.info("Due notifications: %s", counts)
+    return counts
+
+
+def ensure_schedules() -> None:
+    """Create or update the django-q2 schedule that runs `send_due_notifications` every
+    minute. Idempotent: meant for a post_migrate hook of the bookings app."""
+    from django_q.models import Schedule
+
+    wanted = {
+        "func": "bookings.tasks.send_due_notifications",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    }
+    with transaction.atomic():
+        existing = list(Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk"))
+        if not existing:
+            Schedule.objects.create(name=SCHEDULE_NAME, **wanted)
+            return
+        keep, extra = existing[0], existing[1:]
+        if extra:
+            Schedule.objects.filter(pk__in=[s.pk for s in extra]).delete()
+        changed = [field for field, value in wanted.items() if getattr(keep, field) != value]
+        if changed:
+            for field in changed:
+                setattr(keep, field, wanted[field])
+            keep.save(update_fields=changed)

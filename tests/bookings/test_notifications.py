@@ -1,0 +1,522 @@
+"""Messages to residents: recorded once, sent once after commit, never late, retried, shown."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings import notifications, tasks
+from bookings.choices import AppointmentStatus, Channel, MessageKind, MessageStatus, MotifMode
+from bookings.messaging import SmsError, read_outbox
+from bookings.models import Appointment, Notification, WaitlistEntry
+from bookings.slots import FreeSlot
+from mediation.choices import Role
+from tests.bookings.factories import MotifFactory, SlotFactory
+from tests.conftest import member
+from tests.factories import PlaceFactory, ResidentFactory, StructureFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MOBILE = "+33612345678"
+LANDLINE = "+33299123456"
+
+
+class FailingBackend:
+    """An SMS provider that refuses everything (with a message that must not be stored)."""
+
+    calls = 0
+
+    def send_sms(self, to, body):
+        FailingBackend.calls += 1
+        raise SmsError("Brevo : HTTP 503")
+
+
+class ExplodingBackend:
+    """A provider whose client library raises something unexpected, quoting the number."""
+
+    def send_sms(self, to, body):
+        raise RuntimeError(f"cannot reach {to}")
+
+
+class CountingBackend:
+    sent: list = []
+
+    def send_sms(self, to, body):
+        CountingBackend.sent.append((to, body))
+        return f"count-{len(CountingBackend.sent)}"
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings, tmp_path):
+    settings.SMS_BACKEND = "bookings.messaging.FileOutboxSmsBackend"
+    settings.SMS_OUTBOX_PATH = tmp_path / "sms.jsonl"
+    settings.SITE_URL = "https://rdv.example.org"
+    CountingBackend.sent = []
+    FailingBackend.calls = 0
+    return settings.SMS_OUTBOX_PATH
+
+
+def make_appointment(
+    *,
+    place=None,
+    starts_at=None,
+    phone=MOBILE,
+    email="",
+    motif=None,
+    status=AppointmentStatus.BOOKED,
+):
+    place = place or PlaceFactory(name="Salle du conseil", address="1 place de la Mairie")
+    motif = motif or MotifFactory(
+        structure=place.structure, instructions="Apportez votre carte Vitale."
+    )
+    starts_at = starts_at or timezone.now().replace(microsecond=0) + timedelta(days=5)
+    slot = SlotFactory(place=place, motif=motif, mediator=UserFactory(), starts_at=starts_at)
+    resident = ResidentFactory(
+        structure=place.structure, first_name="Awa", phone=phone, email=email
+    )
+    return Appointment.objects.create(
+        place=place,
+        motif=motif,
+        mediator=slot.mediator,
+        resident=resident,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        status=status,
+    )
+
+
+def rows(appointment):
+    return {(n.kind, n.channel): n for n in Notification.objects.filter(appointment=appointment)}
+
+
+# --- Recording ------------------------------------------------------------------------------
+
+
+def test_booking_records_a_confirmation_and_a_reminder_per_channel():
+    appointment = make_appointment(email="awa@example.org")
+    now = timezone.now()
+    notifications.on_booked(appointment, now=now)
+    found = rows(appointment)
+    assert set(found) == {
+        (MessageKind.CONFIRMATION, Channel.SMS),
+        (MessageKind.CONFIRMATION, Channel.EMAIL),
+        (MessageKind.REMINDER, Channel.SMS),
+        (MessageKind.REMINDER, Channel.EMAIL),
+    }
+    reminder = found[MessageKind.REMINDER, Channel.SMS]
+    assert reminder.send_after == appointment.starts_at - timedelta(hours=48)
+    assert reminder.send_before == appointment.starts_at
+    assert reminder.recipient == MOBILE
+    assert found[MessageKind.CONFIRMATION, Channel.EMAIL].recipient == "awa@example.org"
+    assert all(n.structure_id == appointment.place.structure_id for n in found.values())
+
+
+def test_landline_gets_no_sms_but_the_email_still_goes():
+    appointment = make_appointment(phone=LANDLINE, email="awa@example.org")
+    notifications.on_booked(appointment)
+    assert {channel for _kind, channel in rows(appointment)} == {Channel.EMAIL}
+
+
+def test_resident_with_a_landline_and_no_email_gets_no_message():
+    appointment = make_appointment(phone=LANDLINE)
+    assert notifications.on_booked(appointment) == []
+    assert not Notification.objects.exists()
+
+
+def test_calling_on_booked_twice_records_nothing_more(django_capture_on_commit_callbacks):
+    appointment = make_appointment(email="awa@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.on_booked(appointment)
+    with django_capture_on_commit_callbacks(execute=True) as second:
+        assert notifications.on_booked(appointment) == []
+    assert Notification.objects.count() == 4
+    assert second == []
+    assert len(read_outbox(10)) == 1
+
+
+def test_reminder_goes_at_once_when_booked_less_than_48_hours_ahead():
+    now = timezone.now()
+    appointment = make_appointment(starts_at=now + timedelta(hours=20))
+    notifications.on_booked(appointment, now=now)
+    assert rows(appointment)[MessageKind.REMINDER, Channel.SMS].send_after == now
+
+
+def test_no_reminder_for_an_appointment_less_than_two_hours_away():
+    now = timezone.now()
+    appointment = make_appointment(starts_at=now + timedelta(minutes=90))
+    notifications.on_booked(appointment, now=now)
+    assert set(rows(appointment)) == {(MessageKind.CONFIRMATION, Channel.SMS)}
+
+
+def test_reminder_follows_the_structure_setting():
+    structure = StructureFactory(reminder_hours_before=24)
+    appointment = make_appointment(place=PlaceFactory(structure=structure))
+    notifications.on_booked(appointment)
+    reminder = rows(appointment)[MessageKind.REMINDER, Channel.SMS]
+    assert reminder.send_after == appointment.starts_at - timedelta(hours=24)
+
+
+# --- Sending after commit -------------------------------------------------------------------
+
+
+def test_confirmation_sms_is_sent_after_commit_with_place_time_and_private_link(
+    django_capture_on_commit_callbacks,
+):
+    place = PlaceFactory(
+        name="Médiathèque", address="2 rue Hoarau", postcode="97400", commune="Saint-Denis"
+    )
+    place.time_zone = "Indian/Reunion"
+    place.save()
+    starts_at = datetime(2030, 12, 3, 10, 30, tzinfo=UTC)  # 14:30 in Saint-Denis
+    appointment = make_appointment(place=place, starts_at=starts_at)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notifications.on_booked(appointment)
+    assert read_outbox(10) == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    [sms] = read_outbox(10)
+    body = sms["body"]
+    assert sms["to"] == MOBILE
+    assert "mar. 3 déc. à 14h30" in body
+    assert place.structure.name in body and "2 rue Hoarau, 97400 Saint-Denis" in body
+    assert f"https://rdv.example.org/rdv/a/{appointment.token}/" in body
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    assert confirmation.status == MessageStatus.SENT
+    assert confirmation.provider_reference == sms["reference"]
+    assert confirmation.sent_at is not None and confirmation.attempts == 1
+    # The reminder waits for its time.
+    assert rows(appointment)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.PENDING
+
+
+def test_nothing_is_recorded_or_sent_when_the_booking_rolls_back(
+    django_capture_on_commit_callbacks,
+):
+    appointment = make_appointment()
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                notifications.on_booked(appointment)
+                raise RuntimeError("booking failed")
+        except RuntimeError:
+            pass
+    assert not Notification.objects.exists()
+    assert read_outbox(10) == []
+
+
+def test_sms_for_a_phone_appointment_says_so_instead_of_an_address():
+    place = PlaceFactory()
+    motif = MotifFactory(structure=place.structure, mode=MotifMode.PHONE)
+    appointment = make_appointment(place=place, motif=motif)
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    tasks.send_notification(confirmation.pk)
+    body = read_outbox(1)[0]["body"]
+    assert "par téléphone" in body and place.address not in body
+
+
+def test_email_confirmation_carries_instructions_and_the_calendar_file(mailoutbox):
+    appointment = make_appointment(phone="", email="awa@example.org")
+    appointment.place.structure.email = "accueil@mairie.example.org"
+    appointment.place.structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    assert mail.to == ["awa@example.org"]
+    assert mail.reply_to == ["accueil@mairie.example.org"]
+    assert "Rendez-vous confirmé" in mail.subject and "\n" not in mail.subject
+    assert "Bonjour Awa" in mail.body and "Apportez votre carte Vitale." in mail.body
+    assert f"/rdv/a/{appointment.token}/" in mail.body
+    [(filename, content, mimetype)] = mail.attachments
+    assert filename == "rendez-vous.ics" and mimetype == "text/calendar"
+    assert "BEGIN:VEVENT" in (content if isinstance(content, str) else content.decode())
+    confirmation.refresh_from_db()
+    assert confirmation.status == MessageStatus.SENT and confirmation.provider_reference
+
+
+# --- Once only ------------------------------------------------------------------------------
+
+
+def test_send_notification_twice_sends_once(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    assert tasks.send_notification(confirmation.pk) == "done"
+    assert len(CountingBackend.sent) == 1
+
+
+def test_a_claimed_attempt_without_result_is_never_sent_again(settings):
+    """A worker crashed after the provider took the message and before recording it."""
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    claimed_at = timezone.now()
+    Notification.objects.filter(pk=confirmation.pk).update(attempts=1, send_after=claimed_at)
+
+    assert tasks.send_notification(confirmation.pk) == "in_flight"
+    later = claimed_at + tasks.CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert tasks.send_notification(confirmation.pk, now=later) == "interrupted"
+    assert tasks.send_notification(confirmation.pk, now=later) == "done"
+    confirmation.refresh_from_db()
+    assert confirmation.status == MessageStatus.FAILED
+    assert "non renvoyé" in confirmation.last_error
+    assert CountingBackend.sent == []
+
+
+def test_reminder_that_could_only_go_out_after_the_appointment_is_dropped(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    reminder = rows(appointment)[MessageKind.REMINDER, Channel.SMS]
+    # The cluster was down: it comes back after the appointment has begun.
+    assert tasks.send_notification(reminder.pk, now=appointment.starts_at) == "dropped"
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.DROPPED and reminder.sent_at is None
+    assert CountingBackend.sent == []
+
+
+def test_due_run_drops_late_reminders_and_sends_due_ones(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    now = timezone.now()
+    late = make_appointment(starts_at=now + timedelta(days=3))
+    due = make_appointment(starts_at=now + timedelta(days=4))
+    notifications.on_booked(late, now=now)
+    notifications.on_booked(due, now=now)
+    Notification.objects.filter(kind=MessageKind.CONFIRMATION).update(status=MessageStatus.SENT)
+    # Run when the second reminder is due and the first appointment is over.
+    run_at = late.starts_at + timedelta(hours=1)
+    assert due.starts_at - timedelta(hours=48) < run_at
+    counts = tasks.send_due_notifications(now=run_at)
+    assert counts["dropped"] == 1 and counts["sent"] == 1
+    assert rows(late)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.DROPPED
+    assert rows(due)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.SENT
+    assert [body for _to, body in CountingBackend.sent][0].startswith("Rappel ")
+
+
+def test_reminder_is_not_sent_before_its_time(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    reminder = rows(appointment)[MessageKind.REMINDER, Channel.SMS]
+    assert tasks.send_notification(reminder.pk) == "not_due"
+    assert CountingBackend.sent == []
+
+
+# --- Failures -------------------------------------------------------------------------------
+
+
+def test_failure_is_retried_then_failed_after_five_attempts(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.FailingBackend"
+    appointment = make_appointment(starts_at=timezone.now() + timedelta(days=20))
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    now = timezone.now()
+    outcomes = []
+    for _ in range(5):
+        outcomes.append(tasks.send_notification(confirmation.pk, now=now))
+        confirmation.refresh_from_db()
+        if confirmation.status == MessageStatus.PENDING:
+            assert confirmation.send_after > now  # waits before the next try
+            assert tasks.send_notification(confirmation.pk, now=now) == "not_due"
+            now = confirmation.send_after
+    assert outcomes == ["retry", "retry", "retry", "retry", "failed"]
+    assert FailingBackend.calls == 5
+    assert confirmation.status == MessageStatus.FAILED and confirmation.attempts == 5
+    assert confirmation.last_error == "Brevo : HTTP 503"
+    assert tasks.send_notification(confirmation.pk, now=now) == "done"
+    assert FailingBackend.calls == 5
+
+
+def test_unexpected_error_is_recorded_without_the_number(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.ExplodingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    assert tasks.send_notification(confirmation.pk) == "retry"
+    confirmation.refresh_from_db()
+    assert confirmation.last_error == "SMS : RuntimeError"
+    assert "612345678" not in confirmation.last_error
+
+
+# --- Cancellation, move, waiting list -------------------------------------------------------
+
+
+def test_cancellation_drops_the_reminder_and_offers_to_book_again(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    appointment.status = AppointmentStatus.CANCELLED_BY_STAFF
+    appointment.save()
+    [cancellation] = notifications.on_cancelled(appointment, by_resident=False)
+    assert rows(appointment)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.DROPPED
+    assert tasks.send_notification(cancellation.pk) == "sent"
+    [(_to, body)] = CountingBackend.sent
+    slug = appointment.place.structure.slug
+    assert "nous devons annuler" in body
+    assert f"https://rdv.example.org{reverse('public_start', kwargs={'structure': slug})}" in body
+
+
+def test_confirmation_of_an_appointment_cancelled_meanwhile_is_dropped(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    appointment = make_appointment()
+    notifications.on_booked(appointment)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=AppointmentStatus.CANCELLED_BY_RESIDENT
+    )
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    assert tasks.send_notification(confirmation.pk) == "dropped"
+    assert CountingBackend.sent == []
+
+
+def test_move_sends_one_notice_with_the_new_time_and_link(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    old = make_appointment()
+    notifications.on_booked(old)
+    new = make_appointment(
+        place=old.place, motif=old.motif, starts_at=old.starts_at + timedelta(days=2)
+    )
+    new.moved_from = old
+    new.save()
+    old.status = AppointmentStatus.CANCELLED_BY_RESIDENT
+    old.save()
+    notifications.on_booked(new)  # a caller that also confirms the new booking
+    created = notifications.on_moved(old, new)
+    assert {(n.kind, n.channel) for n in created} == {(MessageKind.MOVED, Channel.SMS)}
+    assert all(
+        n.status == MessageStatus.DROPPED for n in Notification.objects.filter(appointment=old)
+    )
+    assert rows(new)[MessageKind.CONFIRMATION, Channel.SMS].status == MessageStatus.DROPPED
+    assert rows(new)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.PENDING
+    tasks.send_due_notifications()
+    [(_to, body)] = CountingBackend.sent
+    tz = new.place.tzinfo
+    assert f"est déplacé au {notifications.format_when(new.starts_at, tz)}" in body
+    assert f"du {notifications.format_when(old.starts_at, tz)}" in body
+    assert f"/rdv/a/{new.token}/" in body
+
+
+def test_waitlist_offer_names_the_free_slot_and_links_to_the_slots(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    place = PlaceFactory()
+    motif = MotifFactory(structure=place.structure)
+    entry = WaitlistEntry.objects.create(place=place, motif=motif, first_name="Awa", phone=MOBILE)
+    starts_at = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    free = FreeSlot(
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
+        mediator_id=1,
+        seats_left=1,
+    )
+    [offer] = notifications.on_waitlist_offer(entry, free)
+    assert notifications.on_waitlist_offer(entry, free) == []
+    assert offer.send_before == starts_at
+    assert tasks.send_notification(offer.pk) == "sent"
+    [(to, body)] = CountingBackend.sent
+    assert to == MOBILE
+    assert notifications.format_when(starts_at, place.tzinfo) in body
+    assert f"?lieu={place.pk}&motif={motif.pk}" in body
+
+
+# --- Schedule -------------------------------------------------------------------------------
+
+
+def test_ensure_schedules_creates_one_schedule_every_minute_idempotently():
+    from django_q.models import Schedule
+
+    tasks.ensure_schedules()
+    Schedule.objects.filter(name=tasks.SCHEDULE_NAME).update(minutes=15)
+    tasks.ensure_schedules()
+    [schedule] = Schedule.objects.filter(name=tasks.SCHEDULE_NAME)
+    assert schedule.func == "bookings.tasks.send_due_notifications"
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1
+    assert schedule.repeats == -1
+
+
+# --- The "Messages envoyés" page ------------------------------------------------------------
+
+
+def outbox_url(structure):
+    return reverse("outbox", kwargs={"structure": structure.slug})
+
+
+def test_outbox_lists_the_structure_messages_masked_with_failures_highlighted(client):
+    appointment = make_appointment()
+    structure = appointment.place.structure
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    Notification.objects.filter(pk=confirmation.pk).update(
+        status=MessageStatus.FAILED, attempts=5, last_error="Brevo : HTTP 400 (invalid_parameter)"
+    )
+    client.force_login(member(structure, Role.MEDIATOR))
+    response = client.get(outbox_url(structure))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Messages envoyés" in body
+    assert "table-danger" in body and "Brevo : HTTP 400 (invalid_parameter)" in body
+    assert "••••••78" in body and MOBILE not in body and "12 34 56 78" not in body
+    assert "1 message n'a pas pu être envoyé" in body
+    only_failures = client.get(outbox_url(structure) + "?echecs=1").content.decode()
+    assert only_failures.count("<tr class=") == 1
+
+
+def test_outbox_shows_the_sms_texts_of_this_structure_only(
+    client, django_capture_on_commit_callbacks
+):
+    ours = make_appointment()
+    theirs = make_appointment()  # another structure, same number
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.on_booked(ours)
+        notifications.on_booked(theirs)
+    assert len(read_outbox(10)) == 2
+    structure = ours.place.structure
+    client.force_login(member(structure, Role.STRUCTURE_ADMIN))
+    body = client.get(outbox_url(structure)).content.decode()
+    assert "Textes des SMS" in body
+    assert ours.token in body and theirs.token not in body
+    assert theirs.place.structure.name not in body
+
+
+def test_outbox_hides_sms_texts_when_a_real_provider_is_used(client, settings):
+    settings.SMS_BACKEND = "bookings.messaging.ConsoleSmsBackend"
+    appointment = make_appointment()
+    structure = appointment.place.structure
+    client.force_login(member(structure, Role.MEDIATOR))
+    assert "Textes des SMS" not in client.get(outbox_url(structure)).content.decode()
+
+
+def test_outbox_is_for_the_desk_of_the_structure_only(client):
+    appointment = make_appointment()
+    structure = appointment.place.structure
+    notifications.on_booked(appointment)
+    client.force_login(member(StructureFactory(), Role.STRUCTURE_ADMIN))
+    assert client.get(outbox_url(structure)).status_code == 404
+    client.force_login(member(structure, Role.COORDINATOR))
+    assert client.get(outbox_url(structure)).status_code == 403
+
+
+def test_outbox_runs_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    structure = StructureFactory()
+    places = [PlaceFactory(structure=structure) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for index in range(30):
+            appointment = make_appointment(
+                place=places[index % 3],
+                email=f"usager{index}@example.org",
+                starts_at=timezone.now() + timedelta(days=3, hours=index),
+            )
+            notifications.on_booked(appointment)
+    assert Notification.objects.count() == 120
+    client.force_login(member(structure, Role.MEDIATOR))
+    with django_assert_max_num_queries(10):
+        response = client.get(outbox_url(structure))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(outbox_url(structure) + "?page=3").status_code == 200
