@@ -290,3 +290,48 @@ def test_the_database_itself_refuses_overlapping_slots_on_postgresql():
             mediator=first.mediator,
             starts_at=MONDAY_9H + timedelta(minutes=15),
         )
+
+
+def test_booking_records_a_confirmation_and_a_reminder(desk, django_capture_on_commit_callbacks):
+    from bookings.choices import MessageKind
+    from bookings.models import Notification
+
+    place, _motif, _mediator = desk
+    resident = ResidentFactory(structure=place.structure, phone="+33612345678")
+    with django_capture_on_commit_callbacks(execute=False):
+        appointment = book(desk, resident=resident)
+    kinds = set(Notification.objects.filter(appointment=appointment).values_list("kind", flat=True))
+    assert kinds == {MessageKind.CONFIRMATION, MessageKind.REMINDER}
+
+
+def test_a_move_sends_one_moved_notice_and_nothing_about_the_old_one(desk):
+    from bookings.choices import MessageKind, MessageStatus
+    from bookings.models import Notification
+
+    place, _motif, _mediator = desk
+    resident = ResidentFactory(structure=place.structure, phone="+33612345678")
+    old = book(desk, resident=resident)
+    new = services.appointment_move(
+        appointment=old, starts_at=MONDAY_9H + timedelta(minutes=30), by_resident=True, now=NOW
+    )
+    pending_old = Notification.objects.filter(appointment=old, status=MessageStatus.PENDING)
+    assert not pending_old.exists()
+    assert Notification.objects.filter(appointment=new, kind=MessageKind.MOVED).count() == 1
+
+
+def test_a_cancellation_offers_the_slot_to_the_first_ones_on_the_waiting_list(desk):
+    from bookings.choices import MessageKind, WaitlistStatus
+    from bookings.models import Notification, WaitlistEntry
+
+    place, motif, _mediator = desk
+    appointment = book(desk)
+    entries = [
+        services.waitlist_join(
+            place=place, motif=motif, first_name=f"P{i}", phone=f"+3361234567{i}"
+        )
+        for i in range(5)
+    ]
+    services.appointment_cancel(appointment=appointment, by_resident=True, now=NOW)
+    statuses = [WaitlistEntry.objects.get(pk=e.pk).status for e in entries]
+    assert statuses == [WaitlistStatus.OFFERED] * 3 + [WaitlistStatus.WAITING] * 2
+    assert Notification.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
