@@ -128,3 +128,24 @@ def test_resident_pages_read_in_english(page, live_server, desk, screenshot):
     expect(
         page.get_by_role("heading", name="Prendre rendez-vous avec un·e médiateur·rice numérique")
     ).to_be_visible()
+
+
+def test_the_confirmation_reaches_the_outbox_that_staff_can_read(
+    page, live_server, desk, screenshot, login
+):
+    from mediation.choices import Role
+    from tests.factories import MembershipFactory
+
+    structure, _place, _motif = desk
+    book(page, live_server, desk, screenshot, "outbox", check=False)
+    appointment = Appointment.objects.get()
+    mediator = UserFactory(email="camille@exemple.fr")
+    mediator.set_password("mot-de-passe-de-test-42")
+    mediator.save()
+    MembershipFactory(user=mediator, structure=structure, role=Role.MEDIATOR)
+    page.context.clear_cookies()
+    login(page, live_server, mediator.email, "mot-de-passe-de-test-42")
+    page.goto(f"{live_server.url}/s/{structure.slug}/messages/")
+    expect(page.get_by_text(f"/rdv/a/{appointment.token}/").first).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "outbox-staff")
