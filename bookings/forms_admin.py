@@ -1,0 +1,318 @@
+"""Forms of the structure admin's side of bookings. They parse input; the rules are in
+bookings.services_admin (and the models' clean())."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookings.choices import Weekday
+from bookings.models import Motif, OpeningHours
+from mediation.forms import CrispyMixin
+from mediation.models import Structure
+
+# Longest minimum delay offered: a month.
+MAX_MIN_DELAY_HOURS = 30 * 24
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+class HoursField(forms.DecimalField):
+    """Hours typed the French way (1,5) or the browser's way (1.5)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
+class MotifForm(CrispyMixin, forms.ModelForm):
+    min_delay_hours = HoursField(
+        label=_("Délai minimum avant le rendez-vous (heures)"),
+        min_value=Decimal(0),
+        max_value=Decimal(MAX_MIN_DELAY_HOURS),
+        max_digits=5,
+        decimal_places=2,
+        initial=2,
+        help_text=_("Ex. : 2 pour ne pas être réservé moins de 2 heures à l'avance."),
+        widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+        error_messages={
+            "invalid": _("Saisissez un nombre d'heures, par exemple 2 ou 1,5."),
+            "max_value": _("Le délai minimum ne peut pas dépasser %(limit_value)s heures."),
+            "min_value": _("Le délai minimum ne peut pas être négatif."),
+        },
+    )
+
+    # Service errors named after the model field are shown at the form field that edits it.
+    field_aliases = {"min_delay_minutes": "min_delay_hours"}
+
+    class Meta:
+        model = Motif
+        fields = [
+            "name",
+            "duration_minutes",
+            "mode",
+            "bookable_online",
+            "is_collective",
+            "capacity",
+            "max_delay_days",
+            "instructions",
+        ]
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 3}),
+            "duration_minutes": forms.NumberInput(attrs={"step": "5", "inputmode": "numeric"}),
+        }
+        error_messages = {
+            "duration_minutes": {
+                "min_value": _("Un rendez-vous dure au moins 5 minutes."),
+                "max_value": _("Un rendez-vous dure au plus 8 heures (480 minutes)."),
+            },
+            "max_delay_days": {
+                "min_value": _("Au moins 1 jour."),
+                "max_value": _("Au plus 365 jours à l'avance."),
+            },
+            "capacity": {
+                "min_value": _("Au moins 1 place."),
+                "max_value": _("Au plus 200 places."),
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            minutes = self.instance.min_delay_minutes
+            self.initial["min_delay_hours"] = (
+                (Decimal(minutes) / 60).quantize(Decimal("0.01")).normalize()
+                if minutes % 60
+                else minutes // 60
+            )
+        self.fields["capacity"].required = False
+        self.helper.layout = Layout(
+            "name",
+            Row(
+                Column("duration_minutes", css_class="col-sm-6"),
+                Column("mode", css_class="col-sm-6"),
+            ),
+            "bookable_online",
+            Fieldset(
+                _("Individuel ou atelier"),
+                "is_collective",
+                Field("capacity", wrapper_class="col-sm-6 px-0"),
+            ),
+            Fieldset(
+                _("Quand peut-on réserver ?"),
+                Row(
+                    Column("min_delay_hours", css_class="col-sm-6"),
+                    Column("max_delay_days", css_class="col-sm-6"),
+                ),
+            ),
+            "instructions",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = cleaned.get("min_delay_hours")
+        if hours is not None:
+            # Not a model field of the form: set on the instance before it is validated.
+            self.instance.min_delay_minutes = int(round(hours * 60))
+        if not cleaned.get("is_collective"):
+            cleaned["capacity"] = 1
+        elif cleaned.get("capacity") is None and "capacity" not in self.errors:
+            self.add_error("capacity", _("Indiquez le nombre de places de l'atelier."))
+        return cleaned
+
+
+class OpeningHoursForm(CrispyMixin, forms.ModelForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Jours"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choisissez au moins un jour de la semaine."),
+            "invalid_choice": _("Choisissez des jours de la liste."),
+        },
+    )
+
+    class Meta:
+        model = OpeningHours
+        fields = [
+            "place",
+            "mediator",
+            "weekdays",
+            "start_time",
+            "end_time",
+            "every_n_weeks",
+            "first_day",
+            "last_day",
+            "motifs",
+        ]
+        widgets = {
+            "start_time": TimeInput(),
+            "end_time": TimeInput(),
+            "first_day": DateInput(),
+            "last_day": DateInput(),
+            "motifs": forms.CheckboxSelectMultiple,
+        }
+        labels = {
+            "start_time": _("Heure de début"),
+            "end_time": _("Heure de fin"),
+            "every_n_weeks": _("Toutes les N semaines"),
+        }
+        help_texts = {
+            "every_n_weeks": _("1 = chaque semaine, 2 = une semaine sur deux…"),
+            "last_day": _("Laissez vide si la plage n'a pas de fin prévue."),
+            "motifs": _("Les motifs que l'on peut réserver sur cette plage."),
+        }
+        error_messages = {
+            "motifs": {"required": _("Choisissez au moins un motif.")},
+            "every_n_weeks": {
+                "min_value": _("Au moins 1 (chaque semaine)."),
+                "max_value": _("Au plus toutes les 8 semaines."),
+            },
+        }
+
+    def __init__(self, *args, places, mediators, motifs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places
+        self.fields["place"].empty_label = None if places.count() == 1 else "---------"
+        self.fields["mediator"].queryset = mediators
+        self.fields["mediator"].label_from_instance = lambda user: user.get_full_name()
+        self.fields["motifs"].queryset = motifs
+        if self.instance.pk is None and not self.initial.get("first_day"):
+            # The unsaved instance's empty first_day would hide a field initial.
+            self.initial["first_day"] = timezone.localdate()
+        self.fields["every_n_weeks"].widget.attrs.update(inputmode="numeric")
+        self.helper.layout = Layout(
+            Row(
+                Column("place", css_class="col-md-6"),
+                Column("mediator", css_class="col-md-6"),
+            ),
+            InlineCheckboxes("weekdays"),
+            Row(
+                Column("start_time", css_class="col-6"),
+                Column("end_time", css_class="col-6"),
+            ),
+            Row(
+                Column("first_day", css_class="col-sm-6 col-md-4"),
+                Column("last_day", css_class="col-sm-6 col-md-4"),
+                Column("every_n_weeks", css_class="col-sm-6 col-md-4"),
+            ),
+            "motifs",
+        )
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time typed in a given time zone (not the request's)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *, tz: ZoneInfo | None = None, **kwargs):
+        self.tz = tz
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        with timezone.override(self.tz or timezone.get_current_timezone()):
+            return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, timezone.datetime) and timezone.is_aware(value) and self.tz:
+            return timezone.localtime(value, self.tz)
+        return value
+
+
+class AbsenceForm(CrispyMixin, forms.Form):
+    mediator = forms.ModelChoiceField(
+        label=_("Médiateur·rice"),
+        queryset=None,
+        error_messages={"invalid_choice": _("Choisissez une personne de la liste.")},
+    )
+    starts_at = LocalDateTimeField(
+        label=_("Début"),
+        error_messages={"invalid": _("Saisissez une date et une heure valides.")},
+    )
+    ends_at = LocalDateTimeField(
+        label=_("Fin"),
+        error_messages={"invalid": _("Saisissez une date et une heure valides.")},
+    )
+    reason = forms.CharField(
+        label=_("Motif de l'absence"),
+        max_length=150,
+        required=False,
+        help_text=_("Facultatif. Ex. : congés, formation. Pas de détail de santé."),
+    )
+
+    def __init__(self, *args, mediators, tz: ZoneInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["mediator"]
+        field.queryset = mediators
+        field.label_from_instance = lambda user: user.get_full_name()
+        if len(mediators) == 1:
+            field.empty_label = None
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].tz = tz
+            self.fields[name].help_text = _("Heure locale (%(zone)s).") % {"zone": tz.key}
+        self.helper.layout = Layout(
+            "mediator",
+            Row(
+                Column("starts_at", css_class="col-sm-6"),
+                Column("ends_at", css_class="col-sm-6"),
+            ),
+            "reason",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("La fin doit être après le début."))
+        return cleaned
+
+
+class BookingRulesForm(CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = Structure
+        fields = ["cancel_cutoff_hours", "reminder_hours_before"]
+        labels = {
+            "cancel_cutoff_hours": _("Annulation en ligne possible jusqu'à (heures avant)"),
+            "reminder_hours_before": _("Rappel envoyé (heures avant le rendez-vous)"),
+        }
+        help_texts = {
+            "cancel_cutoff_hours": _(
+                "Passé ce délai, l'usager doit appeler la structure pour annuler ou déplacer "
+                "son rendez-vous. 0 = jusqu'à l'heure du rendez-vous."
+            ),
+            "reminder_hours_before": _("48 = un rappel deux jours avant."),
+        }
+        error_messages = {
+            "cancel_cutoff_hours": {
+                "max_value": _("Au plus 168 heures (une semaine)."),
+                "min_value": _("Le délai ne peut pas être négatif."),
+            },
+            "reminder_hours_before": {
+                "min_value": _("Au moins 1 heure avant."),
+                "max_value": _("Au plus 168 heures (une semaine)."),
+            },
+        }
+        widgets = {
+            "cancel_cutoff_hours": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "reminder_hours_before": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        }
