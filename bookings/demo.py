@@ -149,7 +149,7 @@ def _book_around_today(structure, places, individual, workshop, rng) -> None:
                 ):
                     continue
                 taken.add(key)
-                seats = rng.randint(3, 7) if motif.is_collective else 1
+                seats = min(rng.randint(3, 7) if motif.is_collective else 1, len(residents))
                 statuses = [
                     _status(free.starts_at, now, rng, motif.is_collective) for _ in range(seats)
                 ]

@@ -14,7 +14,11 @@ def navigation(request):
         held = roles.get(structure.pk, frozenset())
         structure.nav_is_admin = Role.STRUCTURE_ADMIN in held
         structure.nav_is_coordinator = Role.COORDINATOR in held
+    current = getattr(request, "structure", None)
+    held = roles.get(current.pk, frozenset()) if current else frozenset()
     return {
         "nav_structures": structures,
-        "current_structure": getattr(request, "structure", None),
+        "current_structure": current,
+        # The desk pages (agenda, booking by phone) are for mediators and structure admins.
+        "current_structure_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
     }

@@ -63,6 +63,7 @@ def structure_home(request, structure):
             "roles": sorted(Role(r).label for r in held),
             "places": selectors.places_for(request.user, structure),
             "can_manage": Role.STRUCTURE_ADMIN in held,
+            "can_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
         },
     )
 

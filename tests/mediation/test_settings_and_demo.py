@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, env_extra):
-    env = {k: v for k, v in os.environ.items() if k != "PERMANENCE_TESTING"}
+    # A clean environment: nothing the test run itself sets (the browser tests allow
+    # synchronous ORM calls from Playwright's event loop, which check --deploy rejects).
+    dropped = {"PERMANENCE_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

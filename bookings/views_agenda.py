@@ -1,0 +1,533 @@
+"""The desk agenda (day and week), the outcome and cancellation of appointments, and booking
+for a resident who calls or stands at the desk. Views are thin: form → selector or service."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bookings import selectors, services, services_agenda
+from bookings.choices import AppointmentStatus
+from bookings.forms_agenda import (
+    ALL_MEDIATORS,
+    AgendaFilterForm,
+    DeskBookingForm,
+    DeskResidentForm,
+    ResidentSearchForm,
+    SlotSearchForm,
+    format_slot_start,
+)
+from bookings.models import Appointment
+from bookings.phones import is_mobile
+from bookings.selectors import DESK_ROLES
+from bookings.slots import free_slots, is_offered
+from mediation.access import structure_view
+from mediation.models import Resident
+from mediation.scoping import access_object
+from mediation.views import add_service_errors
+
+S = AppointmentStatus
+
+BADGES = {
+    S.BOOKED: "text-bg-primary",
+    S.SEEN: "text-bg-success",
+    S.NO_SHOW: "text-bg-warning",
+    S.CANCELLED_BY_RESIDENT: "text-bg-secondary",
+    S.CANCELLED_BY_STAFF: "text-bg-secondary",
+}
+#: Short labels of the outcome buttons (the badge shows the full status label).
+OUTCOME_BUTTONS = {S.SEEN: gettext_lazy("Honoré"), S.NO_SHOW: gettext_lazy("Absent")}
+SLOT_PAGE_DAYS = 14
+ALTERNATIVES = 10
+
+
+def _naive_local(moment: datetime, tz) -> datetime:
+    # Templates would convert an aware datetime to the site's zone (Paris); a place's wall-clock
+    # time is shown as it is.
+    return timezone.localtime(moment, tz).replace(tzinfo=None)
+
+
+def _agenda_url(structure, *, week=False, **params) -> str:
+    name = "agenda_week" if week else "agenda"
+    url = reverse(name, kwargs={"structure": structure.slug})
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --- Agenda ---------------------------------------------------------------------------------
+
+
+@structure_view(*DESK_ROLES)
+@require_GET
+def agenda(request, structure, week: bool = False):
+    """Today's appointments by default, or a week's; by place and by mediator."""
+    places_qs = selectors.agenda_places(request.user, structure)
+    places = list(places_qs)
+    mediators = list(selectors.structure_mediators(request.user, structure))
+    form = AgendaFilterForm(
+        request.GET if request.GET else None, places=places_qs, mediators=mediators
+    )
+    if form.is_bound:
+        form.is_valid()  # what is invalid falls back to its default, with a warning
+    data = getattr(form, "cleaned_data", {})
+
+    place = data.get("place")
+    tz = place.tzinfo if place else selectors.structure_time_zone(places)
+    today = timezone.localdate(timezone=tz)
+    day = data.get("day") or today
+
+    mediator_value = data.get("mediator") or ""
+    mediator_ids = {m.pk for m in mediators}
+    if not mediator_value:
+        # The mediator's own appointments when they hold opening hours here, else everyone's.
+        mediator_value = str(request.user.pk) if request.user.pk in mediator_ids else ALL_MEDIATORS
+    mediator_id = None if mediator_value == ALL_MEDIATORS else int(mediator_value)
+    if not form.errors:
+        # Show what is displayed, defaults included (the day of a week view, "me"…).
+        form = AgendaFilterForm(
+            initial={"day": day, "place": place, "mediator": mediator_value},
+            places=places_qs,
+            mediators=mediators,
+        )
+
+    if week:
+        first_day = day - timedelta(days=day.weekday())
+        last_day = first_day + timedelta(days=6)
+        step = timedelta(days=7)
+    else:
+        first_day = last_day = day
+        step = timedelta(days=1)
+    days = selectors.agenda_appointments(
+        request.user,
+        structure,
+        first_day=first_day,
+        last_day=last_day,
+        places=places_qs,
+        place=place,
+        mediator_id=mediator_id,
+    )
+    now = timezone.now()
+    count = 0
+    for agenda_day in days:
+        for appointment in agenda_day.appointments:
+            count += 1
+            _decorate(appointment, now)
+
+    keep = {"place": place.pk if place else None, "mediator": mediator_value}
+    context = {
+        "structure": structure,
+        "form": form,
+        "days": days,
+        "week": week,
+        "day": day,
+        "today": today,
+        "first_day": first_day,
+        "last_day": last_day,
+        "count": count,
+        "place": place,
+        "show_place": place is None and len(places) > 1,
+        "show_mediator": mediator_id is None,
+        "mediator_name": next((m.get_full_name() for m in mediators if m.pk == mediator_id), None),
+        "previous_url": _agenda_url(structure, week=week, day=day - step, **keep),
+        "next_url": _agenda_url(structure, week=week, day=day + step, **keep),
+        "today_url": _agenda_url(structure, week=week, day=today, **keep),
+        "day_url": _agenda_url(structure, day=day, **keep),
+        "week_url": _agenda_url(structure, week=True, day=day, **keep),
+        "book_url": reverse("agenda_book", kwargs={"structure": structure.slug}),
+        "here": request.get_full_path(),
+        "no_places": not places,
+    }
+    return render(request, "bookings/agenda/agenda.html", context)
+
+
+def _decorate(appointment: Appointment, now: datetime) -> None:
+    """What the agenda shows of an appointment: badge and the actions that would succeed."""
+    appointment.badge_class = BADGES.get(appointment.status, "text-bg-light")
+    appointment.is_cancelled = appointment.status in (
+        S.CANCELLED_BY_RESIDENT,
+        S.CANCELLED_BY_STAFF,
+    )
+    appointment.outcome_actions = [
+        (status, label)
+        for status, label in OUTCOME_BUTTONS.items()
+        if services_agenda.status_refusal(appointment=appointment, status=status, now=now) is None
+    ]
+    appointment.can_cancel = appointment.status == S.BOOKED and appointment.starts_at > now
+    appointment.display_start = appointment.local_starts_at.replace(tzinfo=None)
+    appointment.display_end = appointment.local_ends_at.replace(tzinfo=None)
+
+
+def _back_to_agenda(request, structure, appointment: Appointment):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    day = timezone.localtime(appointment.starts_at, appointment.place.tzinfo).date()
+    return redirect(_agenda_url(structure, day=day.isoformat(), mediator=ALL_MEDIATORS))
+
+
+@structure_view(*DESK_ROLES)
+@require_POST
+def appointment_status(request, structure, appointment: int):
+    obj = access_object(
+        Appointment.objects.select_related("place", "resident"),
+        request.user,
+        DESK_ROLES,
+        pk=appointment,
+        place__structure=structure,
+    )
+    status = request.POST.get("status", "")
+    try:
+        obj = services_agenda.appointment_set_status(
+            appointment=obj, status=status, by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Rendez-vous de %(resident)s : « %(status)s ».")
+            % {"resident": obj.resident, "status": obj.get_status_display()},
+        )
+    return _back_to_agenda(request, structure, obj)
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def appointment_cancel(request, structure, appointment: int):
+    """Confirm, then cancel: the seat is freed and the services tell the resident."""
+    obj = access_object(
+        Appointment.objects.select_related("place", "motif", "mediator", "resident"),
+        request.user,
+        DESK_ROLES,
+        pk=appointment,
+        place__structure=structure,
+    )
+    if request.method == "POST":
+        try:
+            services.appointment_cancel(appointment=obj, by_resident=False, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Le rendez-vous de %(resident)s est annulé ; le créneau est de nouveau libre.")
+                % {"resident": obj.resident},
+            )
+        return _back_to_agenda(request, structure, obj)
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    return render(
+        request,
+        "bookings/agenda/cancel.html",
+        {
+            "structure": structure,
+            "appointment": obj,
+            "starts": _naive_local(obj.starts_at, obj.place.tzinfo),
+            "ends": _naive_local(obj.ends_at, obj.place.tzinfo),
+            "sms": bool(obj.resident.phone) and is_mobile(obj.resident.phone),
+            "back_url": back
+            or _agenda_url(
+                structure,
+                day=timezone.localtime(obj.starts_at, obj.place.tzinfo).date().isoformat(),
+                mediator=ALL_MEDIATORS,
+            ),
+            "can_cancel": obj.status == S.BOOKED,
+        },
+    )
+
+
+# --- Booking at the desk --------------------------------------------------------------------
+
+
+def _desk_residents(request, structure):
+    return Resident.objects.visible_to(request.user, DESK_ROLES).filter(structure=structure)
+
+
+def _access_resident(request, structure, resident):
+    return access_object(
+        Resident.objects.followed(),
+        request.user,
+        DESK_ROLES,
+        pk=resident,
+        structure=structure,
+    )
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def book_resident(request, structure):
+    """Step 1: find the resident (name without accents, or phone in any format), or create
+    them with the minimum data."""
+    places = list(selectors.agenda_places(request.user, structure))
+    regions = selectors.phone_regions(places)
+    search = ResidentSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
+    results = (
+        selectors.resident_search(request.user, structure, query, regions=regions) if query else []
+    )
+    create = DeskResidentForm(
+        request.POST or None,
+        regions=regions,
+        residents=_desk_residents(request, structure).followed(),
+    )
+    if request.method == "POST" and create.is_valid():
+        try:
+            resident = services_agenda.resident_create_at_desk(
+                structure=structure, by=request.user, **create.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(create, error)
+        else:
+            messages.success(request, _("%(name)s est enregistré·e.") % {"name": resident})
+            return redirect("agenda_book_slot", structure=structure.slug, resident=resident.pk)
+    if query and not create.is_bound:
+        # A name that found no one is probably the new resident's: save typing it twice.
+        words = query.split()
+        if not selectors.looks_like_phone(query) and len(words) >= 2 and not results:
+            create.initial = {"first_name": words[0], "last_name": " ".join(words[1:])}
+        elif selectors.looks_like_phone(query) and not results:
+            create.initial = {"phone": query}
+    return render(
+        request,
+        "bookings/agenda/book_resident.html",
+        {
+            "structure": structure,
+            "search": search,
+            "query": query,
+            "results": results,
+            "create": create,
+            "step": 1,
+        },
+    )
+
+
+def _slot_link(structure, resident, *, place, motif, slot, need: str = "") -> str:
+    url = reverse(
+        "agenda_book_confirm", kwargs={"structure": structure.slug, "resident": resident.pk}
+    )
+    query = {
+        "place": place.pk,
+        "motif": motif.pk,
+        "mediator": slot.mediator_id,
+        "starts_at": format_slot_start(slot.starts_at),
+    }
+    if need:
+        query["need"] = need[:300]
+    return f"{url}?{urlencode(query)}"
+
+
+def _one_per_start(slots, prefer_mediator_id: int | None):
+    """One slot per start time (the person at the desk picks a time; who follows from it),
+    preferring the signed-in mediator's own."""
+    chosen = {}
+    for slot in slots:
+        current = chosen.get(slot.starts_at)
+        if current is None or (
+            slot.mediator_id == prefer_mediator_id and current.mediator_id != prefer_mediator_id
+        ):
+            chosen[slot.starts_at] = slot
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _slot_days(structure, resident, *, place, motif, slots, need: str = ""):
+    """Free slots grouped by local day, each with its label and link."""
+    tz = place.tzinfo
+    days: dict[date, list] = {}
+    for slot in slots:
+        local = _naive_local(slot.starts_at, tz)
+        days.setdefault(local.date(), []).append(
+            {
+                "start": local,
+                "seats_left": slot.seats_left if motif.is_collective else None,
+                "url": _slot_link(
+                    structure, resident, place=place, motif=motif, slot=slot, need=need
+                ),
+            }
+        )
+    return [{"day": day, "slots": items} for day, items in days.items()]
+
+
+@structure_view(*DESK_ROLES)
+@require_GET
+def book_slot(request, structure, resident: int):
+    """Step 2: place, motif (staff-only ones included), optionally a mediator, then a free
+    slot of the next two weeks (booking window not applied: staff may book at short notice)."""
+    person = _access_resident(request, structure, resident)
+    places_qs = selectors.agenda_places(request.user, structure)
+    motifs_qs = selectors.desk_motifs(request.user, structure)
+    mediators_qs = selectors.structure_mediators(request.user, structure)
+    bound = "motif" in request.GET
+    form = SlotSearchForm(
+        request.GET if bound else None,
+        places=places_qs,
+        motifs=motifs_qs,
+        mediators=mediators_qs,
+        initial={} if bound else {"place": places_qs.first()},
+    )
+    context = {"structure": structure, "resident": person, "form": form, "step": 2}
+    if bound and form.is_valid():
+        place, motif = form.cleaned_data["place"], form.cleaned_data["motif"]
+        mediator = form.cleaned_data["mediator"]
+        tz = place.tzinfo
+        today = timezone.localdate(timezone=tz)
+        first_day = form.cleaned_data["start"] or today
+        start = datetime.combine(first_day, time.min, tzinfo=tz)
+        end = datetime.combine(first_day + timedelta(days=SLOT_PAGE_DAYS), time.min, tzinfo=tz)
+        slots = free_slots(
+            place=place,
+            motif=motif,
+            start=start,
+            end=end,
+            mediator_id=mediator.pk if mediator else None,
+            respect_booking_window=False,
+        )
+        if mediator is None:
+            slots = _one_per_start(slots, request.user.pk)
+        page = request.GET.copy()
+        page.pop("submit", None)
+
+        def page_url(day):
+            page["start"] = day.isoformat()
+            return f"?{page.urlencode()}"
+
+        previous_day = max(first_day - timedelta(days=SLOT_PAGE_DAYS), today)
+        context.update(
+            place=place,
+            motif=motif,
+            mediator=mediator,
+            first_day=first_day,
+            last_day=first_day + timedelta(days=SLOT_PAGE_DAYS - 1),
+            slot_days=_slot_days(structure, person, place=place, motif=motif, slots=slots),
+            next_url=page_url(first_day + timedelta(days=SLOT_PAGE_DAYS)),
+            previous_url=page_url(previous_day) if first_day > today else None,
+        )
+    return render(request, "bookings/agenda/book_slot.html", context)
+
+
+def _alternatives(structure, resident, *, place, motif, after: datetime, need: str):
+    """The next free slots after the one just lost, for the same resident and motif."""
+    now = timezone.now()
+    start = max(after, now)
+    slots = free_slots(
+        place=place,
+        motif=motif,
+        start=start,
+        end=start + timedelta(days=SLOT_PAGE_DAYS),
+        respect_booking_window=False,
+    )
+    slots = _one_per_start(slots, None)[:ALTERNATIVES]
+    return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need=need)
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def book_confirm(request, structure, resident: int):
+    """Step 3: check the slot, note the need, book. A slot taken meanwhile shows the next free
+    ones; a tampered slot, place or motif is a form error, never a crash."""
+    person = _access_resident(request, structure, resident)
+    form = DeskBookingForm(
+        request.POST if request.method == "POST" else request.GET,
+        places=selectors.agenda_places(request.user, structure),
+        motifs=selectors.desk_motifs(request.user, structure),
+        mediators=selectors.structure_mediators(request.user, structure),
+    )
+    slot_taken = False
+    valid = form.is_valid()
+    data = dict(form.cleaned_data) if valid else {}
+    if valid and request.method == "POST":
+        try:
+            appointment = services.appointment_book(
+                place=data["place"],
+                motif=data["motif"],
+                mediator=data["mediator"],
+                starts_at=data["starts_at"],
+                resident=person,
+                by=request.user,
+                need=data["need"],
+                online=False,
+            )
+        except ValidationError as error:
+            slot_taken = getattr(error, "code", None) == "slot_taken"
+            add_service_errors(form, error)
+            form.hoist_hidden_errors()
+        else:
+            local = timezone.localtime(appointment.starts_at, appointment.place.tzinfo)
+            messages.success(
+                request,
+                _("Rendez-vous pris pour %(resident)s le %(day)s à %(time)s (%(place)s).")
+                % {
+                    "resident": person,
+                    "day": date_format(local.date(), "l j F"),
+                    "time": local.strftime("%H:%M"),
+                    "place": appointment.place.name,
+                },
+            )
+            return redirect(
+                _agenda_url(
+                    structure,
+                    day=local.date().isoformat(),
+                    place=appointment.place_id,
+                    mediator=ALL_MEDIATORS,
+                )
+            )
+    elif valid and not is_offered(
+        place=data["place"],
+        motif=data["motif"],
+        mediator_id=data["mediator"].pk,
+        starts_at=data["starts_at"],
+        respect_booking_window=False,
+    ):
+        # Shown on arrival rather than after typing the need.
+        slot_taken = True
+        form.add_error(None, _("Ce créneau vient d'être pris. Choisissez un autre horaire."))
+
+    context = {"structure": structure, "resident": person, "form": form, "step": 3}
+    if valid:
+        place = data["place"]
+        context.update(
+            place=place,
+            motif=data["motif"],
+            mediator=data["mediator"],
+            starts=_naive_local(data["starts_at"], place.tzinfo),
+        )
+        if slot_taken:
+            context["alternatives"] = _alternatives(
+                structure,
+                person,
+                place=place,
+                motif=data["motif"],
+                after=data["starts_at"],
+                need=data.get("need", ""),
+            )
+        context["change_url"] = (
+            reverse("agenda_book_slot", kwargs={"structure": structure.slug, "resident": person.pk})
+            + "?"
+            + urlencode(
+                {
+                    "place": place.pk,
+                    "motif": data["motif"].pk,
+                    "start": timezone.localtime(data["starts_at"], place.tzinfo).date().isoformat(),
+                }
+            )
+        )
+    else:
+        context["change_url"] = reverse(
+            "agenda_book_slot", kwargs={"structure": structure.slug, "resident": person.pk}
+        )
+    context["slot_taken"] = slot_taken
+    context["can_confirm"] = valid and not slot_taken
+    return render(request, "bookings/agenda/book_confirm.html", context)
