@@ -9,7 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.selectors import phone_candidates
+from bookings.phones import phone_candidates
 from mediation.forms import CrispyMixin
 
 ALL_MEDIATORS = "tous"

@@ -1,11 +1,43 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber
 
-from bookings.phones import is_mobile
+from bookings.phones import is_mobile, phone_candidates
+
+INVALID_PHONE = _(
+    "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 34 56"
+)
 
 
-class PublicDetailsForm(forms.Form):
+class PhoneField(forms.CharField):
+    """A phone number read in the desk's regions first (overseas numbers typed the local way),
+    cleaned to a PhoneNumber in E.164."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+        )
+        super().__init__(*args, **kwargs)
+        self.regions = ["FR"]
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return text
+        numbers = phone_candidates(text, self.regions)
+        if not numbers:
+            raise forms.ValidationError(INVALID_PHONE, code="invalid")
+        return PhoneNumber.from_string(numbers[0])
+
+
+class RegionalPhoneForm(forms.Form):
+    def __init__(self, *args, regions: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].regions = regions or ["FR"]
+
+
+class PublicDetailsForm(RegionalPhoneForm):
     first_name = forms.CharField(
         label=_("Prénom"),
         max_length=100,
@@ -16,16 +48,9 @@ class PublicDetailsForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    phone = PhoneNumberField(
+    phone = PhoneField(
         label=_("Téléphone mobile"),
-        region="FR",
         help_text=_("Pour recevoir la confirmation et le rappel par SMS. Ex. : 06 12 34 56 78"),
-        error_messages={
-            "invalid": _(
-                "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 34 56"
-            )
-        },
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.EmailField(
         label=_("Adresse e-mail (facultatif)"),
@@ -71,15 +96,11 @@ class PublicDetailsForm(forms.Form):
         return data
 
 
-class WaitlistForm(forms.Form):
+class WaitlistForm(RegionalPhoneForm):
     first_name = forms.CharField(label=_("Prénom"), max_length=100)
-    phone = PhoneNumberField(
+    phone = PhoneField(
         label=_("Téléphone mobile"),
-        region="FR",
         help_text=_("Nous vous enverrons un SMS si un créneau se libère."),
-        error_messages={
-            "invalid": _("Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78")
-        },
     )
     website = forms.CharField(
         required=False,

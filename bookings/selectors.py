@@ -7,13 +7,13 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import phonenumbers
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bookings.models import Appointment, Motif, OpeningHours
-from mediation.choices import PlaceTimeZone, Role
+from bookings.phones import phone_candidates, phone_regions  # noqa: F401 (used by views)
+from mediation.choices import Role
 from mediation.models import Place, Resident, User
 
 DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
@@ -26,14 +26,6 @@ SEARCH_RESULTS = 20
 
 #: Region used to read a number typed without its country code, per place time zone:
 #: "0692 12 34 56" is a Réunion mobile (+262), not a metropolitan one.
-REGION_OF_TIME_ZONE = {
-    PlaceTimeZone.PARIS: "FR",
-    PlaceTimeZone.GUADELOUPE: "GP",
-    PlaceTimeZone.MARTINIQUE: "MQ",
-    PlaceTimeZone.CAYENNE: "GF",
-    PlaceTimeZone.REUNION: "RE",
-    PlaceTimeZone.MAYOTTE: "YT",
-}
 
 
 # --- Places, motifs, mediators ------------------------------------------------------------
@@ -64,12 +56,6 @@ def structure_time_zone(places) -> zoneinfo.ZoneInfo:
     """The time zone of the structure's places when they share one, else the site's."""
     zones = {place.time_zone for place in places}
     return zoneinfo.ZoneInfo(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
-
-
-def phone_regions(places) -> list[str]:
-    """Regions to read national numbers with: the places' own first, then metropolitan."""
-    regions = [REGION_OF_TIME_ZONE.get(place.time_zone, "FR") for place in places]
-    return list(dict.fromkeys([*regions, "FR"]))
 
 
 # --- Agenda ---------------------------------------------------------------------------------
@@ -145,19 +131,6 @@ def fold(text: str) -> str:
     for separator in "-'’":
         folded = folded.replace(separator, " ")
     return " ".join(folded.split())
-
-
-def phone_candidates(text: str, regions: list[str]) -> list[str]:
-    """E.164 forms `text` may stand for ("06 12 34 56 78", "+33612345678"…), or []."""
-    found = []
-    for region in regions:
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            found.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-    return list(dict.fromkeys(found))
 
 
 def looks_like_phone(text: str) -> bool:

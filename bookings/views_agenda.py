@@ -29,7 +29,7 @@ from bookings.forms_agenda import (
     format_slot_start,
 )
 from bookings.models import Appointment
-from bookings.phones import is_mobile
+from bookings.phones import is_mobile, phone_regions
 from bookings.selectors import DESK_ROLES
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
@@ -273,7 +273,7 @@ def book_resident(request, structure):
     """Step 1: find the resident (name without accents, or phone in any format), or create
     them with the minimum data."""
     places = list(selectors.agenda_places(request.user, structure))
-    regions = selectors.phone_regions(places)
+    regions = phone_regions(places)
     search = ResidentSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
     results = (

@@ -23,6 +23,7 @@ from bookings import services
 from bookings.choices import AppointmentStatus
 from bookings.forms_public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif
+from bookings.phones import phone_regions
 from bookings.slots import free_slots
 from mediation.models import Place, Structure
 from mediation.ratelimit import client_ip, hit
@@ -149,7 +150,7 @@ def details(request, structure: str):
     starts_at = _parse_start(request.GET.get("debut"))
     if starts_at is None:
         raise Http404
-    form = PublicDetailsForm(request.POST or None)
+    form = PublicDetailsForm(request.POST or None, regions=phone_regions([place]))
     context = {
         "structure": structure,
         "place": place,
@@ -300,7 +301,7 @@ def calendar_file(request, token: str):
 def waitlist(request, structure: str):
     structure = _structure(structure)
     place, motif = _choice(structure, request.GET)
-    form = WaitlistForm(request.POST or None)
+    form = WaitlistForm(request.POST or None, regions=phone_regions([place]))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["website"]:

@@ -291,3 +291,15 @@ def test_slots_come_a_few_days_a_page_with_a_link_to_the_next(client, desk):
     assert 1 <= len(days) <= 4 and page.context["next_page"]
     later = client.get(url + query(place, motif, apres=page.context["next_page"]))
     assert min(later.context["days"]) > max(days)
+
+
+def test_a_reunion_desk_reads_local_numbers_the_local_way(client, desk):
+    structure, place, motif = desk
+    place.time_zone = "Indian/Reunion"
+    place.save()
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    response = client.post(
+        details_url(structure, place, motif, slot.starts_at), {**IDENTITY, "phone": "0692 12 34 56"}
+    )
+    assert response.status_code == 302
+    assert Appointment.objects.get().resident.phone.as_e164 == "+262692123456"
