@@ -142,6 +142,9 @@ def main():
         double_bookings=double_bookings,
         bookings_per_s=booked / elapsed,
     )
+    # Non-zero exit when the guarantee breaks: CI runs this script on PostgreSQL.
+    if double_bookings or booked != SLOTS * ROUNDS:
+        raise SystemExit(f"FAILED: {double_bookings} double bookings, {booked} booked")
 
 
 if __name__ == "__main__":

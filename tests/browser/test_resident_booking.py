@@ -149,3 +149,40 @@ def test_the_confirmation_reaches_the_outbox_that_staff_can_read(
     expect(page.get_by_text(f"/rdv/a/{appointment.token}/").first).to_be_visible()
     assert_accessible(page)
     screenshot(page, "outbox-staff")
+
+
+@both_widths
+def test_waiting_list_move_and_privacy_pages_are_accessible(
+    page, live_server, desk, viewport, screenshot
+):
+    from django.utils import timezone
+
+    from bookings import services
+    from bookings.slots import next_free_slots
+
+    structure, place, motif = desk
+    width = viewport["width"]
+    base = f"{live_server.url}/rdv/{structure.slug}"
+    page.goto(f"{base}/liste-attente/?lieu={place.pk}&motif={motif.pk}")
+    expect(page.get_by_role("heading", name="Être prévenu·e d'un créneau libre")).to_be_visible()
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, f"resident-{width}-waitlist")
+    page.goto(f"{live_server.url}/rdv/confidentialite/")
+    assert_accessible(page)
+    later = next_free_slots(
+        place=place, motif=motif, count=1, now=timezone.now() + timezone.timedelta(days=3)
+    )[0]
+    appointment = services.public_booking_make(
+        place=place,
+        motif=motif,
+        starts_at=later.starts_at,
+        first_name="Léa",
+        last_name="Martin",
+        phone="+33612345678",
+    )
+    page.goto(f"{live_server.url}/rdv/a/{appointment.token}/deplacer/")
+    expect(page.get_by_role("heading", name="Déplacer mon rendez-vous")).to_be_visible()
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, f"resident-{width}-move")
