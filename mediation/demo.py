@@ -21,6 +21,7 @@ from mediation.models import (
     Resident,
     Structure,
     User,
+    fold_name,
 )
 
 DEMO_PASSWORD = "permanence-demo"
@@ -391,6 +392,7 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
                     structure=structure,
                     first_name=first,
                     last_name=last,
+                    search_name=fold_name(first, last),  # bulk_create skips save()
                     created_at=created_at,
                     last_contact_at=created_at,
                     **_resident_fields(rng, structure, insee_codes),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -298,13 +299,35 @@ class NetworkMembership(models.Model):
         return f"{self.user} — {self.network}"
 
 
+def fold_name(*parts: str) -> str:
+    """Lower case, no accents, single spaces: "Éric  LE-GOFF" → "eric le goff"."""
+    text = " ".join(part for part in parts if part)
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    for separator in "-'’.":
+        folded = folded.replace(separator, " ")
+    return " ".join(folded.split())
+
+
 class ResidentQuerySet(scoped_queryset("structure")):
     def visible_to(self, user, roles=None):
-        # Named people are for the desk: mediators and structure admins. Coordinators work on
-        # aggregated, anonymised figures (reports), never on the list of residents.
-        return super().visible_to(
-            user, roles if roles is not None else [Role.MEDIATOR, Role.STRUCTURE_ADMIN]
+        """Residents of the user's structures, for desk roles (mediators and structure admins:
+        coordinators work on anonymised figures only), plus those of the other structures of
+        the same network who agreed to be shared (`shared_with_network`)."""
+        roles = roles if roles is not None else [Role.MEDIATOR, Role.STRUCTURE_ADMIN]
+        ids = visible_structure_ids(user, roles)
+        networks = Structure.objects.filter(pk__in=ids, network__isnull=False).values("network_id")
+        return self.filter(
+            models.Q(structure_id__in=ids)
+            | models.Q(shared_with_network=True, structure__network_id__in=networks)
         )
+
+    def matching_name(self, text: str):
+        """Residents whose name contains every word of `text`, accents and case ignored."""
+        queryset = self
+        for word in fold_name(text).split():
+            queryset = queryset.filter(search_name__contains=word)
+        return queryset
 
     def followed(self):
         return self.filter(is_anonymous=False)
@@ -352,6 +375,8 @@ class Resident(models.Model):
         default=False,
         help_text=_("L'usager a accepté que les autres structures du réseau voient sa fiche."),
     )
+    # fold_name(first_name, last_name), kept by save(): accent-blind search in the database.
+    search_name = models.CharField(max_length=210, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     last_contact_at = models.DateTimeField(_("dernier contact"), default=timezone.now)
     anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
@@ -366,6 +391,7 @@ class Resident(models.Model):
         indexes = [
             models.Index(fields=["structure", "last_name", "first_name"]),
             models.Index(fields=["last_contact_at"]),
+            models.Index(fields=["structure", "phone"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -380,3 +406,11 @@ class Resident(models.Model):
         if self.is_anonymous:
             return str(_("Usager anonyme n°%(id)s") % {"id": self.pk})
         return f"{self.first_name} {self.last_name}".strip()
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold_name(self.first_name, self.last_name)
+        if kwargs.get("update_fields") is not None and (
+            {"first_name", "last_name"} & set(kwargs["update_fields"])
+        ):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)

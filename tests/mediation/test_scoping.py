@@ -107,3 +107,24 @@ def test_coordinators_never_list_named_residents():
     assert not Resident.objects.visible_to(network_coordinator).exists()
     assert not Resident.objects.visible_to(structure_coordinator).exists()
     assert Resident.objects.visible_to(member(structure, Role.MEDIATOR)).count() == 1
+
+
+def test_a_resident_who_agreed_is_seen_by_the_other_structures_of_the_network():
+    network = NetworkFactory()
+    home, neighbour = StructureFactory(network=network), StructureFactory(network=network)
+    elsewhere = StructureFactory(network=NetworkFactory())
+    shared = ResidentFactory(structure=home, shared_with_network=True)
+    private = ResidentFactory(structure=home)
+    neighbour_mediator = member(neighbour)
+    assert list(Resident.objects.visible_to(neighbour_mediator)) == [shared]
+    assert not Resident.objects.visible_to(member(elsewhere)).exists()
+    assert set(Resident.objects.visible_to(member(home))) == {shared, private}
+
+
+def test_residents_are_found_by_name_ignoring_accents_and_case():
+    structure = StructureFactory()
+    eric = ResidentFactory(structure=structure, first_name="Éric", last_name="Le Goff")
+    ResidentFactory(structure=structure, first_name="Marie", last_name="Dupont")
+    assert list(Resident.objects.matching_name("eric")) == [eric]
+    assert list(Resident.objects.matching_name("LE-GOFF Eric")) == [eric]
+    assert list(Resident.objects.matching_name("goff é")) == [eric]

@@ -1,0 +1,278 @@
+"""The activity log (help sessions, the national tools' "CRA") and residents' cases.
+
+Multi-valued fields of a session (themes, procedure areas, equipment) are rows of SessionTag,
+and a workshop's anonymous participants are rows of ParticipantCount: reports count them with
+GROUP BY in the database, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from bookings.models import Appointment
+from cases.choices import (
+    MAX_DURATION_MINUTES,
+    Autonomy,
+    CaseStatus,
+    CountDimension,
+    Outcome,
+    PlaceType,
+    ProcedureArea,
+    RedirectedTo,
+    SessionKind,
+    TagDimension,
+    WorkshopLevel,
+)
+from mediation.models import Place, Resident, Structure, insee_validator
+from mediation.scoping import scoped_queryset
+
+
+class CaseQuerySet(scoped_queryset("structure")):
+    def open(self):
+        from cases.choices import CLOSED_CASE_STATUSES
+
+        return self.exclude(status__in=CLOSED_CASE_STATUSES)
+
+    def needing_action(self, today=None):
+        """Open cases whose next-action date has come."""
+        today = today or timezone.localdate()
+        return self.open().filter(next_action_on__lte=today)
+
+
+class Case(models.Model):
+    """Dossier: one resident's need followed over several sessions until it is settled."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="cases", verbose_name=_("structure")
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="cases", verbose_name=_("usager")
+    )
+    procedure_area = models.CharField(
+        _("domaine de la démarche"), max_length=30, choices=ProcedureArea.choices
+    )
+    title = models.CharField(
+        _("intitulé"), max_length=150, help_text=_("Ex. : Renouvellement carte d'identité")
+    )
+    status = models.CharField(
+        _("statut"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    next_action_on = models.DateField(_("prochaine action le"), null=True, blank=True)
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("médiateur·rice référent·e"),
+    )
+    opened_at = models.DateTimeField(_("ouvert le"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("statut changé le"), default=timezone.now)
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["structure", "status", "next_action_on"]),
+            models.Index(fields=["resident", "opened_at"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class CaseEvent(models.Model):
+    """A status change of a case, with its comment: the backbone of the case's timeline."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=24, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=CaseStatus.choices)
+    comment = models.TextField(_("commentaire"))
+    next_action_on = models.DateField(null=True, blank=True)
+
+    objects = scoped_queryset("case__structure").as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status}"
+
+
+class HelpSessionQuerySet(scoped_queryset("structure")):
+    def individual(self):
+        return self.filter(kind=SessionKind.INDIVIDUAL)
+
+    def collective(self):
+        return self.filter(kind=SessionKind.COLLECTIVE)
+
+
+class HelpSession(models.Model):
+    """One logged help session (compte rendu d'activité), individual or a workshop."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("structure")
+    )
+    place = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("lieu"),
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="help_sessions",
+        verbose_name=_("médiateur·rice"),
+    )
+    kind = models.CharField(
+        _("type"), max_length=12, choices=SessionKind.choices, default=SessionKind.INDIVIDUAL
+    )
+    date = models.DateField(_("date"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("durée (minutes)"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)],
+    )
+    place_type = models.CharField(
+        _("où"), max_length=8, choices=PlaceType.choices, default=PlaceType.PLACE
+    )
+    other_commune_insee = models.CharField(
+        _("commune (autre lieu)"), max_length=5, blank=True, validators=[insee_validator]
+    )
+    # Individual sessions: the resident helped (named, or an anonymous record that keeps only
+    # age band, status, gender and commune). Workshops: `participants` and counts.
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("usager"),
+    )
+    participants = models.ManyToManyField(
+        Resident,
+        blank=True,
+        related_name="workshop_sessions",
+        verbose_name=_("participants nommés"),
+    )
+    people_count = models.PositiveIntegerField(
+        _("personnes accompagnées"),
+        default=1,
+        help_text=_("Accompagnements : une par personne aidée (calculé)."),
+    )
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="help_session"
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("dossier"),
+    )
+    procedure_detail = models.CharField(_("précision sur la démarche"), max_length=200, blank=True)
+    autonomy = models.CharField(
+        _("autonomie à la fin"), max_length=20, choices=Autonomy.choices, blank=True
+    )
+    done_on_behalf = models.BooleanField(_("réalisé à la place de l'usager"), default=False)
+    outcome = models.CharField(_("résultat"), max_length=20, choices=Outcome.choices, blank=True)
+    redirected_to = models.CharField(
+        _("orienté vers"), max_length=30, choices=RedirectedTo.choices, blank=True
+    )
+    title = models.CharField(_("titre de l'atelier"), max_length=150, blank=True)
+    level = models.CharField(_("niveau"), max_length=12, choices=WorkshopLevel.choices, blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        help_text=_(
+            "Jamais de numéro de sécurité sociale, de mot de passe, de coordonnées "
+            "bancaires ni d'information de santé."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HelpSessionQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[participants])
+
+    class Meta:
+        verbose_name = _("accompagnement")
+        verbose_name_plural = _("accompagnements")
+        ordering = ["-date", "-created_at"]
+        indexes = [
+            models.Index(fields=["structure", "date"]),
+            models.Index(fields=["resident", "date"]),
+            models.Index(fields=["case", "date"]),
+            models.Index(fields=["place", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    duration_minutes__gte=1, duration_minutes__lte=MAX_DURATION_MINUTES
+                ),
+                name="session_duration_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.date:%d/%m/%Y}"
+
+
+class SessionTag(models.Model):
+    """One value of a multi-valued field of a session (a theme, a procedure area, an
+    equipment)."""
+
+    session = models.ForeignKey(HelpSession, on_delete=models.CASCADE, related_name="tags")
+    dimension = models.CharField(max_length=10, choices=TagDimension.choices)
+    code = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "dimension", "code"], name="session_tag_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["dimension", "code"])]
+
+    def __str__(self):
+        return f"{self.dimension}:{self.code}"
+
+
+class ParticipantCount(models.Model):
+    """Anonymous participants of a workshop, counted by age band, status or gender."""
+
+    session = models.ForeignKey(
+        HelpSession, on_delete=models.CASCADE, related_name="participant_counts"
+    )
+    dimension = models.CharField(max_length=10, choices=CountDimension.choices)
+    code = models.CharField(max_length=12)
+    count = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "dimension", "code"], name="participant_count_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}:{self.code}={self.count}"
