@@ -66,6 +66,10 @@ structure_patterns = [
     path("rdv/", include("bookings.urls_admin")),
     path("agenda/", include("bookings.urls_agenda")),
     path("messages/", include("bookings.urls_outbox")),
+    # Activity log, residents and their cases.
+    path("accompagnements/", include("cases.urls_sessions")),
+    path("usagers/", include("cases.urls_residents")),
+    path("dossiers/", include("cases.urls_cases")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,3 @@
+"""URLs: filled by the module's views."""
+
+urlpatterns: list = []
