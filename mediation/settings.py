@@ -26,6 +26,17 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    """An integer setting; unset or empty means the default."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_str(name: str, default: str) -> str:
+    """A text setting; unset or empty means the default."""
+    return os.environ.get(name, "").strip() or default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -35,7 +46,7 @@ DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("PERMANENCE_TESTING", "pytest" in sys.modules)
 
 _DEV_SECRET_KEY = "django-insecure-permanence-local-development-only-do-not-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
 
@@ -117,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test run: several runs side by side (developers, CI) never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -142,7 +153,7 @@ else:
 # --- Background tasks (django-q2) -----------------------------------------------------------
 Q_CLUSTER = {
     "name": "permanence",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    "workers": env_int("Q_WORKERS", 2),
     "timeout": 120,
     "retry": 300,
     "max_attempts": 5,
@@ -208,7 +219,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -217,7 +228,7 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Permanence <ne-pas-repondre@localhost>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Absolute links in e-mails and SMS sent by background tasks (no request to build them from).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -231,7 +242,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("BEHIND_TLS_PROXY", False):
@@ -270,7 +281,7 @@ SMS_OUTBOX_PATH = Path(
         else VAR_DIR / "sms-outbox.jsonl"
     )
 )
-SMS_SENDER = os.environ.get("SMS_SENDER", "Permanence")  # at most 11 letters or digits
-SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or digits
+SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
