@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MediationConfig(AppConfig):
     name = "mediation"
     verbose_name = _("Structures, lieux et équipes")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from mediation.middleware import mark_login
+
+        user_logged_in.connect(mark_login, dispatch_uid="permanence-mark-login")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from mediation import views
+from mediation import health, views
 
 handler400 = "mediation.views.error_400"
 handler403 = "mediation.views.error_403"
@@ -74,6 +74,7 @@ structure_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
     # Residents' public booking pages (no account).

@@ -36,6 +36,7 @@ PUBLIC = {
     "password_reset_complete",
     "invitation_accept",
     "admin:login",
+    "healthz",
     "public_privacy",
     "public_appointment",
     "public_cancel",

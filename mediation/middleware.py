@@ -1,0 +1,66 @@
+"""Staff session lifetime and caching of personal pages."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+
+LAST_SEEN = "permanence_last_seen"
+STARTED = "permanence_started"
+
+
+class SessionTimeoutMiddleware:
+    """Ends a staff session after SESSION_IDLE_TIMEOUT seconds without a request, and in any
+    case SESSION_ABSOLUTE_TIMEOUT seconds after login (a desk computer left open)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = request.session.get(STARTED)
+            last_seen = request.session.get(LAST_SEEN, now)
+            if started is None:
+                request.session[STARTED] = now
+            elif (
+                now - last_seen > settings.SESSION_IDLE_TIMEOUT
+                or now - started > settings.SESSION_ABSOLUTE_TIMEOUT
+            ):
+                logout(request)
+                messages.info(request, _("Votre session a expiré : reconnectez-vous."))
+                return redirect(f"{reverse('login')}?next={request.path}")
+            # Written at most once a minute: not a session save on every request.
+            if now - last_seen >= 60 or LAST_SEEN not in request.session:
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages with personal data are never kept by a browser or a proxy cache: every page of a
+    signed-in user, and residents' private appointment links."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith("/rdv/a/"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+def mark_login(sender, request, user, **kwargs):
+    """user_logged_in receiver: the session's clock starts at login."""
+    now = int(time.time())
+    request.session[STARTED] = now
+    request.session[LAST_SEEN] = now

@@ -1,0 +1,84 @@
+import time
+
+import pytest
+from django.urls import reverse
+
+from mediation.middleware import LAST_SEEN, STARTED
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_says_when_the_database_is_down(client, monkeypatch):
+    from mediation import health
+
+    monkeypatch.setattr(health, "_database", lambda: False)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["database"] == "error"
+
+
+def test_repeated_failed_logins_lock_the_account_from_that_address(client, mediator):
+    url = reverse("login")
+    for _ in range(5):
+        client.post(url, {"username": mediator.email, "password": "faux"})
+    response = client.post(url, {"username": mediator.email, "password": "mot-de-passe-de-test-42"})
+    assert response.status_code == 429
+    assert "Connexion bloquée" in response.content.decode()
+
+
+def test_a_successful_login_resets_the_failure_count(client, mediator):
+    url = reverse("login")
+    for _ in range(3):
+        client.post(url, {"username": mediator.email, "password": "faux"})
+    good = {"username": mediator.email, "password": "mot-de-passe-de-test-42"}
+    assert client.post(url, good).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(3):
+        client.post(url, {"username": mediator.email, "password": "faux"})
+    assert client.post(url, good).status_code == 302
+
+
+def login(client, user):
+    client.post(reverse("login"), {"username": user.email, "password": "mot-de-passe-de-test-42"})
+
+
+def test_an_idle_session_ends_after_30_minutes(client, mediator):
+    login(client, mediator)
+    assert client.get("/").status_code == 200
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 31 * 60
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 302 and "/compte/connexion/" in response["Location"]
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_ends_10_hours_after_login_even_if_active(client, mediator):
+    login(client, mediator)
+    session = client.session
+    session[STARTED] = int(time.time()) - 10 * 3600 - 1
+    session.save()
+    assert client.get("/").status_code == 302
+
+
+def test_a_new_session_at_login(client, mediator):
+    client.get(reverse("login"))
+    before = client.cookies.get("sessionid")
+    login(client, mediator)
+    assert client.cookies["sessionid"].value != (before.value if before else None)
+
+
+def test_pages_with_personal_data_are_not_cached(mediator_client):
+    response = mediator_client.get("/")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
