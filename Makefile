@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install install-test lint format migrate demo clean
+.PHONY: run test install install-test lint format migrate demo clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ migrate: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo
+
+# make backup [FILE=path]: a consistent copy while the app runs (var/backups/ by default).
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup $(if $(FILE),--output "$(FILE)")
+
+# make restore FILE=path: replaces the whole database (stop `make run` first).
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || (echo "Usage : make restore FILE=var/backups/permanence-….backup"; exit 2)
+	$(BIN)/python manage.py restore "$(FILE)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
