@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import selectors, services, services_agenda
+from bookings import actions, selectors, services, services_agenda
 from bookings.choices import AppointmentStatus
 from bookings.forms_agenda import (
     ALL_MEDIATORS,
@@ -119,10 +119,14 @@ def agenda(request, structure, week: bool = False):
     )
     now = timezone.now()
     count = 0
+    actions.prepare_appointments(
+        (a for agenda_day in days for a in agenda_day.appointments), request.user
+    )
     for agenda_day in days:
         for appointment in agenda_day.appointments:
             count += 1
             _decorate(appointment, now)
+            appointment.extra_actions = actions.actions_for(structure, appointment, now)
 
     keep = {"place": place.pk if place else None, "mediator": mediator_value}
     context = {

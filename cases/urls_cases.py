@@ -1,3 +1,14 @@
-"""URLs: filled by the module's views."""
+"""Cases (dossiers), mounted at /s/<structure>/dossiers/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from cases import views_cases as views
+
+urlpatterns = [
+    path("nouveau/", views.case_create, name="case_create"),
+    path("suivis/", views.followups, name="followups"),
+    path("<int:case>/", views.case_detail, name="case_detail"),
+    path("<int:case>/statut/", views.case_transition, name="case_transition"),
+    path("<int:case>/rattacher/", views.case_attach, name="case_attach"),
+    path("<int:case>/modifier/", views.case_edit, name="case_edit"),
+]
