@@ -8,7 +8,10 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from bookings.actions import register_appointment_action
-        from cases import views_sessions
+        from cases import (
+            demo,  # noqa: F401  (registers the demo step)
+            views_sessions,
+        )
 
         # Bookings never imports cases: the agenda offers what cases registers here.
         register_appointment_action(

@@ -16,6 +16,7 @@ from bookings.models import Appointment
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident
 from tests.bookings.factories import AbsenceFactory, OpeningHoursFactory, SlotFactory
+from tests.cases.factories import CaseFactory, HelpSessionFactory
 from tests.factories import (
     MembershipFactory,
     NetworkFactory,
@@ -105,7 +106,16 @@ def alpha(db):
     # Booking settings: the motif's opening hours and an absence of the alpha staff member.
     opening_hours = OpeningHoursFactory(place=place, mediator=staff, motifs=[agenda_slot.motif])
     absence = AbsenceFactory(structure=structure, mediator=staff, reason="Lieu Caché Alpha")
+    # Activity log: a session of the alpha resident, written by the alpha staff member.
+    help_session = HelpSessionFactory(
+        structure=structure, mediator=staff, resident=resident, place=place, notes="Zéphyrine"
+    )
+    # A case of the alpha resident, followed by the alpha staff member.
+    case = CaseFactory(
+        structure=structure, resident=resident, mediator=staff, title="Lieu Caché Alpha"
+    )
     return {
+        "case": case,
         "network": network,
         "structure": structure,
         "place": place,
@@ -115,6 +125,7 @@ def alpha(db):
         "appointment": appointment,
         "opening_hours": opening_hours,
         "absence": absence,
+        "help_session": help_session,
     }
 
 
@@ -143,6 +154,8 @@ def kwarg_values(alpha) -> dict[str, str]:
         "motif": str(alpha["appointment"].motif_id),
         "opening_hours": str(alpha["opening_hours"].pk),
         "absence": str(alpha["absence"].pk),
+        "session": str(alpha["help_session"].pk),
+        "case": str(alpha["case"].pk),
         # Account pages (tokens are forged: they must lead nowhere)
         "uidb64": urlsafe_base64_encode(force_bytes(alpha["staff"].pk)),
         "token": "set-password",

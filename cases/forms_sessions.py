@@ -1,0 +1,431 @@
+"""Forms of the activity log. They parse what was typed; every rule of a session is in
+`cases.services_sessions`, whose errors come back at the same field names."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases.choices import (
+    DURATION_PICKS,
+    Autonomy,
+    CountDimension,
+    Equipment,
+    Outcome,
+    PlaceType,
+    ProcedureArea,
+    RedirectedTo,
+    Theme,
+    WorkshopLevel,
+)
+from cases.services_sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile
+from mediation.choices import AgeBand, Gender, ResidentStatus
+from mediation.forms import CrispyMixin
+from mediation.views import add_service_errors
+
+#: The themes most sessions have, first in the list (in this order): the common case is one
+#: tick away. The others follow in the order of DOMAIN.md.
+COMMON_THEMES = [
+    Theme.DEMARCHES_ADMINISTRATIVES,
+    Theme.NAVIGATION_INTERNET,
+    Theme.EMAIL,
+    Theme.PRISE_EN_MAIN_MATERIEL,
+    Theme.SECURITE_NUMERIQUE,
+    Theme.BANQUE_ACHATS_EN_LIGNE,
+    Theme.SANTE,
+    Theme.BUREAUTIQUE,
+]
+THEME_CHOICES = [(t.value, t.label) for t in COMMON_THEMES] + [
+    (t.value, t.label) for t in Theme if t not in COMMON_THEMES
+]
+DEFAULT_DURATION = 30
+MAX_NOTES = 5000
+
+
+def duration_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {rest:02d}" if rest else "")
+
+
+class Checkboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes whose first box may take the focus when the page opens."""
+
+    def __init__(self, *args, autofocus_first: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autofocus_first = autofocus_first
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if self.autofocus_first and index == 0:
+            option["attrs"]["autofocus"] = True
+        return option
+
+
+class CountsWidget(forms.MultiWidget):
+    """One number box per code of a count dimension, each with its own label."""
+
+    template_name = "cases/sessions/widgets/counts.html"
+
+    def __init__(self, choices, attrs=None):
+        self.codes = [code for code, _label in choices]
+        self.labels = [label for _code, label in choices]
+        widgets = [
+            forms.NumberInput(attrs={"min": 0, "max": MAX_COUNT, "inputmode": "numeric"})
+            for _choice in choices
+        ]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        value = value or {}
+        return [value.get(code) for code in self.codes]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for subwidget, label in zip(context["widget"]["subwidgets"], self.labels, strict=True):
+            subwidget["label"] = label
+        return context
+
+
+class CountsField(forms.MultiValueField):
+    """Anonymous participants of one dimension: {code: number}, zeros left out."""
+
+    def __init__(self, choices, **kwargs):
+        self.codes = [code for code, _label in choices]
+        fields = [
+            forms.IntegerField(
+                min_value=0,
+                max_value=MAX_COUNT,
+                required=False,
+                error_messages={
+                    "invalid": _("Saisissez un nombre entier."),
+                    "min_value": _("Un nombre ne peut pas être négatif."),
+                    "max_value": _("500 participants au plus."),
+                },
+            )
+            for _choice in choices
+        ]
+        super().__init__(
+            fields, require_all_fields=False, required=False, widget=CountsWidget(choices), **kwargs
+        )
+
+    def compress(self, data_list):
+        return {code: n for code, n in zip(self.codes, data_list or [], strict=False) if n}
+
+
+class SessionForm(CrispyMixin, forms.Form):
+    """What every session has. `IndividualSessionForm` and `WorkshopForm` add their part."""
+
+    themes = forms.MultipleChoiceField(
+        label=_("Thèmes"),
+        choices=THEME_CHOICES,
+        widget=Checkboxes,
+        required=False,
+        error_messages={"invalid_choice": _("Un des thèmes cochés n'existe pas.")},
+    )
+    procedures = forms.MultipleChoiceField(
+        label=_("Démarches administratives : domaines"),
+        choices=ProcedureArea.choices,
+        widget=Checkboxes,
+        required=False,
+        help_text=_("Avec le thème « Démarches administratives » seulement."),
+        error_messages={"invalid_choice": _("Une des démarches cochées n'existe pas.")},
+    )
+    procedure_detail = forms.CharField(
+        label=_("Précision sur la démarche"),
+        max_length=200,
+        required=False,
+        help_text=_("Ex. : Demande de RSA, renouvellement de passeport."),
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Durée"),
+        choices=[(m, duration_label(m)) for m in DURATION_PICKS],
+        coerce=int,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": _("Choisissez une des durées proposées.")},
+    )
+    duration_custom = forms.IntegerField(
+        label=_("Autre durée (en minutes)"),
+        required=False,
+        help_text=_("Remplace le choix ci-dessus quand elle est remplie."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 480}),
+        error_messages={"invalid": _("Saisissez un nombre entier de minutes.")},
+    )
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Indiquez la date."),
+            "invalid": _("Saisissez une date valide."),
+        },
+    )
+    place_type = forms.ChoiceField(
+        label=_("Où"),
+        choices=PlaceType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez où l'accompagnement a eu lieu.")},
+    )
+    place = forms.ModelChoiceField(
+        label=_("Lieu d'activité"),
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": _("Ce lieu n'existe pas dans cette structure.")},
+    )
+    other_commune_insee = forms.CharField(
+        label=_("Commune de l'autre lieu (code INSEE)"),
+        max_length=5,
+        required=False,
+        help_text=_("Seulement pour « Autre lieu ». Ex. : 35238 pour Rennes."),
+    )
+    equipment = forms.MultipleChoiceField(
+        label=_("Matériel utilisé"),
+        choices=Equipment.choices,
+        widget=Checkboxes,
+        required=False,
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Jamais de numéro de sécurité sociale, de mot de passe, de coordonnées bancaires ni "
+            "d'information de santé."
+        ),
+    )
+    mediator = forms.ModelChoiceField(
+        label=_("Médiateur·rice"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choisissez une personne de l'équipe.")},
+    )
+
+    #: Fields passed to the services as they are.
+    service_fields = (
+        "themes",
+        "procedures",
+        "procedure_detail",
+        "date",
+        "place_type",
+        "place",
+        "other_commune_insee",
+        "equipment",
+        "notes",
+        "mediator",
+    )
+
+    def __init__(self, *args, places, mediators, autofocus_themes: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places
+        self.fields["mediator"].queryset = mediators
+        self.fields["mediator"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.fields["themes"].widget.autofocus_first = autofocus_themes and not self.is_bound
+
+    def clean_other_commune_insee(self):
+        return (self.cleaned_data.get("other_commune_insee") or "").strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        custom = data.get("duration_custom")
+        if custom is not None:
+            data["duration_minutes"] = custom
+        elif data.get("duration_minutes") in (None, "") and not (
+            {"duration_minutes", "duration_custom"} & set(self.errors)
+        ):
+            self.add_error("duration_minutes", _("Choisissez une durée."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = {name: data.get(name) for name in self.service_fields}
+        kwargs["duration_minutes"] = data.get("duration_minutes")
+        return kwargs
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """The service's errors at their fields (a duration typed by hand: at that box)."""
+        if (
+            hasattr(error, "error_dict")
+            and "duration_minutes" in error.error_dict
+            and self.cleaned_data.get("duration_custom") is not None
+        ):
+            error.error_dict["duration_custom"] = error.error_dict.pop("duration_minutes")
+        add_service_errors(self, error)
+
+
+class IndividualSessionForm(SessionForm):
+    autonomy = forms.ChoiceField(
+        label=_("Autonomie à la fin"),
+        choices=[("", _("Non précisée"))] + list(Autonomy.choices),
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    outcome = forms.ChoiceField(
+        label=_("Résultat"),
+        choices=[("", _("Non précisé"))] + list(Outcome.choices),
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    redirected_to = forms.ChoiceField(
+        label=_("Orienté vers"),
+        choices=[("", "—")] + list(RedirectedTo.choices),
+        required=False,
+        help_text=_("Seulement avec le résultat « Orienté »."),
+    )
+    done_on_behalf = forms.BooleanField(
+        label=_("Réalisé à la place de l'usager"),
+        required=False,
+        help_text=_(
+            "Agir en ligne au nom d'une personne demande son mandat (Aidants Connect). "
+            "Ne notez jamais ses identifiants ni ses mots de passe."
+        ),
+    )
+    case = forms.ModelChoiceField(
+        label=_("Dossier suivi"),
+        queryset=None,
+        required=False,
+        empty_label=_("Aucun dossier"),
+        error_messages={"invalid_choice": _("Ce dossier n'est pas un dossier ouvert de l'usager.")},
+    )
+    # Anonymous walk-in: all that is kept of the person.
+    age_band = forms.ChoiceField(
+        label=_("Tranche d'âge"), choices=AgeBand.choices, initial=AgeBand.NOT_GIVEN
+    )
+    status = forms.ChoiceField(
+        label=_("Situation"), choices=ResidentStatus.choices, initial=ResidentStatus.NOT_GIVEN
+    )
+    gender = forms.ChoiceField(label=_("Genre"), choices=Gender.choices, initial=Gender.NOT_GIVEN)
+    commune_insee = forms.CharField(
+        label=_("Commune de résidence (code INSEE)"),
+        max_length=5,
+        required=False,
+        help_text=_("Ex. : 35238 pour Rennes."),
+    )
+
+    service_fields = SessionForm.service_fields + (
+        "autonomy",
+        "outcome",
+        "redirected_to",
+        "done_on_behalf",
+        "case",
+    )
+    anonymous_fields = ("age_band", "status", "gender", "commune_insee")
+
+    def __init__(self, *args, anonymous: bool = False, cases=None, **kwargs):
+        super().__init__(*args, autofocus_themes=not anonymous, **kwargs)
+        self.anonymous = anonymous
+        if not anonymous:
+            for name in self.anonymous_fields:
+                del self.fields[name]
+        else:
+            self.fields["age_band"].widget.attrs["autofocus"] = True
+        if cases is None:
+            del self.fields["case"]
+        else:
+            self.fields["case"].queryset = cases
+
+    def clean_commune_insee(self):
+        return (self.cleaned_data.get("commune_insee") or "").strip().upper()
+
+    def service_kwargs(self) -> dict:
+        kwargs = super().service_kwargs()
+        kwargs.setdefault("case", None)
+        if self.anonymous:
+            kwargs["anonymous"] = AnonymousProfile(
+                **{name: self.cleaned_data[name] for name in self.anonymous_fields}
+            )
+        return kwargs
+
+
+class WorkshopForm(SessionForm):
+    title = forms.CharField(
+        label=_("Titre de l'atelier"),
+        max_length=150,
+        required=False,
+        help_text=_("Ex. : Prendre en main son smartphone"),
+    )
+    level = forms.ChoiceField(
+        label=_("Niveau"),
+        choices=[("", _("Non précisé"))] + list(WorkshopLevel.choices),
+        required=False,
+    )
+    q = forms.CharField(
+        label=_("Chercher un participant par son nom"), max_length=100, required=False
+    )
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Participants nommés"),
+        queryset=None,
+        required=False,
+        widget=Checkboxes,
+        error_messages={"invalid_choice": _("Un des participants n'existe pas dans vos fiches.")},
+    )
+    counts_age_band = CountsField(AgeBand.choices, label=_("Par tranche d'âge"))
+    counts_status = CountsField(ResidentStatus.choices, label=_("Par situation"))
+    counts_gender = CountsField(Gender.choices, label=_("Par genre"))
+
+    service_fields = SessionForm.service_fields + ("title", "level", "participants")
+
+    def __init__(self, *args, residents, shown_residents=(), **kwargs):
+        """`residents`: those who may be picked (validation); `shown_residents`: the boxes shown
+        (the ones ticked and the search results, never the whole file)."""
+        super().__init__(*args, autofocus_themes=False, **kwargs)
+        self.fields["title"].widget.attrs["autofocus"] = not self.is_bound
+        self.fields["participants"].queryset = residents
+        self.fields["participants"].widget.choices = [(r.pk, str(r)) for r in shown_residents]
+
+    def service_kwargs(self) -> dict:
+        kwargs = super().service_kwargs()
+        kwargs["participants"] = list(self.cleaned_data.get("participants") or [])
+        kwargs["counts"] = {
+            dimension: self.cleaned_data.get(f"counts_{dimension}") or {}
+            for dimension in COUNT_CODES
+        }
+        return kwargs
+
+
+COUNT_DIMENSION_FIELDS = [f"counts_{d}" for d in CountDimension.values]
+
+
+class SessionFilterForm(forms.Form):
+    """Filters of the structure's session list (all optional)."""
+
+    mediator = forms.ModelChoiceField(
+        label=_("Médiateur·rice"), queryset=None, required=False, empty_label=_("Toute l'équipe")
+    )
+    start = forms.DateField(
+        label=_("Du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Saisissez une date valide.")},
+    )
+    end = forms.DateField(
+        label=_("Au"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Saisissez une date valide.")},
+    )
+
+    def __init__(self, *args, mediators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = mediators
+        self.fields["mediator"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.fields["mediator"].error_messages["invalid_choice"] = _(
+            "Choisissez une personne de la liste."
+        )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not 2000 <= day.year <= 2100:
+                self.add_error(name, _("Choisissez une date entre 2000 et 2100."))
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("La date de fin est avant la date de début."))
+        return data
+
+
+class ResidentPickForm(forms.Form):
+    q = forms.CharField(label=_("Nom ou prénom de l'usager"), max_length=100, required=False)

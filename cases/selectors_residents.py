@@ -1,0 +1,275 @@
+"""Reads of residents at the desk: the search box, a resident's page (identity, appointments,
+sessions, cases), duplicates and merge candidates. Always scoped: every queryset starts from
+`visible_to(user)`, and each function runs a fixed number of queries whatever the history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings.models import Appointment
+from bookings.phones import phone_candidates
+from bookings.selectors import DESK_ROLES, looks_like_phone
+from cases.models import Case, HelpSession
+from mediation.models import Resident, Structure, User, fold_name
+
+SEARCH_PAGE_SIZE = 25
+SESSION_PAGE_SIZE = 20
+#: Upcoming appointments shown on a resident's page (a resident rarely has more than a few).
+UPCOMING_LIMIT = 30
+
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def desk_residents(user, structure: Structure):
+    """Residents a desk of `structure` works with: its own, and those of the other structures of
+    its network who agreed to be shared. Anonymous records included (filter with followed())."""
+    mine = Q(structure=structure)
+    if structure.network_id:
+        mine |= Q(shared_with_network=True, structure__network_id=structure.network_id)
+    return Resident.objects.visible_to(user, DESK_ROLES).filter(mine)
+
+
+def own_residents(user, structure: Structure):
+    """Residents that belong to `structure` itself: those its desk may edit and merge."""
+    return Resident.objects.visible_to(user, DESK_ROLES).filter(structure=structure)
+
+
+def _open_cases_count(user):
+    # The visible open cases as a list computed once, and the per-row lookup by resident: so
+    # the database looks cases up by resident (indexed) rather than scanning the structure's.
+    visible = Case.objects.visible_to(user, DESK_ROLES).open().order_by().values("pk")
+    cases = (
+        Case.objects.filter(resident=OuterRef("pk"), pk__in=visible)
+        .order_by()
+        .values("resident")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(cases, output_field=IntegerField()), Value(0))
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What the search box was given: phone numbers (E.164 candidates or trailing digits),
+    birth years, and name words."""
+
+    phones: tuple[str, ...] = ()
+    phone_digits: str = ""
+    years: tuple[int, ...] = ()
+    words: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.phones or self.phone_digits or self.years or self.words)
+
+
+def parse_query(text: str, *, regions: list[str]) -> ParsedQuery:
+    """Read the search box: "06 12 34 56 78" or "+33612345678" is a phone number (read in the
+    desk's regions first), "1985" a year of birth, anything else words of the name; "dupont
+    1985" is both a name and a year."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return ParsedQuery()
+    if _YEAR.match(text):
+        return ParsedQuery(years=(int(text),))
+    if looks_like_phone(text):
+        numbers = phone_candidates(text, regions)
+        if numbers:
+            return ParsedQuery(phones=tuple(numbers))
+        digits = "".join(c for c in text if c.isdigit()).lstrip("0")
+        if len(digits) >= 4:
+            # A partial number: the last digits the person reads out.
+            return ParsedQuery(phone_digits=digits)
+        return ParsedQuery()
+    years, words = [], []
+    for token in text.split():
+        if _YEAR.match(token):
+            years.append(int(token))
+        else:
+            words.append(token)
+    return ParsedQuery(years=tuple(years), words=fold_name(*words))
+
+
+def resident_search(user, structure: Structure, parsed: ParsedQuery):
+    """Followed residents matching the search (a queryset, to paginate): every word of the name
+    (accents and case ignored, in the database through `search_name`), a phone number, a year
+    of birth. Without a query, the residents seen most recently. Each row carries
+    `open_cases` and the structure (shown for residents shared by another structure)."""
+    residents = desk_residents(user, structure).followed()
+    if parsed.phones:
+        residents = residents.filter(phone__in=parsed.phones)
+    if parsed.phone_digits:
+        residents = residents.filter(phone__endswith=parsed.phone_digits)
+    if parsed.years:
+        residents = residents.filter(birth_year__in=parsed.years)
+    if parsed.words:
+        residents = residents.matching_name(parsed.words)
+    residents = residents.select_related("structure").annotate(open_cases=_open_cases_count(user))
+    if parsed.empty:
+        return residents.order_by("-last_contact_at", "pk")
+    return residents.order_by("last_name", "first_name", "pk")
+
+
+def resident_duplicates(
+    user,
+    structure: Structure,
+    *,
+    first_name: str,
+    last_name: str,
+    birth_year: int | None,
+    phones: list[str],
+    exclude: int | None = None,
+    limit: int = 10,
+) -> list[Resident]:
+    """Followed residents who may be the same person: same phone number, or same name
+    (accents and case ignored) and same year of birth (or a year unknown on either side)."""
+    same = Q(pk__in=[])
+    if phones:
+        same |= Q(phone__in=phones)
+    name = fold_name(first_name, last_name)
+    if name:
+        if birth_year:
+            same |= Q(search_name=name) & (Q(birth_year=birth_year) | Q(birth_year__isnull=True))
+        else:
+            same |= Q(search_name=name)
+    residents = desk_residents(user, structure).followed().filter(same)
+    if exclude is not None:
+        residents = residents.exclude(pk=exclude)
+    return list(residents.select_related("structure").order_by("last_name", "first_name")[:limit])
+
+
+# --- A resident's page ----------------------------------------------------------------------
+
+
+def resident_sessions(user, resident: Resident):
+    """Sessions of the resident (helped individually, or a named workshop participant) that the
+    user may see, most recent first: a queryset to paginate. Tags come in one more query.
+
+    The ids come from a UNION of two index lookups (the resident's own sessions, the workshops
+    they attended): an OR of the two conditions would have the database scan every session of
+    the structure (SQLite has no statistics to choose better)."""
+    through = HelpSession.participants.through
+    ids = (
+        HelpSession.objects.filter(resident=resident)
+        .order_by()
+        .values("pk")
+        .union(through.objects.filter(resident_id=resident.pk).order_by().values("helpsession_id"))
+    )
+    return (
+        HelpSession.objects.visible_to(user, DESK_ROLES)
+        .filter(pk__in=ids)
+        .select_related("mediator", "place", "structure", "case")
+        .prefetch_related("tags")
+        .order_by("-date", "-created_at", "-pk")
+    )
+
+
+def resident_cases(user, resident: Resident) -> tuple[list[Case], list[Case]]:
+    """(open cases, closed cases) of the resident that the user may see, in one query: open
+    ones by next action date, closed ones most recent first."""
+    from cases.choices import CLOSED_CASE_STATUSES
+
+    rows = list(
+        Case.objects.visible_to(user, DESK_ROLES)
+        .filter(resident=resident)
+        .select_related("mediator", "structure")
+        .order_by("-opened_at", "-pk")
+    )
+    opened = [c for c in rows if c.status not in CLOSED_CASE_STATUSES]
+    closed = [c for c in rows if c.status in CLOSED_CASE_STATUSES]
+    opened.sort(key=lambda c: (c.next_action_on or date.max, -c.pk))
+    closed.sort(key=lambda c: c.closed_at or c.status_changed_at, reverse=True)
+    return opened, closed
+
+
+def resident_upcoming_appointments(user, resident: Resident) -> list[Appointment]:
+    """Upcoming booked appointments of the resident the user may see, with their local times
+    (`local_starts_at`, naive, in the place's time zone)."""
+    rows = list(
+        Appointment.objects.visible_to(user, DESK_ROLES)
+        .filter(resident=resident)
+        .upcoming()
+        .select_related("place", "motif", "mediator")
+        .order_by("starts_at", "pk")[:UPCOMING_LIMIT]
+    )
+    for appointment in rows:
+        tz = appointment.place.tzinfo
+        appointment.local_starts_at = timezone.localtime(appointment.starts_at, tz).replace(
+            tzinfo=None
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class SharingRecord:
+    shared: bool
+    at: object  # datetime
+    by: User | None
+
+
+def sharing_record(resident: Resident) -> SharingRecord | None:
+    """When and by whom the current network-sharing choice was recorded (from the history):
+    the first history row with the current value after the last row with the other value.
+    None when the choice was never recorded as such (never shared since creation)."""
+    history = resident.history.all()
+    current = resident.shared_with_network
+    last_other = (
+        history.exclude(shared_with_network=current)
+        .order_by("-history_date", "-history_id")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    since = history.filter(shared_with_network=current)
+    if last_other is not None:
+        since = since.filter(history_date__gt=last_other)
+    elif not current:
+        return None
+    row = since.select_related("history_user").order_by("history_date", "history_id").first()
+    if row is None:
+        return None
+    return SharingRecord(shared=current, at=row.history_date, by=row.history_user)
+
+
+def merge_candidates(user, resident: Resident, parsed: ParsedQuery, *, limit: int = 25):
+    """Followed residents of the same structure as `resident` that could be its duplicate."""
+    residents = (
+        Resident.objects.visible_to(user, DESK_ROLES)
+        .followed()
+        .filter(structure_id=resident.structure_id)
+        .exclude(pk=resident.pk)
+    )
+    if parsed.empty:
+        return []
+    if parsed.phones:
+        residents = residents.filter(phone__in=parsed.phones)
+    if parsed.phone_digits:
+        residents = residents.filter(phone__endswith=parsed.phone_digits)
+    if parsed.years:
+        residents = residents.filter(birth_year__in=parsed.years)
+    if parsed.words:
+        residents = residents.matching_name(parsed.words)
+    return list(residents.order_by("last_name", "first_name", "pk")[:limit])
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    sessions: int
+    cases: int
+    appointments: int
+
+
+def merge_summary(user, resident: Resident) -> MergeSummary:
+    """What the user can see of what a merge would move from `resident`."""
+    return MergeSummary(
+        sessions=resident_sessions(user, resident).count(),
+        cases=Case.objects.visible_to(user, DESK_ROLES).filter(resident=resident).count(),
+        appointments=Appointment.objects.visible_to(user, DESK_ROLES)
+        .filter(resident=resident)
+        .count(),
+    )

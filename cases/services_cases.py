@@ -1,0 +1,277 @@
+"""Writes of cases (dossiers): open, change status, attach a session, edit.
+
+Every status change goes through `case_transition`, which checks `CASE_TRANSITIONS`, records a
+`CaseEvent` with its comment and saves the case with its author in one transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import CASE_TRANSITIONS, CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
+from cases.models import Case, CaseEvent, HelpSession
+from mediation.choices import Role
+from mediation.models import Membership, Resident, Structure, User
+
+#: Who may be a case's referent: the people who help residents at the desk.
+REFERENT_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
+
+
+def _save_with_author(obj, by: User | None, **save_kwargs):
+    # simple-history takes the author from the request middleware; services also run from
+    # commands and tasks, where there is no request.
+    if by is not None:
+        obj._history_user = by
+    obj.full_clean()
+    obj.save(**save_kwargs)
+    return obj
+
+
+def _status_label(status: str) -> str:
+    try:
+        return str(CaseStatus(status).label)
+    except ValueError:
+        return status
+
+
+def _check_referent(structure: Structure, mediator: User | None) -> dict[str, str]:
+    if mediator is None:
+        return {}
+    if not Membership.objects.filter(
+        structure=structure, user=mediator, role__in=REFERENT_ROLES, user__is_active=True
+    ).exists():
+        return {
+            "mediator": _("%(name)s ne fait pas partie de l'équipe de %(structure)s.")
+            % {"name": mediator.get_full_name() or mediator.email, "structure": structure.name}
+        }
+    return {}
+
+
+def _check_next_action(next_action_on: date | None, *, unchanged_from: date | None = None):
+    if next_action_on is None or next_action_on == unchanged_from:
+        return {}
+    if next_action_on < timezone.localdate():
+        return {"next_action_on": _("La prochaine action ne peut pas être dans le passé.")}
+    return {}
+
+
+def _check_title(title: str) -> dict[str, str]:
+    if not (title or "").strip():
+        return {
+            "title": _("Donnez un intitulé au dossier (ex. : Renouvellement carte d'identité).")
+        }
+    return {}
+
+
+def _check_area(procedure_area: str) -> dict[str, str]:
+    if procedure_area not in ProcedureArea.values:
+        return {"procedure_area": _("Choisissez le domaine de la démarche dans la liste.")}
+    return {}
+
+
+@transaction.atomic
+def case_open(
+    *,
+    resident: Resident,
+    procedure_area: str,
+    title: str,
+    by: User | None,
+    mediator: User | None = None,
+    next_action_on: date | None = None,
+    comment: str = "",
+    structure: Structure | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Open a case for a followed resident, with its first event ("" → open).
+
+    The case belongs to `structure` (by default the resident's own). A resident of another
+    structure of the same network may be followed only if they agreed to be shared."""
+    structure = structure or resident.structure
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if resident.is_anonymous:
+        errors["resident"] = _("Un dossier se suit pour un usager nommé, pas pour un anonyme.")
+    elif resident.structure_id != structure.pk and not (
+        resident.shared_with_network
+        and structure.network_id is not None
+        and resident.structure.network_id == structure.network_id
+    ):
+        errors["resident"] = _("Cet usager n'est pas suivi par %(structure)s.") % {
+            "structure": structure.name
+        }
+    errors |= _check_title(title)
+    errors |= _check_area(procedure_area)
+    errors |= _check_referent(structure, mediator)
+    errors |= _check_next_action(next_action_on)
+    if errors:
+        raise ValidationError(errors)
+    case = Case(
+        structure=structure,
+        resident=resident,
+        procedure_area=procedure_area,
+        title=title.strip(),
+        mediator=mediator,
+        next_action_on=next_action_on,
+        status=CaseStatus.OPEN,
+        opened_at=now,
+        status_changed_at=now,
+    )
+    _save_with_author(case, by)
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        by=by,
+        from_status="",
+        to_status=CaseStatus.OPEN,
+        comment=comment.strip() or _("Dossier ouvert."),
+        next_action_on=next_action_on,
+    )
+    return case
+
+
+def transition_refusal(*, case: Case, to: str) -> str | None:
+    """Why `case` may not move to `to` (a French sentence naming the current status), or
+    None. Shared by the service and the case page, which offers only the allowed targets."""
+    current = _status_label(case.status)
+    if to not in CaseStatus.values:
+        return _("Ce statut n'existe pas.")
+    if to == case.status:
+        return _("Le dossier est déjà « %(status)s ».") % {"status": current}
+    allowed = CASE_TRANSITIONS.get(case.status, set())
+    if to not in allowed:
+        if case.status in CLOSED_CASE_STATUSES:
+            return _(
+                "Le dossier est « %(current)s » : il peut seulement être rouvert (« %(reopen)s »)."
+            ) % {"current": current, "reopen": CaseStatus.IN_PROGRESS.label}
+        return _("Un dossier « %(current)s » ne peut pas passer à « %(target)s ».") % {
+            "current": current,
+            "target": _status_label(to),
+        }
+    return None
+
+
+def allowed_targets(case: Case) -> list[tuple[str, str]]:
+    """(code, label) of the statuses `case` may move to, in the reference order."""
+    allowed = CASE_TRANSITIONS.get(case.status, set())
+    return [(code, label) for code, label in CaseStatus.choices if code in allowed]
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    to: str,
+    comment: str,
+    by: User | None,
+    next_action_on: date | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Move `case` to the status `to`, with a comment (required) and the next-action date.
+
+    The one function for status changes: checked against `CASE_TRANSITIONS`, recorded as a
+    CaseEvent, the case saved with its author. `next_action_on` replaces the case's date (None
+    clears it); closing a case clears it. Refusals are ValidationErrors at the field: `to`,
+    `comment`, `next_action_on`."""
+    now = now or timezone.now()
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    errors: dict[str, str] = {}
+    refusal = transition_refusal(case=case, to=to)
+    if refusal is not None:
+        errors["to"] = refusal
+    comment = (comment or "").strip()
+    if not comment:
+        errors["comment"] = _(
+            "Le commentaire est obligatoire : dites en quelques mots ce qui a changé."
+        )
+    closing = to in CLOSED_CASE_STATUSES
+    if not closing:
+        errors |= _check_next_action(next_action_on, unchanged_from=case.next_action_on)
+    if errors:
+        raise ValidationError(errors)
+    previous = case.status
+    case.status = to
+    case.status_changed_at = now
+    case.closed_at = now if closing else None
+    case.next_action_on = None if closing else next_action_on
+    _save_with_author(case, by)
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        by=by,
+        from_status=previous,
+        to_status=to,
+        comment=comment,
+        next_action_on=case.next_action_on,
+    )
+    return case
+
+
+def _takes_part(session: HelpSession, resident_id: int) -> bool:
+    if session.resident_id == resident_id:
+        return True
+    return session.participants.filter(pk=resident_id).exists()
+
+
+@transaction.atomic
+def case_attach_session(*, case: Case, session: HelpSession, by: User | None) -> HelpSession:
+    """Attach a session to a case: the same structure, and the case's resident was the one
+    helped (or took part in the workshop). A session belongs to one case at most."""
+    session = HelpSession.objects.select_for_update().get(pk=session.pk)
+    if session.structure_id != case.structure_id:
+        raise ValidationError(
+            {"session": _("Cet accompagnement a été saisi par une autre structure.")}
+        )
+    if not _takes_part(session, case.resident_id):
+        raise ValidationError(
+            {"session": _("Cet accompagnement concerne un autre usager que celui du dossier.")}
+        )
+    if session.case_id == case.pk:
+        raise ValidationError({"session": _("Cet accompagnement est déjà rattaché à ce dossier.")})
+    if session.case_id is not None:
+        raise ValidationError(
+            {
+                "session": _("Cet accompagnement est déjà rattaché au dossier « %(title)s ».")
+                % {"title": session.case.title}
+            }
+        )
+    session.case = case
+    if by is not None:
+        session._history_user = by
+    session.save(update_fields=["case"])
+    return session
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    by: User | None,
+    title: str,
+    procedure_area: str,
+    mediator: User | None,
+    next_action_on: date | None,
+) -> Case:
+    """Edit what is not a status: title, procedure area, referent, next-action date. The
+    history row (author, before, after) is the trace shown on the case's timeline."""
+    case = Case.objects.select_for_update().select_related("structure").get(pk=case.pk)
+    errors = _check_title(title) | _check_area(procedure_area)
+    if mediator is not None and mediator.pk != case.mediator_id:
+        errors |= _check_referent(case.structure, mediator)
+    errors |= _check_next_action(next_action_on, unchanged_from=case.next_action_on)
+    if errors:
+        raise ValidationError(errors)
+    new = {
+        "title": title.strip(),
+        "procedure_area": procedure_area,
+        "mediator_id": mediator.pk if mediator else None,
+        "next_action_on": next_action_on,
+    }
+    if all(getattr(case, field) == value for field, value in new.items()):
+        return case  # no empty line in the history
+    for field, value in new.items():
+        setattr(case, field, value)
+    return _save_with_author(case, by)

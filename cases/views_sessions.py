@@ -1,0 +1,542 @@
+"""The activity log at the desk: log a session after an appointment ("Terminer et saisir"), for
+a walk-in (known or anonymous), or a workshop; edit, delete; the structure's recent sessions.
+
+Mounted at /s/<structure>/accompagnements/. Views are thin: form → service → redirect."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bookings.models import Appointment
+from cases import services_sessions as services
+from cases.choices import SessionKind, TagDimension, Theme
+from cases.forms_sessions import (
+    DEFAULT_DURATION,
+    DURATION_PICKS,
+    IndividualSessionForm,
+    ResidentPickForm,
+    SessionFilterForm,
+    WorkshopForm,
+)
+from cases.models import Case, HelpSession, SessionTag
+from mediation.access import structure_view
+from mediation.choices import Role
+from mediation.models import Membership, Place, Resident, User
+from mediation.scoping import access_object, has_role
+
+DESK_ROLES = services.DESK_ROLES
+PAGE_SIZE = 25
+SEARCH_RESULTS = 20
+THEME_LABELS = dict(Theme.choices)
+
+
+# --- Shared pieces --------------------------------------------------------------------------
+
+
+def _places(user, structure, keep: Place | None = None):
+    places = Place.objects.visible_to(user, DESK_ROLES).filter(structure=structure)
+    if keep is not None:
+        # An edited session keeps its place even if the place has closed since.
+        return places.filter(is_active=True) | places.filter(pk=keep.pk)
+    return places.filter(is_active=True)
+
+
+def _mediators(user, structure, keep: User | None = None):
+    staff = Membership.objects.visible_to(user, DESK_ROLES).filter(
+        structure=structure, role__in=DESK_ROLES
+    )
+    users = User.objects.filter(pk__in=staff.values("user_id"))
+    if keep is not None:
+        users = User.objects.filter(pk__in=staff.values("user_id")) | User.objects.filter(
+            pk=keep.pk
+        )
+    return users.order_by("last_name", "first_name")
+
+
+def _open_cases(user, structure, resident: Resident | None, keep: Case | None = None):
+    if resident is None or resident.is_anonymous:
+        return None
+    cases = Case.objects.visible_to(user, DESK_ROLES).filter(structure=structure, resident=resident)
+    if keep is not None:
+        return cases.open() | cases.filter(pk=keep.pk)
+    return cases.open()
+
+
+def _duration_initial(minutes: int | None) -> dict:
+    minutes = minutes or DEFAULT_DURATION
+    if minutes in DURATION_PICKS:
+        return {"duration_minutes": minutes}
+    return {"duration_minutes": None, "duration_custom": minutes}
+
+
+def _default_place(places):
+    places = list(places[:2])
+    return places[0] if len(places) == 1 else None
+
+
+def _list_url(structure) -> str:
+    return reverse("session_list", kwargs={"structure": structure.slug})
+
+
+def _agenda_day_url(structure, appointment) -> str:
+    day = timezone.localtime(appointment.starts_at, appointment.place.tzinfo).date()
+    url = reverse("agenda", kwargs={"structure": structure.slug})
+    return f"{url}?{urlencode({'day': day.isoformat(), 'mediator': 'tous'})}"
+
+
+def _form_context(structure, form, **extra) -> dict:
+    return {
+        "structure": structure,
+        "form": form,
+        "demarches_code": Theme.DEMARCHES_ADMINISTRATIVES.value,
+        **extra,
+    }
+
+
+# --- The agenda's actions (registered from cases.apps) --------------------------------------
+
+
+def mark_logged_appointments(appointments, user) -> None:
+    """One query for the agenda page: which appointments already have their session."""
+    by_appointment = {
+        row[0]: row[1:]
+        for row in HelpSession.objects.visible_to(user, DESK_ROLES)
+        .filter(appointment_id__in=[a.pk for a in appointments])
+        .values_list("appointment_id", "pk", "created_by_id", "mediator_id", "structure_id")
+    }
+    for appointment in appointments:
+        row = by_appointment.get(appointment.pk)
+        appointment.logged_session_id = row[0] if row else None
+        appointment.logged_session_editable = bool(row) and (
+            user.pk in (row[1], row[2]) or has_role(user, row[3], [Role.STRUCTURE_ADMIN])
+        )
+
+
+def offers_session_logging(appointment, now) -> bool:
+    if getattr(appointment, "logged_session_id", None):
+        return False
+    return services.appointment_session_refusal(appointment=appointment, now=now) is None
+
+
+def has_logged_session(appointment, now) -> bool:
+    return bool(getattr(appointment, "logged_session_editable", False))
+
+
+def logged_session_url(structure, appointment) -> str:
+    return reverse(
+        "session_edit",
+        kwargs={"structure": structure.slug, "session": appointment.logged_session_id},
+    )
+
+
+# --- Walk-in: choose the resident -----------------------------------------------------------
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def session_create(request, structure):
+    """A walk-in. Without `usager` or `anonyme`: find the resident first. `?rdv=<id>` goes to
+    the appointment's form."""
+    if "rdv" in request.GET:
+        value = request.GET["rdv"]
+        if not value.isdigit():
+            raise Http404
+        return redirect("session_from_appointment", structure=structure.slug, appointment=value)
+    if "usager" in request.GET:
+        resident = access_object(
+            services.residents_for(request.user, structure).followed(),
+            request.user,
+            DESK_ROLES,
+            pk=request.GET["usager"],
+        )
+        return _individual_form(request, structure, resident=resident)
+    if request.GET.get("anonyme"):
+        return _individual_form(request, structure, resident=None)
+    return _pick_resident(request, structure)
+
+
+def _pick_resident(request, structure):
+    search = ResidentPickForm(request.GET or None)
+    query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
+    results = []
+    if query:
+        results = list(
+            services.residents_for(request.user, structure)
+            .followed()
+            .matching_name(query)
+            .select_related("structure")
+            .order_by("last_name", "first_name")[:SEARCH_RESULTS]
+        )
+    return render(
+        request,
+        "cases/sessions/pick.html",
+        {
+            "structure": structure,
+            "search": search,
+            "query": query,
+            "results": results,
+            "create_url": reverse("session_create", kwargs={"structure": structure.slug}),
+        },
+    )
+
+
+def _individual_form(request, structure, *, resident: Resident | None):
+    places = _places(request.user, structure)
+    place = _default_place(places)
+    form = IndividualSessionForm(
+        request.POST or None,
+        places=places,
+        mediators=_mediators(request.user, structure),
+        cases=_open_cases(request.user, structure, resident),
+        anonymous=resident is None,
+        initial={
+            "date": services.local_today(place),
+            "place_type": "place",
+            "place": place,
+            "mediator": request.user,
+            **_duration_initial(None),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        if resident is not None:
+            kwargs["resident"] = resident
+        try:
+            session = services.session_log(structure=structure, by=request.user, **kwargs)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _saved_message(session))
+            return redirect(_list_url(structure))
+    return render(
+        request,
+        "cases/sessions/form.html",
+        _form_context(
+            structure,
+            form,
+            resident=resident,
+            title=_("Saisir un accompagnement"),
+            back_url=reverse("session_create", kwargs={"structure": structure.slug}),
+        ),
+    )
+
+
+def _saved_message(session: HelpSession) -> str:
+    if session.kind == SessionKind.COLLECTIVE:
+        return _("Atelier « %(title)s » enregistré (%(n)s participants).") % {
+            "title": session.title,
+            "n": session.people_count,
+        }
+    return _("Accompagnement de %(resident)s enregistré.") % {"resident": session.resident}
+
+
+# --- From an appointment --------------------------------------------------------------------
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def session_from_appointment(request, structure, appointment: int):
+    """ "Terminer et saisir": the session form prefilled from the appointment; saving marks
+    the appointment seen."""
+    obj = access_object(
+        Appointment.objects.select_related("place", "motif", "resident", "mediator"),
+        request.user,
+        DESK_ROLES,
+        pk=appointment,
+        place__structure=structure,
+    )
+    existing = (
+        HelpSession.objects.visible_to(request.user, DESK_ROLES)
+        .filter(appointment=obj)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is not None:
+        messages.info(request, _("L'accompagnement de ce rendez-vous est déjà saisi."))
+        return redirect("session_edit", structure=structure.slug, session=existing)
+    refusal = services.appointment_session_refusal(appointment=obj)
+    initial = services.appointment_session_initial(obj)
+    places = _places(request.user, structure, keep=obj.place)
+    form = None
+    if refusal is None:
+        form = IndividualSessionForm(
+            request.POST or None,
+            places=places,
+            mediators=_mediators(request.user, structure, keep=obj.mediator),
+            cases=_open_cases(request.user, structure, obj.resident),
+            initial={
+                "date": initial["date"],
+                "place_type": initial["place_type"],
+                "place": initial["place"],
+                "mediator": initial["mediator"],
+                **_duration_initial(initial["duration_minutes"]),
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                session = services.session_from_appointment(
+                    appointment=obj, by=request.user, **form.service_kwargs()
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request,
+                    _("Accompagnement de %(resident)s enregistré ; rendez-vous « Honoré ».")
+                    % {"resident": session.resident},
+                )
+                return redirect(_agenda_day_url(structure, obj))
+    starts = timezone.localtime(obj.starts_at, obj.place.tzinfo).replace(tzinfo=None)
+    return render(
+        request,
+        "cases/sessions/form.html",
+        _form_context(
+            structure,
+            form,
+            resident=obj.resident,
+            appointment=obj,
+            appointment_starts=starts,
+            refusal=refusal,
+            title=_("Terminer et saisir l'accompagnement"),
+            back_url=_agenda_day_url(structure, obj),
+        ),
+    )
+
+
+# --- Workshops ------------------------------------------------------------------------------
+
+
+def _workshop_residents(request, structure, form_data, query: str, keep=()):
+    """(residents that may be picked, boxes to show: the ticked ones then the search's, how
+    many the search found). Never the whole file: only what was ticked or searched."""
+    residents = services.residents_for(request.user, structure).followed()
+    ticked = [v for v in (form_data.getlist("participants") if form_data else []) if v.isdigit()]
+    shown = list(keep)
+    known = {r.pk for r in shown}
+    if ticked:
+        for resident in residents.filter(pk__in=ticked[:500]).order_by("last_name", "first_name"):
+            if resident.pk not in known:
+                shown.append(resident)
+                known.add(resident.pk)
+    found = 0
+    if query:
+        matches = residents.matching_name(query).order_by("last_name", "first_name")
+        for resident in matches[:SEARCH_RESULTS]:
+            found += 1
+            if resident.pk not in known:
+                shown.append(resident)
+                known.add(resident.pk)
+    return residents, shown, found
+
+
+def _workshop_page(request, structure, *, session: HelpSession | None):
+    data = request.POST if request.method == "POST" else None
+    searching = data is not None and data.get("action") == "search"
+    query = (data.get("q", "") if data else "").strip()[:100]
+    current = services.session_current_values(session) if session else None
+    keep = current["participants"] if current and data is None else ()
+    residents, shown, found = _workshop_residents(request, structure, data, query, keep)
+    places = _places(request.user, structure, keep=session.place if session else None)
+    if current:
+        initial = {
+            **{k: v for k, v in current.items() if k not in ("counts", "anonymous", "case")},
+            **_duration_initial(current["duration_minutes"]),
+            **{f"counts_{d}": current["counts"].get(d, {}) for d in services.COUNT_CODES},
+        }
+    else:
+        place = _default_place(places)
+        initial = {
+            "date": services.local_today(place),
+            "place_type": "place",
+            "place": place,
+            "mediator": request.user,
+            **_duration_initial(90),
+        }
+    form = WorkshopForm(
+        data,
+        places=places,
+        mediators=_mediators(request.user, structure, keep=session.mediator if session else None),
+        residents=residents,
+        shown_residents=shown,
+        initial=initial,
+    )
+    if data is not None and not searching and form.is_valid():
+        try:
+            if session is None:
+                saved = services.session_log(
+                    structure=structure,
+                    by=request.user,
+                    kind=SessionKind.COLLECTIVE,
+                    **form.service_kwargs(),
+                )
+            else:
+                saved = services.session_update(
+                    session=session, by=request.user, **form.service_kwargs()
+                )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _saved_message(saved))
+            return redirect(_list_url(structure))
+    return render(
+        request,
+        "cases/sessions/workshop_form.html",
+        _form_context(
+            structure,
+            form,
+            session=session,
+            query=query if searching else "",
+            searched=searching,
+            found=found,
+            title=_("Modifier l'atelier") if session else _("Saisir un atelier collectif"),
+            back_url=_list_url(structure),
+        ),
+    )
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def workshop_create(request, structure):
+    """A collective workshop: title, level, named participants found by name (the search
+    keeps what was typed), anonymous participants counted by age band, status or gender."""
+    return _workshop_page(request, structure, session=None)
+
+
+# --- Edit, delete ---------------------------------------------------------------------------
+
+
+def _access_session(request, structure, session):
+    obj = access_object(
+        HelpSession.objects.select_related("resident", "mediator", "place", "appointment"),
+        request.user,
+        DESK_ROLES,
+        pk=session,
+        structure=structure,
+    )
+    if not services.can_change_session(request.user, obj):
+        raise PermissionDenied
+    return obj
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def session_edit(request, structure, session: int):
+    obj = _access_session(request, structure, session)
+    if obj.kind == SessionKind.COLLECTIVE:
+        return _workshop_page(request, structure, session=obj)
+    current = services.session_current_values(obj)
+    anonymous = current["anonymous"]
+    initial = {
+        **{k: v for k, v in current.items() if k not in ("counts", "participants", "anonymous")},
+        **_duration_initial(current["duration_minutes"]),
+    }
+    if anonymous is not None:
+        initial.update(vars(anonymous))
+    form = IndividualSessionForm(
+        request.POST or None,
+        places=_places(request.user, structure, keep=obj.place),
+        mediators=_mediators(request.user, structure, keep=obj.mediator),
+        cases=_open_cases(request.user, structure, obj.resident, keep=obj.case),
+        anonymous=anonymous is not None,
+        initial=initial,
+    )
+    form.fields["themes"].widget.autofocus_first = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.session_update(session=obj, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Accompagnement modifié."))
+            if saved.appointment_id:
+                return redirect(_agenda_day_url(structure, saved.appointment))
+            return redirect(_list_url(structure))
+    return render(
+        request,
+        "cases/sessions/form.html",
+        _form_context(
+            structure,
+            form,
+            session=obj,
+            resident=None if anonymous is not None else obj.resident,
+            appointment=obj.appointment,
+            title=_("Modifier l'accompagnement"),
+            back_url=_list_url(structure),
+        ),
+    )
+
+
+@structure_view(*DESK_ROLES)
+@require_http_methods(["GET", "POST"])
+def session_delete(request, structure, session: int):
+    """Confirm, then delete (POST)."""
+    obj = _access_session(request, structure, session)
+    if request.method == "POST":
+        services.session_delete(session=obj, by=request.user)
+        messages.success(request, _("Accompagnement supprimé."))
+        return redirect(_list_url(structure))
+    return render(
+        request,
+        "cases/sessions/delete.html",
+        {"structure": structure, "session": obj, "back_url": _list_url(structure)},
+    )
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+@structure_view(*DESK_ROLES)
+@require_GET
+def session_list(request, structure):
+    """The structure's sessions, latest first, 25 a page; by mediator and dates. A fixed
+    number of queries whatever the number of sessions."""
+    mediators = _mediators(request.user, structure)
+    filters = SessionFilterForm(request.GET or None, mediators=mediators)
+    data = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    sessions = (
+        HelpSession.objects.visible_to(request.user, DESK_ROLES)
+        .filter(structure=structure)
+        .select_related("resident", "mediator", "place")
+        .prefetch_related(
+            Prefetch(
+                "tags",
+                queryset=SessionTag.objects.filter(dimension=TagDimension.THEME).order_by("code"),
+                to_attr="theme_tags",
+            )
+        )
+        .order_by("-date", "-created_at", "-pk")
+    )
+    if data.get("mediator"):
+        sessions = sessions.filter(mediator=data["mediator"])
+    if data.get("start"):
+        sessions = sessions.filter(date__gte=data["start"])
+    if data.get("end"):
+        sessions = sessions.filter(date__lte=data["end"])
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    for session in page.object_list:
+        session.theme_labels = [THEME_LABELS.get(t.code, t.code) for t in session.theme_tags]
+        session.can_change = services.can_change_session(request.user, session)
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "cases/sessions/list.html",
+        {
+            "structure": structure,
+            "filters": filters,
+            "page": page,
+            "keep": keep.urlencode(),
+            "filtered": bool(data.get("mediator") or data.get("start") or data.get("end")),
+        },
+    )

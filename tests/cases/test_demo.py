@@ -1,0 +1,169 @@
+"""Demo data of the activity log: a year of sessions and cases for every demo structure."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+import cases.demo  # noqa: F401  (registers the demo step, whatever the app's ready() does)
+from bookings.choices import AppointmentStatus
+from bookings.models import Appointment
+from cases.choices import (
+    CASE_TRANSITIONS,
+    CLOSED_CASE_STATUSES,
+    DURATION_PICKS,
+    CaseStatus,
+    SessionKind,
+    TagDimension,
+    Theme,
+)
+from cases.demo import CASE_PATHS
+from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
+from mediation.demo import seed_demo
+from mediation.models import Resident, Structure
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            HelpSession,
+            SessionTag,
+            ParticipantCount,
+            Case,
+            CaseEvent,
+            Resident,
+            HelpSession.participants.through,
+            HelpSession.history.model,
+            Case.history.model,
+        )
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """One seed for the module (a year of data takes a few seconds), run twice."""
+    with django_db_blocker.unblock():
+        started = time.monotonic()
+        seed_demo()
+        elapsed = time.monotonic() - started
+        first = counts()
+        seed_demo()
+        second = counts()
+        yield {"elapsed": elapsed, "first": first, "second": second}
+        # Module-scoped data lives outside the per-test transactions: clear it.
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def test_seeding_twice_gives_the_same_data(seeded):
+    assert seeded["first"] == seeded["second"]
+    assert seeded["first"]["HelpSession"] > 1500
+
+
+def test_seeding_stays_fast(seeded):
+    # The whole seed_demo (structures, bookings, a year of sessions): well under 15 s on a
+    # developer's machine; the margin is for slow CI runners.
+    assert seeded["elapsed"] < 25
+
+
+def test_every_structure_has_a_year_of_sessions_and_cases(seeded):
+    today = timezone.localdate()
+    for structure in Structure.objects.all():
+        sessions = HelpSession.objects.filter(structure=structure)
+        assert sessions.count() >= 300, structure.slug
+        assert sessions.filter(kind=SessionKind.COLLECTIVE).exists(), structure.slug
+        first = sessions.order_by("date").first().date
+        assert (today - first).days >= 330, structure.slug
+        cases = Case.objects.filter(structure=structure)
+        assert cases.filter(status__in=CLOSED_CASE_STATUSES).exists(), structure.slug
+        assert cases.exclude(status__in=CLOSED_CASE_STATUSES).exists(), structure.slug
+        assert cases.filter(sessions__isnull=False).exists(), structure.slug
+
+
+def test_sessions_are_valid_and_realistic(seeded):
+    today = timezone.localdate()
+    assert not HelpSession.objects.filter(date__gt=today).exists()
+    assert set(HelpSession.objects.values_list("duration_minutes", flat=True)) <= set(
+        DURATION_PICKS
+    )
+    themes = (
+        SessionTag.objects.filter(dimension=TagDimension.THEME)
+        .values("code")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    assert themes[0]["code"] == Theme.DEMARCHES_ADMINISTRATIVES
+    # Procedure areas only with the administrative theme.
+    with_area = set(
+        SessionTag.objects.filter(dimension=TagDimension.PROCEDURE).values_list(
+            "session_id", flat=True
+        )
+    )
+    administrative = set(
+        SessionTag.objects.filter(
+            dimension=TagDimension.THEME, code=Theme.DEMARCHES_ADMINISTRATIVES
+        ).values_list("session_id", flat=True)
+    )
+    assert with_area and with_area <= administrative
+    individual = HelpSession.objects.filter(kind=SessionKind.INDIVIDUAL)
+    assert not individual.filter(resident__isnull=True).exists()
+    anonymous = individual.filter(resident__is_anonymous=True).count()
+    assert 0.05 < anonymous / individual.count() < 0.2
+    for workshop in HelpSession.objects.filter(kind=SessionKind.COLLECTIVE).annotate(
+        named=Count("participants")
+    )[:50]:
+        assert workshop.people_count >= workshop.named
+
+
+def test_seen_appointments_have_their_session(seeded):
+    logged = HelpSession.objects.filter(appointment__isnull=False).select_related("appointment")
+    assert logged.count() > 50
+    for session in logged:
+        assert session.appointment.status == AppointmentStatus.SEEN
+        assert session.resident_id == session.appointment.resident_id
+    seen = Appointment.objects.filter(
+        status=AppointmentStatus.SEEN, motif__is_collective=False, starts_at__lt=timezone.now()
+    ).count()
+    assert logged.count() < seen  # a few are left for "Terminer et saisir"
+    assert HelpSession.objects.filter(title="Atelier smartphone débutant").exists()
+
+
+def test_case_histories_follow_the_status_table(seeded):
+    by_case = defaultdict(list)
+    for event in CaseEvent.objects.order_by("at", "pk"):
+        by_case[event.case_id].append(event)
+    for case in Case.objects.all():
+        events = by_case[case.pk]
+        assert events[0].from_status == "" and events[0].to_status == CaseStatus.OPEN
+        for previous, event in zip(events, events[1:], strict=False):
+            assert event.from_status == previous.to_status
+            assert event.to_status in CASE_TRANSITIONS[event.from_status]
+        assert events[-1].to_status == case.status
+        assert (case.closed_at is not None) == (case.status in CLOSED_CASE_STATUSES)
+    for sessions in Case.objects.filter(sessions__isnull=False).prefetch_related("sessions")[:30]:
+        assert all(s.resident_id == sessions.resident_id for s in sessions.sessions.all())
+
+
+def test_some_cases_need_action(seeded):
+    from cases.selectors_cases import needing_followup
+
+    assert needing_followup(Case.objects.all()).count() >= 5
+
+
+def test_demo_paths_only_use_allowed_transitions():
+    for status, targets in CASE_PATHS.items():
+        assert {target for target, _weight in targets} <= CASE_TRANSITIONS[status]
+
+
+def test_bulk_created_residents_can_be_found_by_name(seeded):
+    resident = Resident.objects.filter(is_anonymous=False).order_by("-pk").first()
+    assert (
+        Resident.objects.matching_name(resident.first_name.upper()).filter(pk=resident.pk).exists()
+    )
