@@ -82,3 +82,16 @@ def test_pages_carry_a_strict_content_security_policy(client):
     policy = client.get(reverse("login"))["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_no_template_carries_inline_script_or_style():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("mediation", "bookings", "cases", "reports")
+        for path in (root / app).rglob("*.html")
+        if any(tag in path.read_text() for tag in ("<script>", "<style", ' style="', "onclick="))
+    ]
+    assert offenders == []
