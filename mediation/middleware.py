@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from mediation.scoping import structure_roles
+
 LAST_SEEN = "permanence_last_seen"
 STARTED = "permanence_started"
 
@@ -38,6 +40,19 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("Votre session a expiré : reconnectez-vous."))
                 return redirect(f"{reverse('login')}?next={request.path}")
+            # Someone removed from their last structure loses access at once (platform
+            # operators have no structure and keep theirs). A deactivated account is already
+            # logged out by Django's authentication backend.
+            if not user.is_staff and not structure_roles(user):
+                logout(request)
+                messages.warning(
+                    request,
+                    _(
+                        "Votre compte n'est rattaché à aucune structure : demandez à "
+                        "l'administrateur·rice de votre structure de vous inviter."
+                    ),
+                )
+                return redirect("login")
             # Written at most once a minute: not a session save on every request.
             if now - last_seen >= 60 or LAST_SEEN not in request.session:
                 request.session[LAST_SEEN] = now

@@ -95,3 +95,21 @@ def test_no_template_carries_inline_script_or_style():
         if any(tag in path.read_text() for tag in ("<script>", "<style", ' style="', "onclick="))
     ]
     assert offenders == []
+
+
+def test_removal_from_the_last_structure_ends_the_session(client, mediator, structure):
+    from mediation.models import Membership
+
+    login(client, mediator)
+    assert client.get("/").status_code == 200
+    Membership.objects.filter(user=mediator).delete()
+    response = client.get("/", follow=True)
+    assert "aucune structure" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_a_deactivated_account_is_logged_out(client, mediator):
+    login(client, mediator)
+    mediator.is_active = False
+    mediator.save()
+    assert client.get("/").status_code == 302
