@@ -138,7 +138,7 @@ CASE_TITLES = {
         "Créer un compte Ameli",
         "Complémentaire santé solidaire",
         "Carte Vitale perdue",
-        "Dossier MDPH",
+        "Attestation de droits Ameli",
     ],
     A.TRAVAIL_FORMATION: [
         "Inscription France Travail",
