@@ -177,6 +177,11 @@ class Structure(models.Model):
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    mediators_need_two_factor = models.BooleanField(
+        _("double authentification exigée des médiateur·rices"),
+        default=False,
+        help_text=_("Elle l'est toujours pour les coordinateur·rices et les administrateur·rices."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = scoped_queryset("").as_manager()
