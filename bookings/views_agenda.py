@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -174,10 +175,12 @@ def _decorate(appointment: Appointment, now: datetime) -> None:
 
 def _back_to_agenda(request, structure, appointment: Appointment):
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() would take a word such as "agenda" for a view
+    # name and fail to reverse it.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        return HttpResponseRedirect(target)
     day = timezone.localtime(appointment.starts_at, appointment.place.tzinfo).date()
     return redirect(_agenda_url(structure, day=day.isoformat(), mediator=ALL_MEDIATORS))
 

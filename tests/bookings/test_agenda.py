@@ -476,6 +476,17 @@ def test_next_must_stay_on_the_site(mediator_client, structure, started):
     assert response["Location"].startswith("/s/")
 
 
+@pytest.mark.parametrize("target", ["agenda", "1e309", "\u202e", "javascript:alert(1)", "//evil"])
+def test_a_next_that_is_not_a_path_goes_back_to_the_agenda(
+    mediator_client, structure, started, target
+):
+    for name in ("agenda_appointment_status", "agenda_appointment_cancel"):
+        url = reverse(name, kwargs={"structure": structure.slug, "appointment": started.pk})
+        response = mediator_client.post(url, {"status": S.NO_SHOW, "next": target})
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/s/{structure.slug}/agenda/")
+
+
 # --- Cancellation -------------------------------------------------------------------------
 
 
