@@ -171,7 +171,8 @@ class OpeningHours(models.Model):
             errors["end_time"] = _("L'heure de fin doit être après l'heure de début.")
         if self.first_day and self.last_day and self.last_day < self.first_day:
             errors["last_day"] = _("Le dernier jour doit être après le premier.")
-        days = self.weekdays or []
+        # A JSON field: the operators' admin lets any JSON through, not only a list.
+        days = self.weekdays if isinstance(self.weekdays, list) else []
         if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
             errors["weekdays"] = _("Choisissez au moins un jour de la semaine.")
         if errors:

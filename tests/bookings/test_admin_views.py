@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -287,6 +288,15 @@ def test_opening_hours_form_refuses_bad_input_in_french_and_keeps_it(
     assert message in page
     assert 'value="2027-01-04"' in page
     assert not OpeningHours.objects.exists()
+
+
+@pytest.mark.parametrize("weekdays", [3, -5547, "lundi", {"0": 1}, None, [], [7], ["0"]])
+def test_weekdays_that_are_not_a_list_of_days_are_refused_at_the_field(weekdays):
+    # The operators' admin lets any JSON into the field: an integer made clean() fail (500).
+    hours = OpeningHoursFactory.build(weekdays=weekdays)
+    with pytest.raises(ValidationError) as error:
+        hours.clean()
+    assert "weekdays" in error.value.message_dict
 
 
 def test_overlapping_opening_hours_of_a_mediator_are_refused_naming_the_other(
