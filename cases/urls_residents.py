@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from cases import views_privacy
 from cases import views_residents as views
 
 urlpatterns = [
@@ -11,4 +12,14 @@ urlpatterns = [
     path("<int:resident>/modifier/", views.resident_edit, name="resident_edit"),
     path("<int:resident>/partage/", views.resident_sharing, name="resident_sharing"),
     path("<int:resident>/fusionner/", views.resident_merge, name="resident_merge"),
+    # Residents' rights: access (export) and erasure / objection.
+    path(
+        "<int:resident>/donnees.json",
+        views_privacy.resident_export_json,
+        name="resident_export_json",
+    ),
+    path(
+        "<int:resident>/donnees.pdf", views_privacy.resident_export_pdf, name="resident_export_pdf"
+    ),
+    path("<int:resident>/effacer/", views_privacy.resident_erase, name="resident_erase"),
 ]

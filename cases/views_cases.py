@@ -32,6 +32,7 @@ from cases.forms_cases import (
 from cases.models import Case
 from cases.selectors_cases import DESK_ROLES, FOLLOWUP_ROLES, FollowupFilters
 from mediation.access import structure_view
+from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
 from mediation.models import Place, Resident
 from mediation.scoping import access_object, has_role
@@ -200,7 +201,15 @@ def _render_case(request, structure, case, *, transition=None, attach=None, stat
 @structure_view(*DESK_ROLES)
 @require_GET
 def case_detail(request, structure, case: int):
-    return _render_case(request, structure, _access_case(request, structure, case))
+    obj = _access_case(request, structure, case)
+    access_record(
+        user=request.user,
+        action=AccessAction.CASE_VIEW,
+        structure=structure,
+        object_type="case",
+        object_id=obj.pk,
+    )
+    return _render_case(request, structure, obj)
 
 
 @structure_view(*DESK_ROLES)

@@ -30,6 +30,7 @@ from cases.forms_residents import (
     SharingForm,
 )
 from mediation.access import structure_view
+from mediation.audit import AccessAction, access_record
 from mediation.models import Resident
 from mediation.scoping import access_object
 from mediation.views import add_service_errors
@@ -112,6 +113,12 @@ def resident_search(request, structure):
     parsed = selectors.parse_query(query, regions=_regions(request, structure))
     unreadable = bool(query) and parsed.empty
     results = selectors.resident_search(request.user, structure, parsed)
+    access_record(
+        user=request.user,
+        action=AccessAction.RESIDENT_SEARCH,
+        structure=structure,
+        term_length=len(query),
+    )
     if unreadable:
         results = results.none()
     page = Paginator(results, selectors.SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -225,6 +232,13 @@ def resident_detail(request, structure, resident: int):
     """Minimum identity, the network-sharing agreement, upcoming appointments, open and closed
     cases, and every session (paginated): a fixed number of queries whatever the history."""
     person = _access_desk_resident(request, structure, resident)
+    access_record(
+        user=request.user,
+        action=AccessAction.RESIDENT_VIEW,
+        structure=structure,
+        object_type="resident",
+        object_id=person.pk,
+    )
     own = person.structure_id == structure.pk
     today = timezone.localdate()
     sessions = Paginator(

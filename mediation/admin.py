@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +20,34 @@ admin.site.site_title = _("Permanence")
 admin.site.index_title = _("Administration de la plateforme")
 
 
-class MembershipInline(admin.TabularInline):
+class TolerantAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up to show it again; a value
+    that is not an id made that query fail (500) where the form should just say it is invalid.
+    Such values are left out of the look-up; the form's error says the rest."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        kept = []
+        for item in value:
+            try:
+                number = pk.to_python(item)
+            except (ValidationError, TypeError, ValueError):
+                continue
+            if number is None or -(2**63) <= number < 2**63:
+                kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class TolerantAutocompleteMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = TolerantAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(TolerantAutocompleteMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -75,7 +104,7 @@ class PlaceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["user", "structure", "role"]
     list_filter = ["role", "structure"]
     autocomplete_fields = ["user"]
@@ -83,7 +112,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(NetworkMembership)
-class NetworkMembershipAdmin(SimpleHistoryAdmin):
+class NetworkMembershipAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["user", "network"]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "network"]

@@ -419,3 +419,81 @@ class Resident(models.Model):
         ):
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
         super().save(*args, **kwargs)
+
+
+class AccessAction(models.TextChoices):
+    RESIDENT_VIEW = "resident_view", _("Fiche usager consultée")
+    RESIDENT_SEARCH = "resident_search", _("Recherche d'usagers")
+    CASE_VIEW = "case_view", _("Dossier consulté")
+    RESIDENT_EXPORT = "resident_export", _("Données d'un usager exportées")
+    RESIDENT_ERASE = "resident_erase", _("Usager anonymisé à sa demande")
+    REPORT_EXPORT = "report_export", _("Rapport exporté")
+
+
+class AccessLogQuerySet(scoped_queryset("structure")):
+    """Append-only: no update, no delete, except `purge_expired()` (the retention task)."""
+
+    def update(self, **kwargs):
+        raise TypeError("The access log is append-only.")
+
+    def delete(self):
+        raise TypeError("The access log is append-only: use purge_expired().")
+
+    def purge_expired(self, *, before) -> int:
+        """Delete the entries older than `before` (the only deletion allowed)."""
+        deleted, _counts = models.QuerySet.delete(self.filter(at__lt=before))
+        return deleted
+
+
+class AccessLog(models.Model):
+    """Who opened or exported what, when: ids only, never a name or a search term (only its
+    length). Written by `mediation.audit.access_record`; append-only (save() refuses updates,
+    delete() is refused; on PostgreSQL a trigger refuses UPDATE)."""
+
+    at = models.DateTimeField(_("le"), default=timezone.now, editable=False)
+    # No foreign-key constraint and no cascade: an entry outlives the account or structure it
+    # names (rows are never updated, so SET_NULL is not possible either).
+    user = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("personne"),
+    )
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("structure"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices)
+    object_type = models.CharField(_("type d'objet"), max_length=30, blank=True)
+    object_id = models.PositiveBigIntegerField(_("identifiant"), null=True, blank=True)
+    term_length = models.PositiveSmallIntegerField(
+        _("longueur de la recherche"), null=True, blank=True
+    )
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("accès journalisé")
+        verbose_name_plural = _("journal des accès")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["structure", "at"]),
+            models.Index(fields=["at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only.")

@@ -195,6 +195,13 @@ AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 # Staff sessions: 30 minutes idle, 10 hours at most (a desk computer left open).
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 10) * 3600
+# Privacy (mediation/privacy.py): residents without contact for this many days are anonymised,
+# appointments and messages older than that deleted; the access log is kept a year.
+PRIVACY_RETENTION_DAYS = env_int("PRIVACY_RETENTION_DAYS", 730)
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)
+# An anonymised resident keeps their commune's INSEE code only if at least this many residents
+# of the structure share it (otherwise the code could single them out).
+PRIVACY_COMMUNE_MIN_RESIDENTS = env_int("PRIVACY_COMMUNE_MIN_RESIDENTS", 10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

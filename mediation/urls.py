@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from mediation import health, views
+from mediation import health, views, views_audit
 
 handler400 = "mediation.views.error_400"
 handler403 = "mediation.views.error_403"
@@ -70,6 +70,8 @@ structure_patterns = [
     path("accompagnements/", include("cases.urls_sessions")),
     path("usagers/", include("cases.urls_residents")),
     path("dossiers/", include("cases.urls_cases")),
+    # Access log (coordinators and structure admins).
+    path("journal/", views_audit.access_journal, name="access_journal"),
 ]
 
 urlpatterns = [

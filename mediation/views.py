@@ -64,6 +64,7 @@ def structure_home(request, structure):
             "places": selectors.places_for(request.user, structure),
             "can_manage": Role.STRUCTURE_ADMIN in held,
             "can_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
+            "can_review_access": bool(held & {Role.COORDINATOR, Role.STRUCTURE_ADMIN}),
         },
     )
 

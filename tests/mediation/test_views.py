@@ -262,3 +262,20 @@ def test_invitation_link_lets_the_new_person_choose_a_password(client, structure
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("un-mot-de-passe-solide-2026")
+
+
+@pytest.mark.parametrize("user_value", ["abc", "0000-00-00", "9" * 30, "-1"])
+def test_operators_admin_says_a_forged_user_is_invalid_instead_of_failing(
+    client, structure, user_value
+):
+    # Django's autocomplete widget looked the forged value up to show it again (500).
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for url in (
+        "/operateurs/mediation/membership/add/",
+        "/operateurs/mediation/networkmembership/add/",
+    ):
+        response = client.post(
+            url, {"user": user_value, "structure": structure.pk, "role": "mediator"}
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["user"]
