@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -81,6 +81,7 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 FRAME_HEIGHT = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 
 MAX_BARS = 20
+MAX_MASKED_LISTED = 12
 CHART_FONT = 8
 MONTH_ABBREVIATIONS = (
     "janv.", "févr.", "mars", "avr.", "mai", "juin",
@@ -195,7 +196,8 @@ STYLES = {
     "card_value": _style("card_value", 24, BOLD, NAVY, leading=28),
     "card_label": _style("card_label", 9.5, BOLD, leading=12),
     "card_previous": _style("card_previous", 8, color=MUTED, leading=10),
-    "right": _style("right", 8.5, alignment=TA_RIGHT, leading=10.5),
+    "cell_bold_right": _style("cell_bold_right", 8.5, BOLD, alignment=TA_RIGHT, leading=10.5),
+    "cell_bold_center": _style("cell_bold_center", 8.5, BOLD, alignment=TA_CENTER, leading=10.5),
 }
 
 
@@ -420,7 +422,8 @@ def _key_figures(report: dict) -> list:
             _capitalised(previous_label) if previous_label else _("Période précédente"),
             _("Évolution"),
         ]
-        rows = [[_p(cell, "cell_bold") for cell in header]]
+        widths = [CONTENT_WIDTH - 3 * 70, 70, 70, 70]
+        rows = [_header(header, widths, "lrrr")]
         masked = []
         for index, figure in enumerate(figures, start=1):
             rows.append(
@@ -433,7 +436,6 @@ def _key_figures(report: dict) -> list:
             )
             if figure.get("suppressed"):
                 masked.append(index)
-        widths = [CONTENT_WIDTH - 3 * 70, 70, 70, 70]
         story.append(_grid_table(rows, widths, masked_rows=masked))
     return story
 
@@ -447,6 +449,7 @@ def _grid_table(rows: list, widths: list[float], *, masked_rows=(), total_row=Fa
     style = [
         ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, NAVY),
@@ -469,11 +472,20 @@ def _grid_table(rows: list, widths: list[float], *, masked_rows=(), total_row=Fa
     return Table(rows, colWidths=widths, repeatRows=1, style=TableStyle(style), hAlign="LEFT")
 
 
+def _header(cells: list[str], widths: list[float], aligns: str) -> list:
+    """The header row: bold, each cell aligned as its column ("l", "r", "c")."""
+    styles = {"l": "cell_bold", "r": "cell_bold_right", "c": "cell_bold_center"}
+    return [
+        _cell_label(cell, width, styles[align])
+        for cell, width, align in zip(cells, widths, aligns, strict=True)
+    ]
+
+
 def _cell_label(label: str, width: float, style: str = "cell"):
     """A plain string when it fits on one line (cheaper, and one text line per row), a
     wrapping paragraph otherwise."""
     text = _text(label)
-    font = BOLD if style == "cell_bold" else REGULAR
+    font = BOLD if style.startswith("cell_bold") else REGULAR
     if stringWidth(text, font, 8.5) <= width - 12:
         return text
     return Paragraph(escape(text), STYLES[style])
@@ -487,9 +499,7 @@ def _data_table(table: dict) -> Table:
         _capitalised(table.get("unit") or _("Effectif")),
         _("Part"),
     ]
-    rows = [
-        [_cell_label(text, width, "cell_bold") for text, width in zip(header, widths, strict=True)]
-    ]
+    rows = [_header(header, widths, "lrr")]
     masked = []
     for index, row in enumerate(table.get("rows") or [], start=1):
         rows.append(
@@ -681,7 +691,14 @@ def _masked_caption(table: dict) -> str:
     _drawn, masked = _drawn_rows(table)
     if not masked:
         return ""
-    items = ", ".join(f"{row['label']} ({row['display']})" for row in masked)
+    if len(masked) > MAX_MASKED_LISTED:
+        return _("%(count)s lignes masquées ne sont pas représentées (voir le tableau).") % {
+            "count": len(masked)
+        }
+    # No-break spaces keep "label (< 11)" on one line.
+    items = ", ".join(
+        f"{row['label']}{NBSP}({_text(row['display']).replace(' ', NBSP)})" for row in masked
+    )
     return _("Non représentés car masqués : %(items)s.") % {"items": items}
 
 
@@ -748,7 +765,7 @@ def _places(report: dict) -> list:
         )
     )
     widths = [CONTENT_WIDTH - 150 - 2 * 50, 150, 50, 50]
-    rows = [[_p(cell, "cell_bold") for cell in (_("Lieu"), _("Commune"), _("QPV"), _("FRR"))]]
+    rows = [_header([_("Lieu"), _("Commune"), _("QPV"), _("FRR")], widths, "llcc")]
     yes, no = _("Oui"), _("Non")
     for place in places:
         rows.append(
@@ -773,7 +790,7 @@ def _method(report: dict) -> list:
     legend.setdefault(NO_PERCENT, _("pourcentage non publié (case masquée ou total nul)"))
     story.append(Spacer(1, 3 * mm))
     story.append(_p(_("Signes utilisés"), "h2"))
-    rows = [[_p(_("Signe"), "cell_bold"), _p(_("Signification"), "cell_bold")]]
+    rows = [_header([_("Signe"), _("Signification")], [60, CONTENT_WIDTH - 60], "ll")]
     rows += [[_text(sign), _p(meaning, "cell")] for sign, meaning in legend.items()]
     table = _grid_table(rows, [60, CONTENT_WIDTH - 60])
     table.setStyle(

@@ -380,7 +380,7 @@ class _Builder:
             "value": None if hidden else value,
             "display": f"< {K}" if hidden else fmt(value),
             "suppressed": hidden,
-            "previous": fmt(previous) if previous else None,
+            "previous": f"< {K}" if hidden else (fmt(previous) if previous else None),
             "change": None if hidden else fmt_change(value, previous),
         }
 
