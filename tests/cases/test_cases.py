@@ -450,8 +450,8 @@ def test_case_page_runs_a_bounded_number_of_queries(
         case.save()
     # Session, user, roles, structure, case, places; the resident's sessions, workshops and
     # their tags; events, the case's sessions and their tags, history rows, the names the
-    # edits mention; navigation.
-    with django_assert_max_num_queries(18):
+    # edits mention; navigation; the access-log entry.
+    with django_assert_max_num_queries(19):
         response = mediator_client.get(detail_url(case))
     body = response.content.decode()
     assert body.count('class="timeline-item') == 300 + 300 + 50 + 1
