@@ -727,9 +727,6 @@ def _row(obj, fields) -> dict:
     for field in fields:
         if field.name in EXPORT_HIDDEN:
             continue
-        if field.many_to_many:
-            data[field.name] = [str(o) for o in getattr(obj, field.name).all()]
-            continue
         value = getattr(obj, field.name)
         if field.choices and value not in (None, ""):
             data[field.name] = {
@@ -742,7 +739,17 @@ def _row(obj, fields) -> dict:
 
 
 def _export_fields(model):
-    return [*model._meta.concrete_fields, *model._meta.local_many_to_many]
+    # No many-to-many: a workshop's participants are other people.
+    return list(model._meta.concrete_fields)
+
+
+# A workshop's free text is about the whole group, other participants included: the export of
+# one participant leaves it out.
+GROUP_FREE_TEXT = {"cases.helpsession": ("notes", "procedure_detail")}
+
+
+def _is_group_row(obj) -> bool:
+    return getattr(obj, "kind", None) == "collective"
 
 
 def resident_data(*, resident: Resident) -> dict:
@@ -768,9 +775,13 @@ def resident_data(*, resident: Resident) -> dict:
                 f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "id"
             ]
             rows = model._base_manager.filter(pk__in=ids).select_related(*related).order_by("pk")
-            if any(f.many_to_many for f in fields):
-                rows = rows.prefetch_related(*[f.name for f in fields if f.many_to_many])
-            data[key] = [_row(obj, fields) for obj in rows]
+            data[key] = []
+            for obj in rows:
+                row = _row(obj, fields)
+                if _is_group_row(obj):
+                    for name in GROUP_FREE_TEXT.get(label, ()):
+                        row.pop(name, None)
+                data[key].append(row)
             labels[key] = str(model._meta.verbose_name_plural)
         history_fields = [
             f for f in Resident.history.model._meta.concrete_fields if f.name not in EXPORT_HIDDEN

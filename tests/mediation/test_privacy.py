@@ -456,3 +456,17 @@ def test_the_resident_page_offers_export_and_erasure_to_its_desk(client, followe
         )
     ).content.decode()
     assert "donnees.pdf" in body and "donnees.json" in body and "effacer/" in body
+
+
+def test_the_export_leaves_out_the_other_workshop_participants(structure, mediator):
+    resident = ResidentFactory(structure=structure, first_name="Zéphyrine")
+    other = ResidentFactory(structure=structure, first_name="Bartholomé")
+    WorkshopSessionFactory(
+        structure=structure,
+        mediator=mediator,
+        participants=[resident, other],
+        notes="Bartholomé a aidé",
+    )
+    data = privacy.resident_data(resident=resident)
+    assert len(data["sessions"]) == 1
+    assert "Bartholomé" not in json.dumps(data, ensure_ascii=False)
