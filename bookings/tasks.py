@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -218,6 +221,37 @@ def _deliver(notification: Notification, message: RenderedMessage) -> str:
     return message_id.strip("<>")[:100]
 
 
+@contextmanager
+def finish_before_stopping():
+    """Hold a stop request (SIGTERM) until the message in hand is sent and recorded, then
+    let it take effect as it would have (by default the worker ends there; the next run sends
+    what is left).
+
+    SIGTERM is how a task cluster is stopped: `qcluster` stopping, a deployment, systemd or
+    Docker stopping the service (to every process of the group), django-q2's task timeout.
+    A worker killed while the provider has the message leaves a claim whose outcome is
+    unknown, which is never sent again (see `send_notification`): the resident would miss
+    it. Give the stop a grace period longer than a delivery can take (EMAIL_TIMEOUT, 30 s).
+    Only in a process's main thread, where django-q2 workers run tasks (Python sets signal
+    handlers there only); elsewhere, and for SIGKILL or a power cut, the claim rule holds."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if received:
+            logger.info("Stop requested during a delivery: recorded first, stopping now")
+            signal.raise_signal(signal.SIGTERM)
+
+
 def _claim(notification_id: int, now: datetime):
     """Step 1, in its own transaction, committed before anything is sent: decide, and if the
     message is to go, count the attempt. Returns (outcome, notification, message, attempt)."""
@@ -300,28 +334,31 @@ def send_notification(notification_id: int, *, now: datetime | None = None) -> s
     outcome, notification, message, attempt = _claim(notification_id, now)
     if outcome != "claimed":
         return outcome
-    try:
-        reference = _deliver(notification, message)
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-        error = _describe(notification, exc)
-        logger.warning("Notification %s: attempt %s failed: %s", notification.pk, attempt, error)
-        with transaction.atomic():
-            row = Notification.objects.select_for_update().get(pk=notification.pk)
-            if row.attempts != attempt:
-                return "superseded"
-            row.status = MessageStatus.PENDING
-            _set_failure(row, error, timezone.now() if not explicit_now else now)
-            row.save(update_fields=["status", "last_error", "send_after"])
-        return "failed" if row.status == MessageStatus.FAILED else "retry"
-    # Keyed on the attempt: even if a cleanup marked the claim "interrupted" meanwhile, the
-    # truth (it was sent) wins.
-    Notification.objects.filter(pk=notification.pk, attempts=attempt).update(
-        status=MessageStatus.SENT,
-        sent_at=now if explicit_now else timezone.now(),
-        provider_reference=(reference or "")[:100],
-        last_error="",
-    )
-    return "sent"
+    with finish_before_stopping():
+        try:
+            reference = _deliver(notification, message)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            error = _describe(notification, exc)
+            logger.warning(
+                "Notification %s: attempt %s failed: %s", notification.pk, attempt, error
+            )
+            with transaction.atomic():
+                row = Notification.objects.select_for_update().get(pk=notification.pk)
+                if row.attempts != attempt:
+                    return "superseded"
+                row.status = MessageStatus.PENDING
+                _set_failure(row, error, timezone.now() if not explicit_now else now)
+                row.save(update_fields=["status", "last_error", "send_after"])
+            return "failed" if row.status == MessageStatus.FAILED else "retry"
+        # Keyed on the attempt: even if a cleanup marked the claim "interrupted" meanwhile,
+        # the truth (it was sent) wins.
+        Notification.objects.filter(pk=notification.pk, attempts=attempt).update(
+            status=MessageStatus.SENT,
+            sent_at=now if explicit_now else timezone.now(),
+            provider_reference=(reference or "")[:100],
+            last_error="",
+        )
+        return "sent"
 
 
 def send_due_notifications(
