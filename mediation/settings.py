@@ -332,3 +332,8 @@ SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or d
 SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+
+# --- Reports --------------------------------------------------------------------------------
+# Threshold rule of the anonymised reports: a count of people below it is never published
+# (11: the French official-statistics practice for data on individuals).
+REPORTS_THRESHOLD = env_int("REPORTS_THRESHOLD", 11)

@@ -72,6 +72,8 @@ structure_patterns = [
     path("dossiers/", include("cases.urls_cases")),
     # Access log (coordinators and structure admins).
     path("journal/", views_audit.access_journal, name="access_journal"),
+    # Activity reports for funders.
+    path("bilans/", include("reports.urls")),
 ]
 
 urlpatterns = [
@@ -79,6 +81,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
+    path("reseaux/<slug:network>/bilans/", include("reports.urls_network")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls_public")),
     path("operateurs/", admin.site.urls),

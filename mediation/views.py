@@ -16,7 +16,7 @@ from mediation import selectors, services
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
-from mediation.models import Membership, Place, User
+from mediation.models import Membership, Network, Place, User
 from mediation.scoping import access_object, structure_roles
 
 
@@ -45,6 +45,9 @@ def home(request):
         context["coordinated"] = list(
             selectors.structures_overview(request.user, [Role.COORDINATOR])
         )
+        context["networks"] = list(
+            Network.objects.visible_to(request.user, [Role.COORDINATOR]).order_by("name")
+        )
     if context["is_admin"]:
         context["administered"] = list(
             selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN])
@@ -64,6 +67,7 @@ def structure_home(request, structure):
             "places": selectors.places_for(request.user, structure),
             "can_manage": Role.STRUCTURE_ADMIN in held,
             "can_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
+            "can_report": bool(held & {Role.COORDINATOR, Role.STRUCTURE_ADMIN}),
             "can_review_access": bool(held & {Role.COORDINATOR, Role.STRUCTURE_ADMIN}),
         },
     )

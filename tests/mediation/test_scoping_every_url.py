@@ -15,6 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from bookings.models import Appointment
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident
+from reports.models import ReportArchive
 from tests.bookings.factories import AbsenceFactory, OpeningHoursFactory, SlotFactory
 from tests.cases.factories import CaseFactory, HelpSessionFactory
 from tests.factories import (
@@ -57,6 +58,7 @@ SECRETS = [
     "Structure Secrète Alpha",
     "Lieu Caché Alpha",
     "structure-secrete-alpha",
+    "Réseau Alpha",
     *PERSONAL_SECRETS,
 ]
 
@@ -114,7 +116,17 @@ def alpha(db):
     case = CaseFactory(
         structure=structure, resident=resident, mediator=staff, title="Lieu Caché Alpha"
     )
+    # An archived activity report of the alpha structure.
+    archive = ReportArchive(
+        structure=structure,
+        period="2026-Q1",
+        format="csv",
+        content="Structure Secrète Alpha".encode(),
+        filename="bilan-structure-secrete-alpha-2026-Q1.csv",
+    )
+    archive.save()
     return {
+        "archive": archive,
         "case": case,
         "network": network,
         "structure": structure,
@@ -156,6 +168,10 @@ def kwarg_values(alpha) -> dict[str, str]:
         "absence": str(alpha["absence"].pk),
         "session": str(alpha["help_session"].pk),
         "case": str(alpha["case"].pk),
+        "network": alpha["network"].slug,
+        "archive": str(alpha["archive"].pk),
+        "fmt": "csv",
+        "pk": str(alpha["staff"].pk),
         # Account pages (tokens are forged: they must lead nowhere)
         "uidb64": urlsafe_base64_encode(force_bytes(alpha["staff"].pk)),
         "token": "set-password",

@@ -1,0 +1,190 @@
+"""Writes of the reports app: exports (recorded in the access log) and archives."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mediation.choices import Role
+from mediation.models import Membership, Network, NetworkMembership, Structure
+from reports import exports, publish
+from reports.models import ReportArchive, ReportFormat
+from reports.periods import Period, last_full_quarter
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SCHEDULE = "reports: archive last quarter"
+
+
+def _record_export(user, scope, period: Period, fmt: str) -> None:
+    """The access log's record of an export (who, what, when; ids only)."""
+    try:
+        from mediation.audit import access_record
+    except ImportError:  # the access log is not installed (never in this project's tree)
+        return
+    structure = scope if isinstance(scope, Structure) else None
+    access_record(
+        user=user,
+        action="report_export",
+        structure=structure,
+        object_type=type(scope).__name__.lower(),
+        object_id=scope.pk,
+    )
+
+
+def report_export(*, scope, period: Period, fmt: str, by=None) -> tuple[bytes, str]:
+    """The anonymised report of `scope` (a Structure or a Network) for a whole `period`, as
+    `fmt` ("pdf", "csv", "xlsx"): (file content, file name). Raises PeriodError for a period
+    that is not a whole month, quarter or year."""
+    report = publish.build(scope, period, anonymised=True)
+    content = exports.render(report, fmt)
+    if by is not None:
+        _record_export(by, scope, period, fmt)
+    return content, exports.filename(report, fmt)
+
+
+def report_archive(*, scope, period: Period, by=None) -> tuple[list[ReportArchive], bool]:
+    """Archive the anonymised report of `scope` for `period` in every format, once: an
+    archive that exists is kept as it is (the first one sent is the one of record).
+    Returns the archives and whether any was created now."""
+    report = publish.build(scope, period, anonymised=True)
+    archives, created = [], False
+    for fmt in ReportFormat.values:
+        lookup = {"structure": scope} if isinstance(scope, Structure) else {"network": scope}
+        existing = ReportArchive.objects.filter(period=period.code, format=fmt, **lookup).first()
+        if existing is not None:
+            archives.append(existing)
+            continue
+        content = exports.render(report, fmt)
+        archive = ReportArchive(
+            period=period.code,
+            format=fmt,
+            content=content,
+            filename=exports.filename(report, fmt),
+            parameters={
+                "period": period.code,
+                "scope": report["scope"],
+                "format": fmt,
+                "k": report["k"],
+                "anonymised": True,
+                "version": report["version"],
+                "generated_at": report["generated_at"],
+            },
+            created_by=by,
+            **lookup,
+        )
+        try:
+            with transaction.atomic():
+                archive.save()
+            created = True
+        except IntegrityError:  # archived meanwhile by another worker
+            archive = ReportArchive.objects.get(period=period.code, format=fmt, **lookup)
+        archives.append(archive)
+    return archives, created
+
+
+def _coordinator_emails(scope) -> list[str]:
+    if isinstance(scope, Structure):
+        users = Membership.objects.filter(
+            structure=scope, role__in=[Role.COORDINATOR, Role.STRUCTURE_ADMIN]
+        ).values_list("user__email", "user__is_active")
+    else:
+        users = NetworkMembership.objects.filter(network=scope).values_list(
+            "user__email", "user__is_active"
+        )
+    return sorted({email for email, active in users if active and email})
+
+
+def archives_url(scope) -> str:
+    if isinstance(scope, Structure):
+        path = reverse("report_archives", kwargs={"structure": scope.slug})
+    else:
+        path = reverse("network_report_archives", kwargs={"network": scope.slug})
+    return settings.SITE_URL + path
+
+
+def _notify(scope, period: Period) -> int:
+    recipients = _coordinator_emails(scope)
+    if not recipients:
+        return 0
+    subject = _("Bilan d'activité %(period)s — %(scope)s") % {
+        "period": period.label,
+        "scope": scope.name,
+    }
+    body = _(
+        "Bonjour,\n\n"
+        "Le bilan d'activité anonymisé du %(period)s de « %(scope)s » est prêt, en PDF, CSV "
+        "et tableur. Il est archivé tel quel et peut être transmis aux financeurs :\n\n"
+        "%(url)s\n\n"
+        "(connexion nécessaire)\n\n"
+        "— Permanence"
+    ) % {"period": period.label, "scope": scope.name, "url": archives_url(scope)}
+    # One message per person: coordinators do not see each other's addresses.
+    for email in recipients:
+        send_mail(subject, body, None, [email], fail_silently=False)
+    return len(recipients)
+
+
+def archive_quarter(*, today: date | None = None) -> dict:
+    """The quarterly job: last full quarter's report of every structure and network,
+    archived, and the coordinators told. Idempotent (a rerun archives nothing twice and
+    sends no e-mail for archives that existed)."""
+    period = last_full_quarter(today)
+    counts = {"archived": 0, "emails": 0, "failed": 0}
+    scopes = list(Network.objects.order_by("pk")) + list(Structure.objects.order_by("pk"))
+    with publish.batch():
+        for scope in scopes:
+            counts = _archive_one(scope, period, counts)
+    logger.info("Quarterly reports %s: %s", period.code, counts)
+    return counts
+
+
+def _archive_one(scope, period: Period, counts: dict) -> dict:
+    try:
+        _archives, created = report_archive(scope=scope, period=period)
+    except Exception:  # one scope's failure must not stop the others
+        logger.exception("Report archive failed for %s %s", type(scope).__name__, scope.pk)
+        counts["failed"] += 1
+        return counts
+    if created:
+        counts["archived"] += 1
+        counts["emails"] += _notify(scope, period)
+    return counts
+
+
+def next_quarter_start(now: datetime | None = None) -> datetime:
+    now = timezone.localtime(now)
+    month = ((now.month - 1) // 3 + 1) * 3 + 1
+    year = now.year + (month > 12)
+    month = month - 12 if month > 12 else month
+    return timezone.make_aware(datetime.combine(date(year, month, 1), time(6, 0)))
+
+
+def ensure_schedules() -> None:
+    """The django-q2 schedule of `archive_quarter`: the first day of every quarter at 6:00.
+    Idempotent: run from the reports app's post_migrate hook."""
+    from django_q.models import Schedule
+
+    with transaction.atomic():
+        existing = list(Schedule.objects.filter(name=ARCHIVE_SCHEDULE).order_by("pk"))
+        if existing:
+            Schedule.objects.filter(pk__in=[s.pk for s in existing[1:]]).delete()
+            schedule = existing[0]
+            if schedule.func != "reports.tasks.archive_quarter":
+                schedule.func = "reports.tasks.archive_quarter"
+                schedule.save(update_fields=["func"])
+            return
+        Schedule.objects.create(
+            name=ARCHIVE_SCHEDULE,
+            func="reports.tasks.archive_quarter",
+            schedule_type=Schedule.QUARTERLY,
+            repeats=-1,
+            next_run=next_quarter_start(),
+        )

@@ -1,0 +1,197 @@
+"""The coordinators' pages: the dashboard of a structure or a network, its downloads and the
+archived quarterly reports. Structures through `structure_view`, networks through
+`Network.objects.visible_to`: the one scoping mechanism."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from mediation.access import structure_view
+from mediation.choices import Role
+from mediation.models import Network, Place
+from mediation.scoping import access_object
+from reports import charts, exports, publish, services
+from reports.forms import ReportForm
+from reports.models import ReportArchive
+from reports.periods import PeriodError
+
+REPORT_ROLES = (Role.COORDINATOR, Role.STRUCTURE_ADMIN)
+NETWORK_ROLES = (Role.COORDINATOR,)
+
+
+def access_network(user, slug: str) -> Network:
+    """A network the user coordinates (directly, or a structure of it): 404 otherwise."""
+    return access_object(Network, user, NETWORK_ROLES, slug=slug)
+
+
+def _urls(scope) -> dict:
+    if isinstance(scope, Network):
+        kwargs, prefix = {"network": scope.slug}, "network_report"
+    else:
+        kwargs, prefix = {"structure": scope.slug}, "report"
+    return {
+        "dashboard": reverse(f"{prefix}_dashboard", kwargs=kwargs),
+        "archives": reverse(f"{prefix}_archives", kwargs=kwargs),
+        "export": {
+            fmt: reverse(f"{prefix}_export", kwargs={**kwargs, "fmt": fmt})
+            for fmt in exports.FORMATS
+        },
+    }
+
+
+def _dashboard(request, scope, *, places=None, allow_exact: bool, template_scope: dict):
+    form = ReportForm(request.GET or None, places=places, allow_exact=allow_exact)
+    report = None
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        period = data.get("period")
+        if period is None:
+            from reports.periods import last_full_quarter
+
+            period = last_full_quarter()
+        exact = data.get("exact", False)
+        target = data.get("lieu") or scope
+        try:
+            report = publish.build(target, period, anonymised=not exact)
+        except PeriodError as error:
+            form.add_error("periode", str(error))
+    context = {
+        "form": form,
+        "report": report,
+        "urls": _urls(scope),
+        **template_scope,
+    }
+    if report is not None:
+        tables = {table["key"]: table for table in report["tables"]}
+        trend = [tables["trend_sessions"], tables["trend_accompaniments"]]
+        context.update(
+            figures=publish.figure_map(report),
+            key_figures=[
+                figure for figure in report["figures"] if figure["key"] in report["key_figures"]
+            ],
+            other_figures=[
+                figure for figure in report["figures"] if figure["key"] not in report["key_figures"]
+            ],
+            trend=charts.lines(trend),
+            trend_tables=trend + [tables["trend_help_minutes"]],
+            breakdowns=[
+                {"table": table, "chart": charts.bars(table) if table["chart"] == "bar" else None}
+                for table in report["tables"]
+                if table["chart"] != "line"
+            ],
+            export_query=urlencode({"periode": report["period"]["code"]}),
+        )
+    return render(request, "reports/dashboard.html", context)
+
+
+@structure_view(*REPORT_ROLES)
+def structure_dashboard(request, structure):
+    places = Place.objects.visible_to(request.user).filter(structure=structure).order_by("name")
+    return _dashboard(
+        request,
+        structure,
+        places=places,
+        allow_exact=True,
+        template_scope={"structure": structure, "scope": structure, "network": None},
+    )
+
+
+@login_required
+def network_dashboard(request, network):
+    network = access_network(request.user, network)
+    return _dashboard(
+        request,
+        network,
+        allow_exact=False,
+        template_scope={"scope": network, "network": network},
+    )
+
+
+def _export(request, scope, fmt: str):
+    if fmt not in exports.FORMATS:
+        return HttpResponse(status=404)
+    form = ReportForm(request.GET or None, allow_exact=False)
+    if request.GET and not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_urls(scope)["dashboard"])
+    period = form.cleaned_data.get("period") if request.GET else None
+    if period is None:
+        from reports.periods import last_full_quarter
+
+        period = last_full_quarter()
+    try:
+        content, filename = services.report_export(
+            scope=scope, period=period, fmt=fmt, by=request.user
+        )
+    except PeriodError as error:
+        messages.error(request, str(error))
+        return redirect(_urls(scope)["dashboard"])
+    response = HttpResponse(content, content_type=exports.FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@structure_view(*REPORT_ROLES)
+def structure_export(request, structure, fmt: str):
+    return _export(request, structure, fmt)
+
+
+@login_required
+def network_export(request, network, fmt: str):
+    return _export(request, access_network(request.user, network), fmt)
+
+
+def _archives(request, scope, template_scope: dict):
+    lookup = {"network": scope} if isinstance(scope, Network) else {"structure": scope}
+    archives = (
+        ReportArchive.objects.visible_to(request.user)
+        .filter(**lookup)
+        .defer("content")
+        .order_by("-period", "format")
+    )
+    return render(
+        request,
+        "reports/archives.html",
+        {"archives": archives, "urls": _urls(scope), "scope": scope, **template_scope},
+    )
+
+
+@structure_view(*REPORT_ROLES)
+def structure_archives(request, structure):
+    return _archives(request, structure, {"structure": structure, "network": None})
+
+
+@login_required
+def network_archives(request, network):
+    network = access_network(request.user, network)
+    return _archives(request, network, {"network": network})
+
+
+def _download(request, archive: ReportArchive):
+    response = HttpResponse(bytes(archive.content), content_type=exports.FORMATS[archive.format])
+    response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
+    return response
+
+
+@structure_view(*REPORT_ROLES)
+def structure_archive_download(request, structure, archive: int):
+    archive = access_object(
+        ReportArchive.objects.filter(structure=structure), request.user, REPORT_ROLES, pk=archive
+    )
+    return _download(request, archive)
+
+
+@login_required
+def network_archive_download(request, network, archive: int):
+    network = access_network(request.user, network)
+    archive = access_object(
+        ReportArchive.objects.filter(network=network), request.user, NETWORK_ROLES, pk=archive
+    )
+    return _download(request, archive)
