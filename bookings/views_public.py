@@ -29,6 +29,8 @@ from mediation.models import Place, Structure
 from mediation.ratelimit import client_ip, hit
 
 SLOT_PAGE_DAYS = 14
+#: A time in a query string further than this from now is a forged one.
+FARTHEST_TIME = timedelta(days=10 * 366)
 # A phone screen shows a few days at once; "Voir les créneaux suivants" pages on.
 DAYS_PER_PAGE = 4
 
@@ -51,11 +53,15 @@ def _choice(structure: Structure, params) -> tuple[Place, Motif]:
 def _parse_start(value: str | None) -> datetime | None:
     try:
         parsed = parse_datetime(value or "")
-    except ValueError:
+        if parsed is None or timezone.is_naive(parsed):
+            return None
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or one out of range once in UTC
         return None
-    if parsed is None or timezone.is_naive(parsed):
+    # No page needs a time years away; near year 9999 the pages' date arithmetic overflows.
+    if abs(parsed - timezone.now()) > FARTHEST_TIME:
         return None
-    return parsed.astimezone(UTC)
+    return parsed
 
 
 def _grouped_times(slots, tz):

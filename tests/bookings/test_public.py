@@ -226,6 +226,24 @@ def test_the_private_link_moves_the_appointment(client, desk):
     assert new.starts_at == later[2].starts_at and new.moved_from_id == old.pk
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-20T00:00:00+00:00",
+    ],
+)
+def test_a_time_at_the_ends_of_the_calendar_is_not_an_error(client, desk, when):
+    # These overflowed (500) converting to UTC or adding the days of a page.
+    structure, place, motif = desk
+    slots = reverse("public_slots", kwargs={"structure": structure.slug})
+    assert client.get(slots + query(place, motif, apres=when)).status_code == 200
+    details = reverse("public_details", kwargs={"structure": structure.slug})
+    assert client.get(details + query(place, motif, debut=when)).status_code == 404
+
+
 def test_a_forged_token_finds_nothing(client):
     response = client.get(reverse("public_appointment", kwargs={"token": "x" * 43}))
     assert response.status_code == 404
