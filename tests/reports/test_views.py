@@ -1,0 +1,312 @@
+"""The coordinators' pages: dashboard, downloads, archives, and the quarterly job."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import date, datetime
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from mediation.choices import Role
+from mediation.models import Network, Structure
+from reports import publish, services
+from reports.models import ReportArchive
+from reports.periods import last_full_quarter
+from tests.factories import (
+    MembershipFactory,
+    NetworkFactory,
+    NetworkMembershipFactory,
+    StructureFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def network(db):
+    call_command("generate_activity", sessions=300, structures=2, years=1, seed=3, verbosity=0)
+    return Network.objects.get(slug="activite")
+
+
+@pytest.fixture
+def coordinator(network):
+    user = UserFactory(email="coordination@exemple.fr")
+    NetworkMembershipFactory(user=user, network=network)
+    return user
+
+
+@pytest.fixture
+def structure(network):
+    return Structure.objects.filter(network=network).order_by("pk").first()
+
+
+@pytest.fixture
+def admin(structure):
+    user = UserFactory(email="admin.structure@exemple.fr")
+    MembershipFactory(user=user, structure=structure, role=Role.STRUCTURE_ADMIN)
+    return user
+
+
+def dashboard_url(network):
+    return reverse("network_report_dashboard", kwargs={"network": network.slug})
+
+
+def figures_on_page(body: str) -> dict[str, str]:
+    return {
+        key: html.unescape(value)
+        for key, value in re.findall(r'data-figure="(\w+)">([^<]*)<', body)
+    }
+
+
+def test_the_dashboard_shows_last_quarter_anonymised_by_default(client, network, coordinator):
+    client.force_login(coordinator)
+    response = client.get(dashboard_url(network))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert last_full_quarter().label.capitalize() in body
+    assert "Données anonymisées (seuil 11)" in body
+    report = publish.build(network, last_full_quarter())
+    shown = figures_on_page(body)
+    for figure in report["figures"]:
+        assert shown[figure["key"]] == figure["display"]
+
+
+def test_the_dashboard_takes_a_month_or_a_year(client, network, coordinator):
+    client.force_login(coordinator)
+    month = f"{timezone.localdate():%Y-%m}"
+    for code in (month, str(timezone.localdate().year)):
+        response = client.get(dashboard_url(network), {"periode": code})
+        assert response.status_code == 200
+        assert "data-figure" in response.content.decode()
+
+
+def test_a_bad_period_is_said_at_the_field(client, network, coordinator):
+    client.force_login(coordinator)
+    response = client.get(dashboard_url(network), {"periode": "2026-Q9"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "is-invalid" in body
+    assert "data-figure" not in body
+
+
+def test_a_network_has_no_custom_dates_nor_exact_figures(client, network, coordinator):
+    client.force_login(coordinator)
+    response = client.get(
+        dashboard_url(network), {"periode": "dates", "du": "2026-07-01", "au": "2026-07-10"}
+    )
+
+    assert response.status_code == 200
+    assert "data-figure" not in response.content.decode()
+    assert 'name="exact"' not in response.content.decode()
+
+
+def test_structure_staff_may_see_exact_figures_for_any_dates(client, structure, admin):
+    client.force_login(admin)
+    first = last_full_quarter().start
+    url = reverse("report_dashboard", kwargs={"structure": structure.slug})
+    response = client.get(
+        url, {"periode": "dates", "du": first.isoformat(), "au": first.replace(day=20).isoformat()}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Chiffres exacts — usage interne" in body
+    assert "&lt; 11" not in body
+
+
+def test_custom_dates_need_both_ends_in_the_right_order(client, structure, admin):
+    client.force_login(admin)
+    url = reverse("report_dashboard", kwargs={"structure": structure.slug})
+    response = client.get(url, {"periode": "dates", "du": "2026-07-20", "au": "2026-07-01"})
+
+    body = response.content.decode()
+    assert "La date de fin doit être après la date de début." in body
+    assert 'value="2026-07-20"' in body  # what was typed is kept
+
+
+def test_a_mediator_has_no_reports(client, structure):
+    mediator = UserFactory()
+    MembershipFactory(user=mediator, structure=structure, role=Role.MEDIATOR)
+    client.force_login(mediator)
+
+    url = reverse("report_dashboard", kwargs={"structure": structure.slug})
+    assert client.get(url).status_code == 403
+
+
+def test_a_coordinator_of_another_network_gets_a_404(client, network):
+    other = UserFactory()
+    elsewhere = StructureFactory(network=NetworkFactory())
+    NetworkMembershipFactory(user=other, network=elsewhere.network)
+    client.force_login(other)
+
+    assert client.get(dashboard_url(network)).status_code == 404
+    export = reverse("network_report_export", kwargs={"network": network.slug, "fmt": "csv"})
+    assert client.get(export).status_code == 404
+
+
+def test_the_dashboard_costs_the_same_queries_whatever_the_activity(
+    client, network, coordinator, django_assert_max_num_queries
+):
+    client.force_login(coordinator)
+    with django_assert_max_num_queries(60):
+        client.get(dashboard_url(network))
+    call_command(
+        "generate_activity", sessions=600, structures=3, years=1, seed=4, prefix="autre",
+        verbosity=0,
+    )  # fmt: skip
+    more = Network.objects.get(slug="autre")
+    NetworkMembershipFactory(user=coordinator, network=more)
+    with django_assert_max_num_queries(60):
+        client.get(dashboard_url(more))
+
+
+def test_the_csv_download_is_the_dashboards_report(client, network, coordinator):
+    client.force_login(coordinator)
+    url = reverse("network_report_export", kwargs={"network": network.slug, "fmt": "csv"})
+    response = client.get(url, {"periode": last_full_quarter().code})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    report = publish.build(network, last_full_quarter())
+    sessions = next(r for r in rows if r["indicator"] == "sessions")
+    assert sessions["value"] == str(publish.figure_map(report)["sessions"]["value"])
+
+
+def test_the_xlsx_and_pdf_downloads_open(client, network, coordinator):
+    client.force_login(coordinator)
+    code = last_full_quarter().code
+    xlsx = client.get(
+        reverse("network_report_export", kwargs={"network": network.slug, "fmt": "xlsx"}),
+        {"periode": code},
+    )
+    pdf = client.get(
+        reverse("network_report_export", kwargs={"network": network.slug, "fmt": "pdf"}),
+        {"periode": code},
+    )
+
+    assert len(load_workbook(io.BytesIO(xlsx.content)).sheetnames) > 10
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_an_export_never_covers_a_few_days(client, structure, admin):
+    client.force_login(admin)
+    url = reverse("report_export", kwargs={"structure": structure.slug, "fmt": "csv"})
+    response = client.get(url, {"periode": "dates", "du": "2026-07-01", "au": "2026-07-05"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("report_dashboard", kwargs={"structure": structure.slug})
+
+
+def test_an_unknown_format_is_a_404(client, structure, admin):
+    client.force_login(admin)
+    url = reverse("report_export", kwargs={"structure": structure.slug, "fmt": "docx"})
+    assert client.get(url).status_code == 404
+
+
+# --- The quarterly job ----------------------------------------------------------------------
+
+
+def test_the_quarterly_job_archives_every_structure_and_network_and_tells_coordinators(
+    network, coordinator, admin, structure
+):
+    counts = services.archive_quarter()
+
+    scopes = Network.objects.count() + Structure.objects.count()
+    assert ReportArchive.objects.count() == 3 * scopes
+    assert counts["archived"] == scopes and counts["failed"] == 0
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert recipients == sorted([coordinator.email, admin.email])
+    assert "/reseaux/activite/bilans/archives/" in " ".join(m.body for m in mail.outbox)
+
+
+def test_the_quarterly_job_run_twice_archives_and_mails_once(network, coordinator):
+    services.archive_quarter()
+    sent, archived = len(mail.outbox), ReportArchive.objects.count()
+
+    counts = services.archive_quarter()
+
+    assert (len(mail.outbox), ReportArchive.objects.count()) == (sent, archived)
+    assert counts["archived"] == 0
+
+
+def test_an_archive_is_never_changed(network):
+    services.archive_quarter()
+    archive = ReportArchive.objects.first()
+    archive.content = b"changed"
+
+    with pytest.raises(ValueError):
+        archive.save()
+
+
+def test_an_archive_keeps_the_parameters_that_produced_it(network):
+    services.archive_quarter()
+    archive = ReportArchive.objects.get(network=network, format="pdf")
+
+    assert archive.parameters["period"] == last_full_quarter().code
+    assert archive.parameters["k"] == 11 and archive.parameters["anonymised"] is True
+    assert len(archive.sha256) == 64
+
+
+def test_the_schedule_runs_the_first_day_of_each_quarter(db):
+    from django_q.models import Schedule
+
+    services.ensure_schedules()
+    services.ensure_schedules()
+
+    schedule = Schedule.objects.get(name=services.ARCHIVE_SCHEDULE)
+    assert schedule.schedule_type == Schedule.QUARTERLY
+    local = timezone.localtime(schedule.next_run)
+    assert (local.day, local.hour, local.month % 3) == (1, 6, 1)
+
+
+def test_next_quarter_start():
+    now = timezone.make_aware(datetime(2026, 11, 27, 10, 0))
+    assert timezone.localtime(services.next_quarter_start(now)).date() == date(2027, 1, 1)
+    now = timezone.make_aware(datetime(2026, 3, 31, 23, 0))
+    assert timezone.localtime(services.next_quarter_start(now)).date() == date(2026, 4, 1)
+
+
+def test_the_due_schedule_runs_through_django_q(network, coordinator):
+    from django_q.models import Schedule
+    from django_q.scheduler import scheduler
+
+    services.ensure_schedules()
+    Schedule.objects.filter(name=services.ARCHIVE_SCHEDULE).update(
+        next_run=timezone.now() - timezone.timedelta(minutes=1)
+    )
+    scheduler()  # the cluster's scheduler; the test settings run tasks synchronously
+
+    assert ReportArchive.objects.filter(network=network).count() == 3
+    schedule = Schedule.objects.get(name=services.ARCHIVE_SCHEDULE)
+    assert schedule.next_run > timezone.now()
+
+
+def test_archives_are_listed_and_downloaded_by_their_coordinators_only(
+    client, network, coordinator
+):
+    services.archive_quarter()
+    archive = ReportArchive.objects.get(network=network, format="csv")
+    client.force_login(coordinator)
+
+    listing = client.get(reverse("network_report_archives", kwargs={"network": network.slug}))
+    assert archive.filename in listing.content.decode()
+    url = reverse(
+        "network_report_archive_download", kwargs={"network": network.slug, "archive": archive.pk}
+    )
+    assert client.get(url).content == bytes(archive.content)
+
+    other = UserFactory()
+    MembershipFactory(user=other, structure=StructureFactory(), role=Role.COORDINATOR)
+    client.force_login(other)
+    assert client.get(url).status_code == 404
