@@ -310,3 +310,55 @@ def test_archives_are_listed_and_downloaded_by_their_coordinators_only(
     MembershipFactory(user=other, structure=StructureFactory(), role=Role.COORDINATOR)
     client.force_login(other)
     assert client.get(url).status_code == 404
+
+
+# --- export_report --------------------------------------------------------------------------
+
+
+def test_export_report_writes_the_file_of_a_network_or_a_structure(network, structure, tmp_path):
+    for scope, fmt in ((network.slug, "csv"), (structure.slug, "xlsx"), (network.slug, "pdf")):
+        output = tmp_path / f"bilan.{fmt}"
+        call_command(
+            "export_report",
+            period=last_full_quarter().code,
+            scope=scope,
+            format=fmt,
+            output=str(output),
+            stdout=io.StringIO(),
+        )
+        assert output.stat().st_size > 500
+
+
+def test_export_report_takes_a_month_and_a_year(network, tmp_path):
+    for period in (f"{last_full_quarter().start:%Y-%m}", str(last_full_quarter().start.year)):
+        output = tmp_path / "bilan.csv"
+        call_command(
+            "export_report",
+            period=period,
+            scope=network.slug,
+            format="csv",
+            output=str(output),
+            stdout=io.StringIO(),
+        )
+        assert output.read_bytes().startswith("\ufeffindicator".encode())
+
+
+@pytest.mark.parametrize(
+    ("period", "scope", "message"),
+    [
+        ("2026-07-01..2026-07-05", "activite", "mois, trimestres ou années entiers"),
+        ("2026-Q5", "activite", "le trimestre va de 1 à 4"),
+        ("2026-Q3", "inconnu", "Aucune structure ni aucun réseau"),
+    ],
+)
+def test_export_report_says_what_is_wrong(network, tmp_path, period, scope, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "export_report",
+            period=period,
+            scope=scope,
+            format="csv",
+            output=str(tmp_path / "x.csv"),
+        )
