@@ -4,8 +4,10 @@
 Prints the median time of `reports.indicators.compute` for the network over the last full
 quarter and, in the same run, of bare SQL GROUP BY queries written by hand that read the same
 figures (and checks both give the same figures); their ratio; the peak of Python memory
-allocated while computing (tracemalloc) and the growth of the process's peak RSS. The PDF is
-not written yet: pdf_ms=NA.
+allocated while computing (tracemalloc) and the growth of the process's peak RSS. Then the
+whole published report as a funder gets it (`reports.publish.build`: the network and every
+structure computed and protected together, with the previous quarter for the changes) and the
+time to draw its PDF.
 
     .venv/bin/python bench/report.py [--sessions N] [--structures S] [--reuse]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence .venv/bin/python bench/report.py
@@ -335,13 +337,37 @@ def main() -> None:
         f"  Python allocations peak {peak_mb:.2f} MB; process peak RSS grew by "
         f"{rss_growth / 1024:.1f} MB during the measured computation"
     )
+
+    from reports import publish
+    from reports.pdf import render_pdf
+
+    # Timed without tracemalloc (which slows Python down several times), then measured.
+    t0 = time.perf_counter()
+    published = publish.build(network, period)
+    publish_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    pdf = render_pdf(published)
+    pdf_ms = (time.perf_counter() - t0) * 1000
+    tracemalloc.start()
+    render_pdf(publish.build(network, period))
+    _current, publish_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    hidden = sum(row["suppressed"] for table in published["tables"] for row in table["rows"])
+    print(
+        f"  published report:         {publish_ms:9.1f} ms  (network and its "
+        f"{network.structures.count()} structures protected together, this quarter and the "
+        f"previous one; {hidden} cells hidden)"
+    )
+    print(f"  PDF:                      {pdf_ms:9.1f} ms  ({len(pdf) // 1024} KB)")
+    print(f"  Python allocations peak while publishing and drawing: {publish_peak / 2**20:.1f} MB")
     print(f"  (whole bench: {time.perf_counter() - started:.0f} s)")
     finish(
         report_ms=report_median,
         sql_ms=sql_median,
         ratio=report_median / sql_median,
-        pdf_ms="NA",
-        peak_mb=peak_mb,
+        pdf_ms=pdf_ms,
+        peak_mb=max(peak_mb, publish_peak / 2**20),
+        publish_ms=publish_ms,
     )
 
 
