@@ -477,6 +477,23 @@ def _commune_kept(resident: Resident) -> str:
     return code if sharing.count() >= commune_min_residents() else ""
 
 
+def _waitlist_entries_delete(resident: Resident) -> int:
+    """Waiting-list entries are not linked to a record: those left with the resident's mobile
+    number at their structure's places are theirs, and go (with their history and messages)."""
+    if not resident.phone:
+        return 0
+    model = apps.get_model("bookings.waitlistentry")
+    ids = list(
+        model._base_manager.filter(
+            place__structure_id=resident.structure_id, phone=resident.phone
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        model._base_manager.filter(pk__in=ids).delete()
+        model.history.model.objects.filter(id__in=ids).delete()
+    return len(ids)
+
+
 @transaction.atomic
 def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     """Erase the resident's identity and contact details, keep the statistics.
@@ -485,7 +502,8 @@ def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     turning it into the age band), the network-sharing agreement; the free text of their
     sessions (notes, procedure detail, including workshops they took part in), cases (title,
     event comments), appointments (need; the private link's token is replaced) and messages
-    (recipient; pending ones are dropped); the same values in the history rows of all of these,
+    (recipient; pending ones are dropped), their waiting-list entries (same mobile number at the
+    structure's places: deleted); the same values in the history rows of all of these,
     and in the history of residents merged into this one. The new history row of the resident
     records `by` and the reason, nothing else. Idempotent: an anonymised resident is left as it
     is. Used for erasure on request, objection and retention alike."""
@@ -508,6 +526,8 @@ def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
         if label == "bookings.notification" and ids:
             model._base_manager.filter(pk__in=ids, status="pending").update(status="dropped")
         _erase_rows(model, ids, rules)
+
+    _waitlist_entries_delete(resident)
 
     # The resident: statistics first (they read the values about to be erased).
     if resident.age_band == AgeBand.NOT_GIVEN and resident.birth_year:

@@ -470,3 +470,19 @@ def test_the_export_leaves_out_the_other_workshop_participants(structure, mediat
     data = privacy.resident_data(resident=resident)
     assert len(data["sessions"]) == 1
     assert "Bartholomé" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_the_waiting_list_entries_with_the_residents_mobile_go_with_the_erasure(
+    followed, place, mediator
+):
+    motif = followed["appointment"].motif
+    theirs = WaitlistEntry.objects.create(
+        place=place, motif=motif, first_name="Zéphyrine", phone="+33698765432"
+    )
+    someone_else = WaitlistEntry.objects.create(
+        place=place, motif=motif, first_name="Zoé", phone="+33611111111"
+    )
+    privacy.resident_anonymise(resident=followed["resident"], by=mediator, reason="request")
+    assert not WaitlistEntry.objects.filter(pk=theirs.pk).exists()
+    assert not WaitlistEntry.history.filter(id=theirs.pk).exists()
+    assert WaitlistEntry.objects.filter(pk=someone_else.pk).exists()
