@@ -64,10 +64,15 @@ def lines(tables: list[dict]) -> dict | None:
         {"y": round(height - (height - 10) * fraction), "label": round(top * fraction)}
         for fraction in (0, 0.25, 0.5, 0.75, 1)
     ]
-    labels = [
-        {"x": round(left + (step * i if len(months) > 1 else inner_w / 2)), "label": label}
-        for i, label in enumerate(months)
-    ]
+    labels = []
+    for i, label in enumerate(months):
+        anchor = "middle"
+        if len(months) > 1 and i == 0:
+            anchor = "start"
+        elif len(months) > 1 and i == len(months) - 1:
+            anchor = "end"
+        x = round(left + (step * i if len(months) > 1 else inner_w / 2))
+        labels.append({"x": x, "label": label, "anchor": anchor})
     return {
         "series": result,
         "ticks": ticks,
