@@ -318,6 +318,21 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
     "cases.sessiontag": {"id": N, "session": K, "dimension": K, "code": K},
     "cases.participantcount": {"id": N, "session": N, "dimension": N, "code": N, "count": N},
     # --- reports -----------------------------------------------------------------------------
+    # Archived reports are anonymised aggregates (the archive never holds exact staff views);
+    # who archived one is a staff account.
+    "reports.reportarchive": {
+        "id": N,
+        "structure": N,
+        "network": N,
+        "period": N,
+        "format": N,
+        "content": N,
+        "filename": N,
+        "sha256": N,
+        "parameters": N,
+        "created_at": N,
+        "created_by": K,
+    },
 }
 
 # How the rows of a model reach the resident they are about (lookups to the resident's id).

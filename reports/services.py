@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mediation.audit import access_record
 from mediation.choices import Role
-from mediation.models import Membership, Network, NetworkMembership, Structure
+from mediation.models import AccessAction, Membership, Network, NetworkMembership, Structure
 from reports import exports, publish
 from reports.models import ReportArchive, ReportFormat
 from reports.periods import Period, last_full_quarter
@@ -23,18 +24,13 @@ logger = logging.getLogger(__name__)
 ARCHIVE_SCHEDULE = "reports: archive last quarter"
 
 
-def _record_export(user, scope, period: Period, fmt: str) -> None:
-    """The access log's record of an export (who, what, when; ids only)."""
-    try:
-        from mediation.audit import access_record
-    except ImportError:  # the access log is not installed (never in this project's tree)
-        return
-    structure = scope if isinstance(scope, Structure) else None
+def record_export(user, scope) -> None:
+    """The access log's record of a download (who, what, when; ids only)."""
     access_record(
         user=user,
-        action="report_export",
-        structure=structure,
-        object_type=type(scope).__name__.lower(),
+        action=AccessAction.REPORT_EXPORT,
+        structure=scope if isinstance(scope, Structure) else None,
+        object_type="report_" + type(scope).__name__.lower(),
         object_id=scope.pk,
     )
 
@@ -46,7 +42,7 @@ def report_export(*, scope, period: Period, fmt: str, by=None) -> tuple[bytes, s
     report = publish.build(scope, period, anonymised=True)
     content = exports.render(report, fmt)
     if by is not None:
-        _record_export(by, scope, period, fmt)
+        record_export(by, scope)
     return content, exports.filename(report, fmt)
 
 

@@ -175,6 +175,7 @@ def network_archives(request, network):
 
 
 def _download(request, archive: ReportArchive):
+    services.record_export(request.user, archive.scope)
     response = HttpResponse(bytes(archive.content), content_type=exports.FORMATS[archive.format])
     response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
     return response
