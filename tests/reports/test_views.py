@@ -362,3 +362,14 @@ def test_export_report_says_what_is_wrong(network, tmp_path, period, scope, mess
             format="csv",
             output=str(tmp_path / "x.csv"),
         )
+
+
+def test_every_download_is_written_to_the_access_log(client, structure, admin):
+    from mediation.models import AccessLog
+
+    client.force_login(admin)
+    url = reverse("report_export", kwargs={"structure": structure.slug, "fmt": "csv"})
+    client.get(url, {"periode": last_full_quarter().code})
+
+    entry = AccessLog.objects.get(action="report_export")
+    assert (entry.user, entry.structure, entry.object_id) == (admin, structure, structure.pk)
