@@ -39,11 +39,13 @@ import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases.choices import Outcome, Theme
 from mediation.models import Network, Place, Structure
@@ -691,7 +693,46 @@ def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True)
 
     Anonymised reports cover whole months, quarters or years (PeriodError otherwise) and a
     structure or a network; exact ones (staff of the structure) any period and place. The
-    caller checks the user may see the scope."""
+    caller checks the user may see the scope.
+
+    Anonymised reports are kept in the cache (settings.REPORTS_CACHE): a network's costs the
+    whole family's figures for two periods, seconds on a large network. Ten minutes for a
+    period that is still open or just closed, a day for one closed over a week ago (late
+    entries are rare by then); the report says when it was computed."""
+    seconds = _cache_seconds(period) if anonymised else 0
+    key = None
+    if seconds:
+        key = ":".join(
+            str(part)
+            for part in (
+                "report",
+                VERSION,
+                type(obj).__name__,
+                obj.pk,
+                period.code,
+                threshold(),
+                compare,
+                get_language(),
+            )
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    report = _build(obj, period, anonymised=anonymised, compare=compare)
+    if key is not None:
+        cache.set(key, report, seconds)
+    return report
+
+
+def _cache_seconds(period: Period) -> int:
+    if not getattr(settings, "REPORTS_CACHE", False):
+        return 0
+    if period.end <= timezone.localdate() - timedelta(days=7):
+        return 24 * 3600
+    return 600
+
+
+def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
     scope = scope_of(obj)
     k = threshold()
     if anonymised:

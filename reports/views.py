@@ -4,6 +4,8 @@ archived quarterly reports. Structures through `structure_view`, networks throug
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -70,6 +72,7 @@ def _dashboard(request, scope, *, places=None, allow_exact: bool, template_scope
         tables = {table["key"]: table for table in report["tables"]}
         trend = [tables["trend_sessions"], tables["trend_accompaniments"]]
         context.update(
+            generated_at=datetime.fromisoformat(report["generated_at"]),
             figures=publish.figure_map(report),
             key_figures=[
                 figure for figure in report["figures"] if figure["key"] in report["key_figures"]
