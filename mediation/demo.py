@@ -5,6 +5,8 @@ receives the objects created here and must be idempotent."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,6 +137,8 @@ STRUCTURES = [
         "kind": StructureKind.ASSOCIATION,
         "network": "hub-inclusion-ccas-outre-mer",
         "email": "contact@kaznumerik.example",
+        # Shows the per-structure setting: here mediators too sign in with a code.
+        "mediators_need_two_factor": True,
         "places": [
             {
                 "name": "Kaz Numérik — Ravine Blanche",
@@ -237,6 +241,7 @@ DEMO_ACCOUNTS = [
     ),
 ]
 OPERATOR_EMAIL = "operateur@permanence.demo"
+DEMO_EMAILS = frozenset([*(staff[0] for staff in STAFF), OPERATOR_EMAIL])
 
 FIRST_NAMES = [
     "Marie",
@@ -287,6 +292,64 @@ LAST_NAMES = [
     "Tessier",
 ]
 
+
+def demo_totp_secret(email: str) -> str:
+    """The fixed TOTP secret (base32) of a demo account: printed by `make run`, typed into an
+    authenticator app, or read by `manage.py demo_totp` to print the current code. Public by
+    design: demo accounts only."""
+    digest = hashlib.sha256(f"permanence-demo-totp:{email}".encode()).digest()
+    return base64.b32encode(digest[:10]).decode()
+
+
+def _demo_second_factor(user: User) -> None:
+    """A demo account that must use a second factor gets an app with its fixed secret (and no
+    other), so that the demo logins printed by `make run` keep working."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mediation.two_factor import TOTP_DEVICE_NAME, forget_two_factor_state, two_factor_state
+
+    forget_two_factor_state(user)
+    if not two_factor_state(user).required:
+        return
+    key = base64.b32decode(demo_totp_secret(user.email)).hex()
+    TOTPDevice.objects.filter(user=user).exclude(key=key, confirmed=True).delete()
+    TOTPDevice.objects.get_or_create(
+        user=user, key=key, confirmed=True, defaults={"name": TOTP_DEVICE_NAME}
+    )
+    forget_two_factor_state(user)
+
+
+def give_demo_accounts_their_second_factor() -> None:
+    """Demo accounts that must use a second factor and have none get their fixed app."""
+    from mediation.two_factor import two_factor_state
+
+    for user in User.objects.filter(email__in=DEMO_EMAILS):
+        state = two_factor_state(user)
+        if state.required and not state.enabled:
+            _demo_second_factor(user)
+
+
+def demo_totp_device(user: User):
+    """The demo app of a demo account, if it still has its fixed secret."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if user.email not in DEMO_EMAILS:
+        return None
+    key = base64.b32decode(demo_totp_secret(user.email)).hex()
+    return TOTPDevice.objects.filter(user=user, key=key, confirmed=True).first()
+
+
+def demo_current_code(user: User) -> str | None:
+    """The code a demo account's app shows now (None for any other account)."""
+    from django_otp.oath import TOTP
+
+    device = demo_totp_device(user)
+    if device is None:
+        return None
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
 _steps: list[Callable[[dict], None]] = []
 
 
@@ -332,6 +395,7 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
                 "network": networks[data["network"]],
                 "siret": data.get("siret", ""),
                 "email": data.get("email", ""),
+                "mediators_need_two_factor": data.get("mediators_need_two_factor", False),
             },
         )
         structures[structure.slug] = structure
@@ -369,6 +433,9 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
     if created:
         operator.set_password(DEMO_PASSWORD)
         operator.save()
+
+    for user in [*users.values(), operator]:
+        _demo_second_factor(user)
 
     rng = random.Random(2026)
     now = timezone.now()

@@ -40,7 +40,7 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
 class StructureForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Structure
-        fields = ["name", "kind", "siret", "email", "phone"]
+        fields = ["name", "kind", "siret", "email", "phone", "mediators_need_two_factor"]
 
 
 class InvitationForm(CrispyMixin, forms.Form):

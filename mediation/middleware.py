@@ -1,8 +1,9 @@
-"""Staff session lifetime and caching of personal pages."""
+"""Staff session lifetime, two-factor enforcement and caching of personal pages."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -79,3 +80,54 @@ def mark_login(sender, request, user, **kwargs):
     now = int(time.time())
     request.session[STARTED] = now
     request.session[LAST_SEEN] = now
+
+
+# Pages an unverified session may open: signing in and out, the code step, setting up a
+# second factor, and what needs no account at all.
+TWO_FACTOR_OPEN_URL_NAMES = frozenset(
+    {
+        "login",
+        "login_code",
+        "logout",
+        "two_factor_setup",
+        "two_factor_codes",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+        "invitation_accept",
+        "healthz",
+    }
+)
+TWO_FACTOR_OPEN_PATHS = ("/rdv/", "/static/")
+
+
+class TwoFactorMiddleware:
+    """The one place where a second factor is enforced: a signed-in user who must use one
+    (mediation.two_factor) and whose session has not been verified by a code opens no staff page
+    (structure pages, account, operators' admin, home). They are sent to the code step, or to
+    the setting-up of their second factor if they have none yet."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from mediation.two_factor import two_factor_state
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return None
+        match = request.resolver_match
+        if (match is not None and match.view_name in TWO_FACTOR_OPEN_URL_NAMES) or (
+            request.path.startswith(TWO_FACTOR_OPEN_PATHS)
+        ):
+            return None
+        state = two_factor_state(user)
+        if not state.must_verify:
+            return None
+        target = "login_code" if state.enabled else "two_factor_setup"
+        next_path = request.get_full_path() if request.method == "GET" else "/"
+        return redirect(f"{reverse(target)}?{urlencode({'next': next_path})}")

@@ -2,15 +2,40 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from mediation import health, views, views_audit
+from mediation import health, two_factor_views, views, views_audit
 
 handler400 = "mediation.views.error_400"
 handler403 = "mediation.views.error_403"
 handler404 = "mediation.views.error_404"
 handler500 = "mediation.views.error_500"
 
+# The operators' admin signs in through the staff login and its second factor.
+admin.site.login = two_factor_views.operators_login
+
 account_patterns = [
+    path("", two_factor_views.account, name="account"),
     path("connexion/", views.LoginView.as_view(), name="login"),
+    path("connexion/code/", two_factor_views.login_code, name="login_code"),
+    path(
+        "double-authentification/activer/",
+        two_factor_views.two_factor_setup,
+        name="two_factor_setup",
+    ),
+    path(
+        "double-authentification/codes-de-secours/",
+        two_factor_views.two_factor_codes,
+        name="two_factor_codes",
+    ),
+    path(
+        "double-authentification/codes-de-secours/nouveaux/",
+        two_factor_views.two_factor_regenerate,
+        name="two_factor_regenerate",
+    ),
+    path(
+        "double-authentification/desactiver/",
+        two_factor_views.two_factor_disable,
+        name="two_factor_disable",
+    ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/",
@@ -62,6 +87,11 @@ structure_patterns = [
     path("equipe/inviter/", views.team_invite, name="team_invite"),
     path("equipe/<int:membership>/", views.membership_edit, name="membership_edit"),
     path("equipe/<int:membership>/retirer/", views.membership_remove, name="membership_remove"),
+    path(
+        "equipe/<int:membership>/double-authentification/",
+        two_factor_views.membership_two_factor_reset,
+        name="membership_two_factor_reset",
+    ),
     # Bookings (structure side): settings of the booking service, the desk agenda, messages.
     path("rdv/", include("bookings.urls_admin")),
     path("agenda/", include("bookings.urls_agenda")),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -7,12 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from mediation import selectors, services
+from mediation import selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
@@ -142,13 +144,17 @@ def place_edit(request, structure, place: int | None = None):
 @structure_view(Role.STRUCTURE_ADMIN, Role.COORDINATOR)
 def team(request, structure):
     held = structure_roles(request.user)[structure.pk]
+    memberships = list(selectors.team_of(request.user, structure))
     return render(
         request,
         "mediation/team.html",
         {
             "structure": structure,
-            "memberships": selectors.team_of(request.user, structure),
+            "memberships": memberships,
             "can_manage": Role.STRUCTURE_ADMIN in held,
+            "two_factor_user_ids": two_factor.users_with_two_factor(
+                {m.user_id for m in memberships}
+            ),
         },
     )
 
@@ -242,6 +248,16 @@ def membership_remove(request, structure, membership: int):
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # The password is right. With a second factor, the session is opened only once the
+        # code step (two_factor_views.login_code) has checked a code.
+        user = form.get_user()
+        if two_factor.two_factor_state(user).enabled:
+            two_factor.pending_login_set(self.request, user)
+            query = urlencode({"next": self.get_success_url()})
+            return redirect(f"{reverse('login_code')}?{query}")
+        return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from mediation.choices import Role
 from tests.factories import (
@@ -8,6 +9,26 @@ from tests.factories import (
     StructureFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(request, monkeypatch):
+    """`client.force_login(user)` opens a session already verified by a second factor when the
+    user must use one (tests/otp.py gives them an authenticator app), as if they had typed
+    their code: the hundreds of tests of staff pages need not go through the code step.
+    Tests of the enforcement itself are marked `real_two_factor` and get Django's plain
+    force_login: a session with no second factor."""
+    if request.node.get_closest_marker("real_two_factor"):
+        return
+    from tests.otp import verify_session
+
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 def member(structure, role=Role.MEDIATOR, **user_fields):

@@ -115,14 +115,27 @@ def screenshot() -> Callable:
 
 
 def _login(page, live_server, email: str, password: str) -> None:
+    from mediation.models import User
+    from mediation.two_factor import two_factor_state
+    from tests.otp import current_code, totp_app
+
+    # A user who must use a second factor gets an authenticator app (tests/otp.py), whose
+    # current code is typed at the code step like a person reading their phone.
+    user = User.objects.filter(email__iexact=email).first()
+    app = totp_app(user) if user is not None and two_factor_state(user).must_verify else None
     page.goto(f"{live_server.url}/compte/connexion/")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+    if app is not None and "/compte/connexion/code/" in page.url:
+        page.get_by_label("Code de vérification").fill(current_code(app))
+        page.get_by_role("button", name="Valider").click()
+        page.wait_for_load_state()
 
 
 @pytest.fixture
 def login() -> Callable:
-    """`login(page, live_server, email, password)` signs in through the login form."""
+    """`login(page, live_server, email, password)` signs in through the login form (and the
+    code step, for a user who must use a second factor)."""
     return _login

@@ -1,6 +1,14 @@
 from django.core.management.base import BaseCommand
 
-from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, OPERATOR_EMAIL, seed_demo
+from mediation.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    OPERATOR_EMAIL,
+    demo_totp_device,
+    demo_totp_secret,
+    give_demo_accounts_their_second_factor,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -18,6 +26,9 @@ class Command(BaseCommand):
 
         if if_empty and Structure.objects.exists():
             self.stdout.write("Base déjà remplie : données de démonstration non rechargées.")
+            # A base filled before two-factor authentication: its demo accounts get their
+            # fixed app, so that the logins printed below work.
+            give_demo_accounts_their_second_factor()
         else:
             context = seed_demo()
             self.stdout.write(
@@ -31,6 +42,21 @@ class Command(BaseCommand):
         if not User.objects.filter(email=DEMO_ACCOUNTS[0].email).exists():
             return
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
-        for account in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {account.email:<36} {account.label}")
-        self.stdout.write(f"  {OPERATOR_EMAIL:<36} opérateur de la plateforme (/operateurs/)")
+        accounts = [(a.email, a.label) for a in DEMO_ACCOUNTS]
+        accounts.append((OPERATOR_EMAIL, "opérateur de la plateforme (/operateurs/)"))
+        users = {u.email: u for u in User.objects.filter(email__in=[e for e, _ in accounts])}
+        with_code = False
+        for email, label in accounts:
+            self.stdout.write(f"  {email:<36} {label}")
+            user = users.get(email)
+            if user is not None and demo_totp_device(user) is not None:
+                with_code = True
+                self.stdout.write(
+                    f"  {'':<36} double authentification, clé TOTP : {demo_totp_secret(email)}"
+                )
+        if with_code:
+            self.stdout.write(
+                "Code à 6 chiffres : affiché sur la page du code en démonstration, ou "
+                "`.venv/bin/python manage.py demo_totp` (ou la clé dans une application "
+                "d'authentification)."
+            )
