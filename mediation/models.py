@@ -329,6 +329,9 @@ class ResidentQuerySet(scoped_queryset("structure")):
 
     def matching_name(self, text: str):
         """Residents whose name contains every word of `text`, accents and case ignored."""
+        if "\x00" in text:
+            # No name holds a NUL byte, and PostgreSQL refuses one in a query (500).
+            return self.none()
         queryset = self
         for word in fold_name(text).split():
             queryset = queryset.filter(search_name__contains=word)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from mediation.models import Place
-from tests.factories import PlaceFactory
+from mediation.models import Place, Resident
+from tests.factories import PlaceFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,3 +19,10 @@ def test_a_forged_huge_id_in_a_multiple_choice_is_a_form_error(admin_client_stru
     response = admin_client_structure.post(url, {"motifs": "99999999999999999999"})
     assert response.status_code == 200
     assert response.context["form"].errors["motifs"]
+
+
+def test_a_name_search_with_a_nul_byte_finds_nobody_instead_of_failing():
+    # PostgreSQL refuses NUL in text: the workshop's participant search failed with a 500.
+    ResidentFactory(first_name="Abel", last_name="Bertin")
+    assert not Resident.objects.matching_name("a\x00b").exists()
+    assert Resident.objects.matching_name("abel").exists()
