@@ -38,3 +38,16 @@ def client_ip(request) -> str:
         if forwarded:
             return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """The username of a login attempt for django-axes (AXES_USERNAME_CALLABLE), as axes
+    reads it, cut to the 255 characters of its tables."""
+    from django.conf import settings
+
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    else:
+        username = getattr(request, "data", request.POST).get(field)
+    return username[:255] if isinstance(username, str) else username

@@ -31,6 +31,15 @@ def test_repeated_failed_logins_lock_the_account_from_that_address(client, media
     assert "Connexion bloquée" in response.content.decode()
 
 
+def test_a_huge_username_is_refused_and_counted_without_failing(client):
+    # axes stored it whole: PostgreSQL refused more than 255 characters (500).
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "x" * 10_000, "password": "faux"})
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == "x" * 255
+
+
 def test_a_successful_login_resets_the_failure_count(client, mediator):
     url = reverse("login")
     for _ in range(3):
