@@ -815,7 +815,7 @@ class _Program:
                     break  # the sums are stale: the row was queued again
         return True
 
-    def search(self, i: int, low: float, high: float) -> bool:
+    def search(self, i: int, low: float, high: float, nodes: int = SEARCH_NODES) -> bool:
         """Look for an integer solution with ``low ≤ y_i ≤ high`` (depth first, values closest
         to the truth first, bounds propagation); adds it to the pool. Gives up after a while."""
         truth = self.pool[0]
@@ -836,7 +836,7 @@ class _Program:
             return False
         domains[i] = (int(lo), int(hi))
         stack = [(domains, range(len(self._search_rows[0])))]
-        for _ in range(self.SEARCH_NODES):
+        for _ in range(nodes):
             if not stack:
                 return False
             domains, start = stack.pop()
@@ -921,6 +921,8 @@ class _Protector:
         # Primary variables whose range is only certified over the reals (see repair()).
         self.lp_only: set[int] = set()
         self.witnesses: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
+        self.certified: set[int] = set()
+        self.attempts: dict[int, int] = {}
         self.apply_masks()
 
     def apply_masks(self) -> list[int]:
@@ -1103,11 +1105,13 @@ class _Protector:
     # structures) are solved a few reports at a time, the other cells keeping their true
     # values: a cell of a structure moves with the same cell of the network or of other
     # structures (1, then 3, then 7 partners, those sharing most hidden cells first). Then the
-    # whole component if it is not above FULL_LIMIT; beyond, a cell left uncertified is
-    # repaired (safe, if wasteful).
+    # whole component if it is not above FULL_LIMIT (a float simplex over 600 hidden cells
+    # takes a fraction of a second); beyond, a cell left uncertified is repaired (safe, if
+    # wasteful). A cell certified once stays certified (see certify()).
     SMALL = 250
+    DEEP_SEARCH_NODES = 100_000
     PARTNERS = (1, 3, 7)
-    FULL_LIMIT = 450
+    FULL_LIMIT = 800
 
     def report_of(self, v: int) -> int:
         return self.cell_table[self.s.var_cells[v][0]][0]
@@ -1128,8 +1132,8 @@ class _Protector:
                 )
                 for count in self.PARTNERS:
                     wanted = [v for v in own if v in left]
-                    if not wanted:
-                        break
+                    if not wanted or count >= len(others):
+                        break  # (the whole component is tried last)
                     subset = own + [v for p in others[:count] for v in by_report[p]]
                     if len(subset) <= self.FULL_LIMIT:
                         yield sorted(subset), wanted
@@ -1147,7 +1151,11 @@ class _Protector:
         variable in ``witnesses``.
         """
         values = self.s.values
-        targets = [v for v in comp if self.guarded(v) and v not in self.lp_only]
+        # Hiding more cells only removes equations and widens bounds: a solution found earlier
+        # still holds, and a variable certified once stays certified.
+        targets = [
+            v for v in comp if self.guarded(v) and v not in self.lp_only and v not in self.certified
+        ]
         lowest = {v: (values[v], {}) for v in targets}
         highest = {v: (values[v], {}) for v in targets}
         left = set(targets)
@@ -1171,13 +1179,18 @@ class _Protector:
                 break
         for v in targets:
             self.witnesses[v] = (lowest[v][1], highest[v][1])
+        self.certified.update(v for v in targets if v not in left)
         return sorted(left)
 
     def unsafe_in(self, comp: list[int]) -> list[int]:
         cache_key = tuple((v, self.status[v]) for v in comp)
         if cache_key not in self._verified:
             self._verified[cache_key] = self.certify(comp)
-        return [v for v in self._verified[cache_key] if v not in self.lp_only]
+        return [
+            v
+            for v in self._verified[cache_key]
+            if v not in self.lp_only and v not in self.certified
+        ]
 
     def verify_and_repair(self) -> None:
         while True:
@@ -1192,18 +1205,31 @@ class _Protector:
                         touched.update(self.repair(comp, v))
 
     def repair(self, comp: list[int], v: int) -> set[int]:
-        """Hide one more cell near a pinned one; returns the equations it touched."""
+        """Hide more cells near a pinned one; returns the equations it touched.
+
+        First the cheapest cell in its equations. When the cell is still pinned at the next
+        round, what pins it lies further: the a-th attempt hides the a cheapest cells of the
+        equations within a hops of it (equations linked through hidden cells), so that a
+        pathological cell costs a few rounds, not one round per cell of its component."""
         rows = self.s.rows
-        near = self.s.var_rows[v]
+        attempt = self.attempts[v] = self.attempts.get(v, 0) + 1
+        near = set(self.s.var_rows[v])
+        for _ in range(attempt - 1):
+            hidden = {u for r in near for u, _ in rows[r].coefs if self.status[u]}
+            near |= {r for u in hidden for r in self.s.var_rows[u]}
         around = [r for u in comp for r in self.s.var_rows[u]]
         for row_ids in (near, around):
             candidates = {u for r in row_ids for u, _ in rows[r].coefs if self.hideable(u)}
             if candidates:
-                chosen = min(candidates, key=lambda u: (self._cost(u, -1), u))
+                ranked = sorted(candidates, key=lambda u: (self._cost(u, -1), u))
                 queue: list[int] = []
-                self.hide(chosen, queue)
-                self.make_locally_safe(queue)
-                return set(self.s.var_rows[chosen])
+                touched: set[int] = set()
+                for chosen in ranked[:attempt]:
+                    if self.hideable(chosen):  # (make_locally_safe may have hidden it)
+                        self.hide(chosen, queue)
+                        self.make_locally_safe(queue)
+                        touched.update(self.s.var_rows[chosen])
+                return touched
         # Every cell around is hidden and the cell is still pinned, by the lower bounds of
         # non-zero cells: hide the zeros of the tables involved too.
         tables = {self.cell_table[c] for u in comp for c in self.s.var_cells[u]} - self.masked
@@ -1217,11 +1243,24 @@ class _Protector:
         current = next(c for c in self.components() if v in c)
         if current != comp:
             return set(around)
-        # Nothing left to hide. Fractional optima and a search that gave up: settle for the
-        # range over the reals if it is wide enough (recorded in ``lp_only``).
+        # Nothing left to hide: fractional optima and a search that gave up. A much longer
+        # search for an integer solution first; failing that, settle for the range over the
+        # reals if it is wide enough (recorded in ``lp_only``).
         program = self.program(comp)
-        simplex = program.simplex(exact=True)
         i = comp.index(v)
+        truth = program.pool[0][i]
+        for low, high in ((truth + self.w, _INF), (0, truth - self.w)):
+            if program.search(i, low, high, self.DEEP_SEARCH_NODES):
+                y = program.pool[-1]
+                changed = {
+                    u: y[j] + program.lows[j]
+                    for j, u in enumerate(comp)
+                    if y[j] + program.lows[j] != self.s.values[u]
+                }
+                self.witnesses[v] = ({}, changed) if low > truth else (changed, {})
+                self.certified.add(v)
+                return set()
+        simplex = program.simplex(exact=True)
         if simplex.maximize({i: 1}) + simplex.maximize({i: -1}) >= self.w:
             self.lp_only.add(v)
             self._verified.clear()

@@ -1013,6 +1013,16 @@ def test_an_exhaustive_attacker_recovers_no_hidden_cell(structures, k):
         assert exposures[ref].low <= low and high <= exposures[ref].high
 
 
+def test_a_structure_without_activity_next_to_one_with_a_few_people_when_zeros_are_hidden():
+    # Found by hypothesis: repairs of one round grew a component that a later repair of the
+    # same round still saw without them, and gave up.
+    busy = [(25, "2026-07", frozenset(["email"]))] + [(0, "2026-07", frozenset(["email"]))] * 6
+
+    published, attacker, truth = publish([busy, []], k=5, suppress_zeros=True)
+
+    assert_certified(published, attacker, truth)
+
+
 def test_the_attacker_does_recover_cells_of_a_naive_publication():
     # The attacker is not toothless: with the structures protected one by one instead of
     # together, the network's figure minus the other structures' gives a hidden cell back.
