@@ -36,6 +36,7 @@ from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
 from mediation.scoping import access_object
+from mediation.search_terms import search_data, search_via_post
 from mediation.views import add_service_errors
 
 S = AppointmentStatus
@@ -276,12 +277,13 @@ def _access_resident(request, structure, resident):
 
 @structure_view(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
+@search_via_post
 def book_resident(request, structure):
     """Step 1: find the resident (name without accents, or phone in any format), or create
     them with the minimum data."""
     places = list(selectors.agenda_places(request.user, structure))
     regions = phone_regions(places)
-    search = ResidentSearchForm(request.GET or None)
+    search = ResidentSearchForm(search_data(request))
     query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
     results = (
         selectors.resident_search(request.user, structure, query, regions=regions) if query else []

@@ -36,6 +36,7 @@ from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
 from mediation.models import Place, Resident
 from mediation.scoping import access_object, has_role
+from mediation.search_terms import search_data, search_via_post
 from mediation.views import add_service_errors
 
 FOLLOWUPS_PER_PAGE = 25
@@ -80,6 +81,7 @@ def _case_url(structure, case) -> str:
 
 @structure_view(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
+@search_via_post
 def case_create(request, structure):
     """Open a case for the resident `?usager=<id>`; without one, find the resident first."""
     resident_id = request.GET.get("usager", "")
@@ -124,7 +126,7 @@ def case_create(request, structure):
 
 
 def _pick_resident(request, structure):
-    search = ResidentPickForm(request.GET or None)
+    search = ResidentPickForm(search_data(request))
     query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
     results = []
     if query:

@@ -33,6 +33,7 @@ from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.models import Resident
 from mediation.scoping import access_object
+from mediation.search_terms import search_data, search_query_string, search_via_post
 from mediation.views import add_service_errors
 
 IDENTITY_FIELDS = (
@@ -74,7 +75,7 @@ def _phone_as_typed(phone, regions: list[str]) -> str:
 
 
 def _query(request) -> str:
-    form = ResidentSearchForm(request.GET or None)
+    form = ResidentSearchForm(search_data(request))
     return form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
 
 
@@ -104,11 +105,13 @@ def _detail_url(structure, resident) -> str:
 
 
 @structure_view(*DESK_ROLES)
-@require_GET
+@require_http_methods(["GET", "POST"])
+@search_via_post
 def resident_search(request, structure):
     """One search box: words of the name, a phone number in any format, or a year of birth.
-    Without a query, the residents seen most recently."""
-    form = ResidentSearchForm(request.GET or None)
+    Without a query, the residents seen most recently. The term never goes in the URL
+    (`mediation.search_terms`)."""
+    form = ResidentSearchForm(search_data(request))
     query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
     parsed = selectors.parse_query(query, regions=_regions(request, structure))
     unreadable = bool(query) and parsed.empty
@@ -125,6 +128,8 @@ def resident_search(request, structure):
     for resident in page:
         resident.shared_from = resident.structure if resident.structure_id != structure.pk else None
     create_url = reverse("resident_create", kwargs={"structure": structure.slug})
+    # The same key prefills the new record (never the term itself in a link).
+    kept = search_query_string(request) if query else ""
     return render(
         request,
         "cases/residents/search.html",
@@ -133,8 +138,8 @@ def resident_search(request, structure):
             "form": form,
             "query": query,
             "page": page,
-            "page_query": urlencode({"q": query}) if query else "",
-            "create_url": f"{create_url}?{urlencode({'q': query})}" if query else create_url,
+            "page_query": kept,
+            "create_url": f"{create_url}?{kept}" if kept else create_url,
         },
     )
 
@@ -352,9 +357,11 @@ def _merge_message(result: services.MergeResult) -> str:
 
 @structure_view(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
+@search_via_post
 def resident_merge(request, structure, resident: int):
     """Merge a duplicate into this resident: search the duplicate in the same structure
-    (?q=), compare the two records (?doublon=<id>), confirm (POST)."""
+    (the search form POSTs, then `?r=<key>`), compare the two records (?doublon=<id>),
+    confirm (POST)."""
     keep = _access_own_resident(request, structure, resident)
     visible = Resident.objects.visible_to(request.user, DESK_ROLES)
     query = _query(request)
@@ -380,7 +387,7 @@ def resident_merge(request, structure, resident: int):
                 form.add_error("remove", refusal)
     else:
         form = None
-        if "q" not in request.GET:
+        if search_data(request) is None:
             # Duplicates usually share the last name: show them straight away.
             query = " ".join(keep.last_name.split())[:100]
             context["query"] = query

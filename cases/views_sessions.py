@@ -34,6 +34,7 @@ from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident, User
 from mediation.scoping import access_object, has_role
+from mediation.search_terms import search_data, search_via_post
 
 DESK_ROLES = services.DESK_ROLES
 PAGE_SIZE = 25
@@ -145,6 +146,7 @@ def logged_session_url(structure, appointment) -> str:
 
 @structure_view(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
+@search_via_post
 def session_create(request, structure):
     """A walk-in. Without `usager` or `anonyme`: find the resident first. `?rdv=<id>` goes to
     the appointment's form."""
@@ -167,7 +169,7 @@ def session_create(request, structure):
 
 
 def _pick_resident(request, structure):
-    search = ResidentPickForm(request.GET or None)
+    search = ResidentPickForm(search_data(request))
     query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
     results = []
     if query:

@@ -37,6 +37,7 @@ from tests.factories import (
     ResidentFactory,
     StructureFactory,
 )
+from tests.search import search_get
 
 pytestmark = pytest.mark.django_db
 
@@ -536,7 +537,7 @@ def test_the_case_form_refuses_a_resident_of_another_structure(mediator_client, 
 def test_the_resident_picker_finds_by_name_without_accents(mediator_client, structure):
     ResidentFactory(structure=structure, first_name="Éric", last_name="Dupont")
     url = reverse("case_create", kwargs={"structure": structure.slug})
-    body = mediator_client.get(url, {"q": "eric"}).content.decode()
+    body = search_get(mediator_client, url, "eric").content.decode()
     assert "Éric Dupont" in body and "?usager=" in body
 
 

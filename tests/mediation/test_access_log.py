@@ -15,6 +15,7 @@ from mediation.models import AccessAction, AccessLog
 from tests.cases.factories import CaseFactory
 from tests.conftest import member
 from tests.factories import NetworkFactory, NetworkMembershipFactory, ResidentFactory
+from tests.search import search_get
 
 
 def test_an_entry_cannot_be_changed_or_deleted(structure, mediator):
@@ -80,7 +81,9 @@ def test_opening_a_resident_page_is_recorded_with_ids_only(client, structure, me
 
 def test_a_search_keeps_the_length_of_the_term_not_the_term(client, structure, mediator):
     client.force_login(mediator)
-    client.get(reverse("resident_search", kwargs={"structure": structure.slug}), {"q": "Zéphyrine"})
+    search_get(
+        client, reverse("resident_search", kwargs={"structure": structure.slug}), "Zéphyrine"
+    )
     entry = AccessLog.objects.get()
     assert (entry.action, entry.term_length) == (AccessAction.RESIDENT_SEARCH, len("Zéphyrine"))
     stored = " ".join(str(v) for v in AccessLog.objects.values().get().values())
