@@ -37,6 +37,7 @@ from bookings.choices import (
 )
 from bookings.messaging import SmsError, send_sms
 from bookings.models import Appointment, Notification, WaitlistEntry
+from mediation.logs import exception_summary
 
 logger = logging.getLogger("bookings.tasks")
 
@@ -289,7 +290,12 @@ def _claim(notification_id: int, now: datetime):
         try:
             message = render_message(notification)
         except Exception as exc:  # noqa: BLE001 - a broken template must not block the queue
-            logger.exception("Notification %s: the text could not be written", notification.pk)
+            # Not the exception's message: a template error prints the object (a name).
+            logger.error(
+                "Notification %s: the text could not be written: %s",
+                notification.pk,
+                exception_summary(exc),
+            )
             _set_failure(notification, f"Texte impossible à écrire : {type(exc).__name__}", now)
             notification.save(update_fields=["attempts", "status", "last_error", "send_after"])
             failed = notification.status == MessageStatus.FAILED

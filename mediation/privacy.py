@@ -665,10 +665,15 @@ def retention_run(*, now=None, budget_seconds: float | None = None) -> Retention
                 resident_anonymise(
                     resident=Resident(pk=pk), by=None, reason=AnonymisationReason.RETENTION
                 )
-            except Exception:  # one bad row must not stop the others: retried next run
+            except Exception as exc:  # one bad row must not stop the others: retried next run
                 import logging
 
-                logging.getLogger(__name__).exception("Anonymisation of resident %s failed", pk)
+                from mediation.logs import exception_summary
+
+                # Not the exception's message: it may quote the row (PostgreSQL's DETAIL).
+                logging.getLogger(__name__).error(
+                    "Anonymisation of resident %s failed: %s", pk, exception_summary(exc)
+                )
                 failed.add(pk)
             else:
                 result.residents_anonymised += 1

@@ -198,6 +198,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 # Cut to the 255 characters axes stores: a longer one failed its insert on PostgreSQL (500).
 AXES_USERNAME_CALLABLE = "mediation.ratelimit.axes_username"
+# Lockout log lines name the account and address by a keyed pseudonym (mediation/logs.py).
+AXES_CLIENT_STR_CALLABLE = "mediation.logs.axes_client_str"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
