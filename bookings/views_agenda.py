@@ -36,7 +36,13 @@ from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
 from mediation.scoping import access_object
-from mediation.search_terms import search_data, search_via_post
+from mediation.search_terms import (
+    URL_PARAM,
+    search_data,
+    search_term,
+    search_term_keep,
+    search_via_post,
+)
 from mediation.views import add_service_errors
 
 S = AppointmentStatus
@@ -324,7 +330,7 @@ def book_resident(request, structure):
     )
 
 
-def _slot_link(structure, resident, *, place, motif, slot, need: str = "") -> str:
+def _slot_link(structure, resident, *, place, motif, slot, need_key: str = "") -> str:
     url = reverse(
         "agenda_book_confirm", kwargs={"structure": structure.slug, "resident": resident.pk}
     )
@@ -334,8 +340,10 @@ def _slot_link(structure, resident, *, place, motif, slot, need: str = "") -> st
         "mediator": slot.mediator_id,
         "starts_at": format_slot_start(slot.starts_at),
     }
-    if need:
-        query["need"] = need[:300]
+    if need_key:
+        # The need typed before the slot was lost: free text, kept in the session, not in
+        # the URL (mediation/search_terms.py).
+        query[URL_PARAM] = need_key
     return f"{url}?{urlencode(query)}"
 
 
@@ -352,7 +360,7 @@ def _one_per_start(slots, prefer_mediator_id: int | None):
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _slot_days(structure, resident, *, place, motif, slots, need: str = ""):
+def _slot_days(structure, resident, *, place, motif, slots, need_key: str = ""):
     """Free slots grouped by local day, each with its label and link."""
     tz = place.tzinfo
     days: dict[date, list] = {}
@@ -363,7 +371,7 @@ def _slot_days(structure, resident, *, place, motif, slots, need: str = ""):
                 "start": local,
                 "seats_left": slot.seats_left if motif.is_collective else None,
                 "url": _slot_link(
-                    structure, resident, place=place, motif=motif, slot=slot, need=need
+                    structure, resident, place=place, motif=motif, slot=slot, need_key=need_key
                 ),
             }
         )
@@ -427,7 +435,7 @@ def book_slot(request, structure, resident: int):
     return render(request, "bookings/agenda/book_slot.html", context)
 
 
-def _alternatives(structure, resident, *, place, motif, after: datetime, need: str):
+def _alternatives(request, structure, resident, *, place, motif, after: datetime, need: str):
     """The next free slots after the one just lost, for the same resident and motif."""
     now = timezone.now()
     start = max(after, now)
@@ -439,7 +447,8 @@ def _alternatives(structure, resident, *, place, motif, after: datetime, need: s
         respect_booking_window=False,
     )
     slots = _one_per_start(slots, None)[:ALTERNATIVES]
-    return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need=need)
+    need_key = search_term_keep(request, need[:300]) if need else ""
+    return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need_key=need_key)
 
 
 @structure_view(*DESK_ROLES)
@@ -448,8 +457,15 @@ def book_confirm(request, structure, resident: int):
     """Step 3: check the slot, note the need, book. A slot taken meanwhile shows the next free
     ones; a tampered slot, place or motif is a form error, never a crash."""
     person = _access_resident(request, structure, resident)
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = request.GET.copy()
+        data.pop("need", None)
+        if URL_PARAM in data:  # a need kept from a slot lost meanwhile
+            data["need"] = search_term(request) or ""
     form = DeskBookingForm(
-        request.POST if request.method == "POST" else request.GET,
+        data,
         places=selectors.agenda_places(request.user, structure),
         motifs=selectors.desk_motifs(request.user, structure),
         mediators=selectors.structure_mediators(request.user, structure),
@@ -515,6 +531,7 @@ def book_confirm(request, structure, resident: int):
         )
         if slot_taken:
             context["alternatives"] = _alternatives(
+                request,
                 structure,
                 person,
                 place=place,

@@ -26,7 +26,7 @@ APPS = ("mediation", "bookings", "cases", "reports")
 PERSONAL_FIELD = re.compile(
     r"^(q|query|term|search|recherche|name|nom|prenom|first_name|last_name|\w*_name|full_name"
     r"|phone|\w*phone\w*|tel|telephone|mobile|email|e_mail|mail|courriel|\w*birth\w*|dob"
-    r"|naissance|address|adresse|recipient|to)$"
+    r"|naissance|address|adresse|recipient|to|need|besoin|note|notes|comment|detail)$"
 )
 
 
