@@ -19,6 +19,7 @@ from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
 from mediation.models import Membership, Network, Place, User
+from mediation.ratelimit import client_ip, hit
 from mediation.scoping import access_object, structure_roles
 
 
@@ -243,6 +244,28 @@ def membership_remove(request, structure, membership: int):
             % {"person": instance.user, "role": instance.get_role_display()},
         )
     return redirect("team", structure=structure.slug)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The "forgotten password" form, rate-limited per address and per IP: it sends e-mails,
+    and must not serve to flood a staff member's mailbox. The limit applies whether the
+    address exists or not (the answer says nothing about that)."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        ip = client_ip(self.request)
+        if not hit("password-reset-ip", ip, limit=10, window=3600) or not hit(
+            "password-reset-email", email, limit=3, window=3600
+        ):
+            form.add_error(
+                None,
+                _("Trop de demandes de réinitialisation. Réessayez dans une heure."),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):
