@@ -12,7 +12,7 @@ class MotifMode(models.TextChoices):
 class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", _("À venir")
     SEEN = "seen", _("Honoré")
-    NO_SHOW = "no_show", _("Absent (lapin)")
+    NO_SHOW = "no_show", _("Absent")
     CANCELLED_BY_RESIDENT = "cancelled_by_resident", _("Annulé par l'usager")
     CANCELLED_BY_STAFF = "cancelled_by_staff", _("Annulé par la structure")
 

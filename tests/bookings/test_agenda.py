@@ -180,7 +180,7 @@ def test_agenda_shows_motif_mediator_status_badge_and_need(
     )
     body = admin_client_structure.get(agenda_url(structure)).content.decode()
     assert "Aide CAF" in body and "Camille Le Goff" in body
-    assert "badge text-bg-warning" in body and "Absent (lapin)" in body
+    assert "badge text-bg-warning" in body and ">Absent<" in body and "lapin" not in body
     assert "Déclaration de revenus" in body
 
 
