@@ -245,25 +245,68 @@ def two_factor_disable(request):
 
 
 @structure_view(Role.STRUCTURE_ADMIN)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def membership_two_factor_reset(request, structure, membership: int):
+    """GET shows what a reset does and asks for a confirmation; POST resets."""
     instance = access_object(
         Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
     )
+    team_url = reverse("team", kwargs={"structure": structure.slug})
+    person = {"person": instance.user.get_full_name() or instance.user.email}
+    required = two_factor.two_factor_state(instance.user).required
+    if request.method == "GET":
+        consequences = [
+            _("Son application d'authentification et ses codes de secours ne fonctionneront plus.")
+        ]
+        if required:
+            consequences += [
+                _(
+                    "À sa prochaine connexion, après son mot de passe, la personne configurera "
+                    "une nouvelle application : la double authentification est obligatoire pour "
+                    "elle."
+                ),
+                _(
+                    "Celui ou celle qui connaît son mot de passe pourra configurer la nouvelle "
+                    "application : ne réinitialisez qu'après avoir vérifié qui le demande."
+                ),
+            ]
+        else:
+            consequences.append(
+                _(
+                    "La personne se connectera avec son seul mot de passe ; elle pourra "
+                    "réactiver la double authentification depuis « Mon compte »."
+                )
+            )
+        return render(
+            request,
+            "mediation/confirm.html",
+            {
+                "structure": structure,
+                "title": _("Réinitialiser la double authentification"),
+                "parent_title": _("Équipe"),
+                "question": _("Réinitialiser la double authentification de %(person)s ?") % person,
+                "consequences": consequences,
+                "cancel_url": team_url,
+            },
+        )
     try:
         two_factor.two_factor_reset(membership=instance, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            _(
+        if required:
+            message = _(
                 "La double authentification de %(person)s est réinitialisée : à sa prochaine "
-                "connexion, la personne configurera son nouveau téléphone."
+                "connexion, la personne configurera sa nouvelle application."
             )
-            % {"person": instance.user},
-        )
-    return redirect("team", structure=structure.slug)
+        else:
+            message = _(
+                "La double authentification de %(person)s est réinitialisée : la personne se "
+                "connectera avec son seul mot de passe, et pourra la réactiver depuis « Mon "
+                "compte »."
+            )
+        messages.success(request, message % person)
+    return redirect(team_url)
 
 
 def operators_login(request, extra_context=None):

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -18,7 +17,7 @@ from mediation import selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
-from mediation.models import Membership, Network, Place, User
+from mediation.models import Membership, Network, NetworkMembership, Place, User
 from mediation.ratelimit import client_ip, hit
 from mediation.scoping import access_object, structure_roles
 
@@ -227,12 +226,48 @@ def membership_edit(request, structure, membership: int):
 
 
 @structure_view(Role.STRUCTURE_ADMIN)
+@require_http_methods(["GET", "POST"])
 def membership_remove(request, structure, membership: int):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    """GET shows what removing the role does and asks for a confirmation; POST removes it."""
     instance = access_object(
         Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
     )
+    team_url = reverse("team", kwargs={"structure": structure.slug})
+    if request.method == "GET":
+        person = {
+            "person": instance.user.get_full_name() or instance.user.email,
+            "role": instance.get_role_display(),
+            "structure": structure.name,
+        }
+        keeps_access = (
+            Membership.objects.filter(user_id=instance.user_id).exclude(pk=instance.pk).exists()
+            or NetworkMembership.objects.filter(user_id=instance.user_id).exists()
+        )
+        consequences = [
+            _("%(person)s n'aura plus le rôle « %(role)s » dans %(structure)s.") % person,
+            _("Son compte n'est pas supprimé et ce qu'elle a enregistré reste en place."),
+        ]
+        if keeps_access:
+            consequences.append(_("La personne garde ses autres rôles et ses autres accès."))
+        else:
+            consequences.append(
+                _(
+                    "C'est son seul rôle : elle perd l'accès à Permanence dès sa prochaine "
+                    "page, jusqu'à une nouvelle invitation."
+                )
+            )
+        return render(
+            request,
+            "mediation/confirm.html",
+            {
+                "structure": structure,
+                "title": _("Retirer un rôle"),
+                "parent_title": _("Équipe"),
+                "question": _("Retirer le rôle « %(role)s » de %(person)s ?") % person,
+                "consequences": consequences,
+                "cancel_url": team_url,
+            },
+        )
     try:
         services.membership_remove(membership=instance, by=request.user)
     except ValidationError as error:
@@ -243,7 +278,7 @@ def membership_remove(request, structure, membership: int):
             _("%(person)s n'a plus le rôle « %(role)s » dans la structure.")
             % {"person": instance.user, "role": instance.get_role_display()},
         )
-    return redirect("team", structure=structure.slug)
+    return redirect(team_url)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -349,10 +349,14 @@ def test_a_structure_admin_resets_a_lost_phone_and_it_is_recorded(
     team = client.get(reverse("team", kwargs={"structure": structure.slug})).content.decode()
     assert "Réinitialiser la double authentification" in team
     membership = coordinator.memberships.get()
+    confirmation = client.get(reset_url(structure, membership)).content.decode()
+    assert "configurera une nouvelle application" in confirmation
+    assert ">Confirmer</button>" in confirmation
+    assert TOTPDevice.objects.filter(user=coordinator).exists()
 
     response = client.post(reset_url(structure, membership), follow=True)
 
-    assert "est réinitialisée" in response.content.decode()
+    assert "configurera sa nouvelle application" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=coordinator).exists()
     assert not StaticToken.objects.filter(device__user=coordinator).exists()
     record = coordinator.history.first()
@@ -362,6 +366,24 @@ def test_a_structure_admin_resets_a_lost_phone_and_it_is_recorded(
     other = client.__class__()
     password_step(other, coordinator)
     assert other.get(reverse("home"))["Location"].startswith(SETUP_URL)
+
+
+def test_resetting_a_mediator_who_need_not_use_it_says_the_password_alone_will_do(
+    client, structure, structure_admin, mediator
+):
+    totp_app(mediator)
+    client.force_login(structure_admin)
+    verify_session(client, structure_admin)
+    membership = mediator.memberships.get()
+    confirmation = client.get(reset_url(structure, membership)).content.decode()
+    assert "avec son seul mot de passe" in confirmation
+    assert "configurera" not in confirmation
+
+    response = client.post(reset_url(structure, membership), follow=True)
+
+    body = response.content.decode()
+    assert "avec son seul mot de passe" in body and "configurera" not in body
+    assert not TOTPDevice.objects.filter(user=mediator).exists()
 
 
 def test_only_an_admin_of_the_structure_resets_a_second_factor(client, structure, coordinator):

@@ -200,12 +200,24 @@ def test_removing_the_last_admin_is_refused_with_a_message(
     assert Membership.objects.filter(pk=membership.pk).exists()
 
 
-def test_removal_needs_a_post(admin_client_structure, structure, mediator):
+def test_removal_asks_for_a_confirmation_before_removing(
+    admin_client_structure, structure, mediator
+):
     membership = Membership.objects.get(user=mediator)
     url = reverse(
         "membership_remove", kwargs={"structure": structure.slug, "membership": membership.pk}
     )
-    assert admin_client_structure.get(url).status_code == 405
+    team = admin_client_structure.get(reverse("team", kwargs={"structure": structure.slug}))
+    assert f'href="{url}"' in team.content.decode()
+
+    page = admin_client_structure.get(url)
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Médiateur" in body and "n&#x27;aura plus le rôle" in body
+    assert "C&#x27;est son seul rôle" in body
+    assert ">Confirmer</button>" in body and ">Annuler</a>" in body
+    assert Membership.objects.filter(pk=membership.pk).exists()
     assert admin_client_structure.post(url).status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
