@@ -28,10 +28,11 @@ from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
 from bookings.phones import is_mobile
 
-#: A reminder that can no longer go out `reminder_hours_before` ahead is still sent at booking
-#: time if the appointment is at least this far away; closer than that, the confirmation is
-#: reminder enough.
-REMINDER_MIN_LEAD = timedelta(hours=2)
+#: A reminder goes out `reminder_hours_before` ahead only if that moment is at least this long
+#: after the booking: a booking made after (or just before) the reminder time gets no reminder,
+#: the confirmation it has just received is reminder enough (a same-day booking used to get both
+#: in the same second).
+REMINDER_MIN_GAP = timedelta(hours=1)
 
 SEND_TASK = "bookings.tasks.send_notification"
 
@@ -193,13 +194,12 @@ def _drop_pending(queryset, reason: str) -> None:
 
 
 def reminder_time(appointment: Appointment, now: datetime) -> datetime | None:
-    """When the reminder goes out, or None when the appointment is too close for one."""
+    """When the reminder goes out, or None when it would be pointless: its time is already
+    past, or less than `REMINDER_MIN_GAP` after the booking (or the move) made `now`."""
     hours = appointment.place.structure.reminder_hours_before
     planned = appointment.starts_at - timedelta(hours=hours)
-    if planned > now:
+    if planned - now >= REMINDER_MIN_GAP:
         return planned
-    if appointment.starts_at - now > REMINDER_MIN_LEAD:
-        return now
     return None
 
 
@@ -218,8 +218,8 @@ def _record_reminders(appointment: Appointment, now: datetime) -> list[Notificat
 def on_booked(appointment: Appointment, *, now: datetime | None = None) -> list[Notification]:
     """A confirmation now and a reminder `structure.reminder_hours_before` hours ahead.
 
-    The reminder goes out at once if that time is already past but the appointment is more
-    than 2 h away; there is none closer than that. Returns the rows created."""
+    There is no reminder when that time is past or within `REMINDER_MIN_GAP` of now (a
+    same-day booking): the confirmation says it all. Returns the rows created."""
     now = now or timezone.now()
     created = _record(
         appointment, MessageKind.CONFIRMATION, send_after=now, send_before=appointment.starts_at

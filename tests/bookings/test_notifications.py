@@ -137,11 +137,35 @@ def test_calling_on_booked_twice_records_nothing_more(django_capture_on_commit_c
     assert len(read_outbox(10)) == 1
 
 
-def test_reminder_goes_at_once_when_booked_less_than_48_hours_ahead():
+def test_no_reminder_when_booked_after_the_reminder_time():
+    # A same-day booking: the confirmation and a reminder used to leave in the same second.
     now = timezone.now()
     appointment = make_appointment(starts_at=now + timedelta(hours=20))
     notifications.on_booked(appointment, now=now)
-    assert rows(appointment)[MessageKind.REMINDER, Channel.SMS].send_after == now
+    assert set(rows(appointment)) == {(MessageKind.CONFIRMATION, Channel.SMS)}
+
+
+def test_no_reminder_when_booked_minutes_before_the_reminder_time():
+    now = timezone.now()
+    appointment = make_appointment(starts_at=now + timedelta(hours=48, minutes=10))
+    notifications.on_booked(appointment, now=now)
+    assert set(rows(appointment)) == {(MessageKind.CONFIRMATION, Channel.SMS)}
+
+
+def test_reminder_kept_when_its_time_is_comfortably_after_the_booking():
+    now = timezone.now()
+    appointment = make_appointment(starts_at=now + timedelta(hours=50))
+    notifications.on_booked(appointment, now=now)
+    reminder = rows(appointment)[MessageKind.REMINDER, Channel.SMS]
+    assert reminder.send_after == appointment.starts_at - timedelta(hours=48)
+
+
+def test_a_move_to_the_same_day_sends_the_notice_without_a_reminder():
+    now = timezone.now()
+    old = make_appointment(starts_at=now + timedelta(days=5))
+    new = make_appointment(place=old.place, motif=old.motif, starts_at=now + timedelta(hours=6))
+    created = notifications.on_moved(old, new, now=now)
+    assert {(n.kind, n.channel) for n in created} == {(MessageKind.MOVED, Channel.SMS)}
 
 
 def test_no_reminder_for_an_appointment_less_than_two_hours_away():
