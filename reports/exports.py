@@ -76,8 +76,18 @@ def render_csv(report: dict) -> bytes:
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
+def _ratio(value, previous):
+    """The change as a number (shown as a percentage), None when it cannot be computed."""
+    if not isinstance(value, int | float) or not isinstance(previous, int | float) or not previous:
+        return None
+    return round((value - previous) / previous, 3)
+
+
 def _sheet_title(title: str, used: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub(" ", title).strip()[:31] or "Tableau"
+    base = _SHEET_FORBIDDEN.sub(" ", title).strip() or "Tableau"
+    if len(base) > 31:
+        # Cut at a word, not in its middle.
+        base = base[:31].rsplit(" ", 1)[0].rstrip(" ,;:'’-")
     name, n = base, 2
     while name.lower() in used:
         tail = f" ({n})"
@@ -106,7 +116,10 @@ def render_xlsx(report: dict) -> bytes:
     sheet.append([safe_text(report["title"])])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([_("Périmètre"), safe_text(scope["name"])])
-    sheet.append([_("Période"), f"{period['label']} ({period['start']} – {period['end']}, exclu)"])
+    dates = period.get("dates") or f"{period['start']} – {period['end']}"
+    sheet.append([_("Période"), f"{period['label']} ({dates})"])
+    if period.get("in_progress"):
+        sheet.append(["", _("Période en cours : chiffres partiels.")])
     sheet.append(
         [
             _("Diffusion"),
@@ -126,8 +139,13 @@ def render_xlsx(report: dict) -> bytes:
     for figure in report["figures"]:
         row = [safe_text(figure["label"]), cell_value(figure)]
         if previous:
-            row += [safe_text(figure["previous"] or ""), safe_text(figure["change"] or "")]
+            before = figure.get("previous_value")
+            if before is None and figure.get("previous"):
+                before = safe_text(figure["previous"])  # hidden then: its mark
+            row += [before, _ratio(figure.get("value"), figure.get("previous_value"))]
         sheet.append(row)
+        if previous:
+            sheet.cell(row=sheet.max_row, column=4).number_format = "+0%;-0%;0%"
     sheet.column_dimensions["A"].width = 48
     for column in "BCD":
         sheet.column_dimensions[column].width = 16

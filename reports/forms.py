@@ -22,10 +22,12 @@ def period_choices(today=None) -> list[tuple[str, str]]:
         quarter = quarter.previous()
     month = Period.of_month(today.year, today.month)
     for _i in range(12):
-        months.append((month.code, month.label))
+        current = " (en cours)" if month.start <= today < month.end else ""
+        months.append((month.code, month.label + current))
         month = month.previous()
     for year in range(today.year, today.year - 3, -1):
-        years.append((str(year), Period.of_year(year).label))
+        current = " (en cours)" if year == today.year else ""
+        years.append((str(year), Period.of_year(year).label + current))
     return [
         (_("Trimestres"), quarters),
         (_("Mois"), months),
@@ -87,6 +89,9 @@ class ReportForm(forms.Form):
     def clean(self):
         data = super().clean()
         code = data.get("periode") or last_full_quarter().code
+        if self.allow_exact and (data.get("du") or data.get("au")):
+            # Dates typed are what the person wants, whatever the list still says.
+            code = CUSTOM
         exact = bool(data.get("exact"))
         if code == CUSTOM:
             first, last = data.get("du"), data.get("au")

@@ -257,7 +257,7 @@ FIGURES: dict[str, str] = {
     "appointments": _("Rendez-vous pris"),
     "appointments_booked": _("Rendez-vous à venir"),
     "appointments_seen": _("Rendez-vous honorés"),
-    "appointments_no_show": _("Absences (lapins)"),
+    "appointments_no_show": _("Rendez-vous manqués (absents)"),
     "appointments_cancelled": _("Rendez-vous annulés"),
     "sessions_in_qpv": _("Séances en quartier prioritaire (QPV)"),
     "accompaniments_in_qpv": _("Accompagnements en quartier prioritaire (QPV)"),

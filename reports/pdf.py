@@ -308,6 +308,13 @@ def _cover(report: dict) -> list:
         _p(_capitalised(period["label"]), "cover_period"),
         _p(_dates(period), "cover_line"),
     ]
+    if period.get("in_progress"):
+        story.append(
+            _p(
+                _("Période en cours : chiffres partiels, arrêtés à la date du document."),
+                "cover_line",
+            )
+        )
     previous = report.get("previous_period")
     if previous:
         story.append(
@@ -387,7 +394,12 @@ def _key_figures(report: dict) -> list:
             continue
         cell = [_p(figure["display"], "card_value"), _p(figure["label"], "card_label")]
         if figure.get("suppressed"):
-            cell.append(_p(_("Masqué (effectif trop petit)"), "card_previous"))
+            reason = (
+                _("Masqué (effectif trop petit)")
+                if figure["display"].startswith("<")
+                else _("Masqué (protège une autre case)")
+            )
+            cell.append(_p(reason, "card_previous"))
         previous = _previous_line(figure, previous_label)
         if previous:
             cell.append(_p(previous, "card_previous"))

@@ -61,6 +61,7 @@ from reports.indicators import (
     compute_for_structures,
 )
 from reports.periods import MONTH_NAMES, Period, require_whole
+from reports.periods import _day_label as day_label
 
 VERSION = 1
 
@@ -562,14 +563,25 @@ def _figures(reader: _Published, previous: _Published | None) -> list[dict]:
                 "label": str(FIGURES[key]),
                 **value.as_dict(),
                 "previous": before.display if before is not None else None,
+                "previous_value": before.value if before is not None else None,
                 "change": change(value.value, before.value if before is not None else None),
             }
         )
     return figures
 
 
-def method_note(k: int, anonymised: bool, protected: sdc.ProtectedReport | None) -> list[str]:
-    paragraphs = [
+def method_note(
+    k: int, anonymised: bool, protected: sdc.ProtectedReport | None, in_progress: bool = False
+) -> list[str]:
+    paragraphs = []
+    if in_progress:
+        paragraphs.append(
+            _(
+                "La période n'est pas terminée : ses chiffres sont partiels et leur évolution "
+                "par rapport à une période complète ne dit pas grand-chose."
+            )
+        )
+    paragraphs += [
         _(
             "Un accompagnement correspond à une personne aidée lors d'une séance : un atelier de "
             "huit participants compte huit accompagnements. Les usagers sont comptés une fois "
@@ -767,7 +779,9 @@ def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
         "figures": _figures(reader, previous),
         "tables": tables,
         "places": places,
-        "method_note": method_note(k, anonymised, current.protected),
+        "method_note": method_note(
+            k, anonymised, current.protected, in_progress=period.end > timezone.localdate()
+        ),
         "legend": legend(k) if anonymised else {},
     }
 
@@ -778,6 +792,11 @@ def _period_dict(period: Period) -> dict:
         "label": str(period.label),
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
+        "dates": _("du %(first)s au %(last)s")
+        % {"first": day_label(period.start), "last": day_label(period.last_day)},
+        # Still running: its figures are partial, and its change from a whole previous
+        # period means little.
+        "in_progress": period.end > timezone.localdate(),
     }
 
 

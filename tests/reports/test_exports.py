@@ -113,3 +113,22 @@ def test_the_workbook_keeps_hidden_cells_as_marks_and_numbers_as_numbers():
 def test_the_file_name_says_scope_period_and_internal_use():
     assert filename(sample_report(), "pdf").endswith("-2026-Q3.pdf")
     assert filename(sample_report(anonymised=False), "csv").endswith("-interne.csv")
+
+
+def test_the_workbook_gives_previous_values_and_changes_as_numbers():
+    report = sample_report()
+    sessions = next(f for f in report["figures"] if f["key"] == "sessions")
+    sessions["previous_value"] = sessions["value"] // 2
+    workbook = load_workbook(io.BytesIO(render_xlsx(report)))
+    rows = {row[0]: row for row in workbook.worksheets[0].iter_rows(values_only=True) if row}
+
+    label = sessions["label"]
+    assert rows[label][2] == sessions["value"] // 2
+    assert isinstance(rows[label][3], int | float) and rows[label][3] > 0
+
+
+def test_long_sheet_names_are_cut_at_a_word():
+    from reports.exports import _sheet_title
+
+    name = _sheet_title("Accompagnements par autonomie à la fin", set())
+    assert name == "Accompagnements par autonomie"

@@ -135,9 +135,11 @@ def test_hidden_cells_show_their_mark_and_never_their_value(pdf):
         if line.startswith("Moins de 12 ans")
     )
     assert KNOWN_HIDDEN["figures", "appointments_no_show"] == 9
-    no_shows = [line for line in pdf.lines if line.startswith(("Absences (lapins)", "Absent"))]
+    no_shows = [
+        line for line in pdf.lines if line.startswith(("Rendez-vous manqués (absents)", "Absent"))
+    ]
     assert no_shows and all("9" not in line for line in no_shows)
-    assert pdf.row("Absences (lapins)", "< 11", "< 11", "—")
+    assert pdf.row("Rendez-vous manqués (absents)", "< 11", "< 11", "—")
     secondary = [row for table in pdf.report["tables"] for row in table["rows"]]
     assert any(row["display"] == "s" for row in secondary)
     for row in secondary:
@@ -150,7 +152,10 @@ def test_exact_report_shows_the_small_counts(exact_pdf):
     tablet = next_row(exact_pdf, "accompaniments_by_equipment", "tablet")
     assert tablet["display"] == "7"
     assert exact_pdf.row("Tablette", "7", _percent(tablet))
-    assert any(line.startswith("Absences (lapins)") and " 9 " in line for line in exact_pdf.lines)
+    assert any(
+        line.startswith("Rendez-vous manqués (absents)") and " 9 " in line
+        for line in exact_pdf.lines
+    )
 
 
 def test_charts_leave_out_hidden_cells_and_list_them_below(pdf):

@@ -390,3 +390,32 @@ def test_an_anonymised_report_is_cached_and_says_when_it_was_computed(
 
     assert "Calculé le" in first
     assert figures_on_page(first) == figures_on_page(again)
+
+
+def test_typed_dates_are_used_even_if_the_list_still_shows_a_quarter(client, structure, admin):
+    client.force_login(admin)
+    first = last_full_quarter().start
+    url = reverse("report_dashboard", kwargs={"structure": structure.slug})
+    response = client.get(
+        url,
+        {
+            "periode": last_full_quarter().code,
+            "du": first.isoformat(),
+            "au": first.replace(day=20).isoformat(),
+        },
+    )
+
+    body = response.content.decode()
+    assert "Chiffres exacts — usage interne" in body
+    assert "au 20 " in body
+
+
+def test_a_period_still_running_says_its_figures_are_partial(network):
+    from reports.periods import Period
+
+    today = timezone.localdate()
+    report = publish.build(network, Period.of_month(today.year, today.month))
+
+    assert report["period"]["in_progress"] is True
+    assert "pas terminée" in report["method_note"][0]
+    assert publish.build(network, last_full_quarter())["period"]["in_progress"] is False
