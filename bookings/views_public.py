@@ -84,7 +84,9 @@ def start(request, structure: str):
     places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
     motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
     errors = {}
-    if "lieu" in request.GET or "motif" in request.GET:
+    # A radio group left empty sends nothing: the hidden "envoi" tells a submitted form with
+    # nothing chosen from a first visit.
+    if "lieu" in request.GET or "motif" in request.GET or "envoi" in request.GET:
         try:
             place, motif = _choice(structure, request.GET)
         except Http404:

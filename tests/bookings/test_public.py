@@ -81,6 +81,19 @@ def test_choosing_without_a_motif_says_what_is_missing(client, desk):
     assert "Choisissez ce pour quoi vous venez." in response.content.decode()
 
 
+def test_submitting_with_nothing_chosen_asks_for_a_place_and_a_motif(client, desk):
+    structure, _place, _motif = desk
+    url = reverse("public_start", kwargs={"structure": structure.slug})
+    form = client.get(url).content.decode()
+    assert 'name="envoi"' in form
+    # Radio groups left empty send nothing but the form's hidden field.
+    response = client.get(url, {"envoi": "1"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Choisissez un lieu." in body and "Choisissez ce pour quoi vous venez." in body
+    assert 'aria-describedby="err-lieu"' in body and 'aria-describedby="err-motif"' in body
+
+
 def test_slots_page_shows_free_times_in_the_places_time_zone(client, desk):
     structure, place, motif = desk
     response = client.get(
