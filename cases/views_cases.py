@@ -31,6 +31,7 @@ from cases.forms_cases import (
 )
 from cases.models import Case
 from cases.selectors_cases import DESK_ROLES, FOLLOWUP_ROLES, FollowupFilters
+from cases.selectors_residents import resident_pick
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
@@ -128,21 +129,25 @@ def case_create(request, structure):
 def _pick_resident(request, structure):
     search = ResidentPickForm(search_data(request))
     query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
-    results = []
+    results, total = [], 0
     if query:
-        results = list(
+        results, total = resident_pick(
             Resident.objects.visible_to(request.user, DESK_ROLES)
             .followed()
-            .matching_name(query)
-            .order_by("last_name", "first_name", "pk")
-            .only("first_name", "last_name", "birth_year", "phone", "is_anonymous")[
-                :RESIDENT_PICK_RESULTS
-            ]
+            .only("first_name", "last_name", "birth_year", "phone", "is_anonymous"),
+            query,
+            limit=RESIDENT_PICK_RESULTS,
         )
     return render(
         request,
         "cases/cases/pick_resident.html",
-        {"structure": structure, "search": search, "query": query, "results": results},
+        {
+            "structure": structure,
+            "search": search,
+            "query": query,
+            "results": results,
+            "total": total,
+        },
     )
 
 

@@ -30,6 +30,7 @@ from cases.forms_sessions import (
     WorkshopForm,
 )
 from cases.models import Case, HelpSession, SessionTag
+from cases.selectors_residents import resident_pick
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident, User
@@ -171,14 +172,12 @@ def session_create(request, structure):
 def _pick_resident(request, structure):
     search = ResidentPickForm(search_data(request))
     query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
-    results = []
+    results, total = [], 0
     if query:
-        results = list(
-            services.residents_for(request.user, structure)
-            .followed()
-            .matching_name(query)
-            .select_related("structure")
-            .order_by("last_name", "first_name")[:SEARCH_RESULTS]
+        results, total = resident_pick(
+            services.residents_for(request.user, structure).followed().select_related("structure"),
+            query,
+            limit=SEARCH_RESULTS,
         )
     return render(
         request,
@@ -188,6 +187,7 @@ def _pick_resident(request, structure):
             "search": search,
             "query": query,
             "results": results,
+            "total": total,
             "create_url": reverse("session_create", kwargs={"structure": structure.slug}),
         },
     )
