@@ -116,11 +116,13 @@ def resident_search(request, structure):
     parsed = selectors.parse_query(query, regions=_regions(request, structure))
     unreadable = bool(query) and parsed.empty
     results = selectors.resident_search(request.user, structure, parsed)
+    # Opening the list without a term shows the residents seen last: recorded too (names are
+    # shown), but as a listing, without a term length (`AccessLog.action_label`).
     access_record(
         user=request.user,
         action=AccessAction.RESIDENT_SEARCH,
         structure=structure,
-        term_length=len(query),
+        term_length=len(query) if query else None,
     )
     if unreadable:
         results = results.none()

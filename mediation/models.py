@@ -493,6 +493,18 @@ class AccessLog(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
+    @property
+    def is_listing(self) -> bool:
+        """The residents list opened without a term (the residents seen last): a search
+        without a term length (older entries have 0)."""
+        return self.action == AccessAction.RESIDENT_SEARCH and not self.term_length
+
+    @property
+    def action_label(self) -> str:
+        if self.is_listing:
+            return _("Liste des usagers consultée")
+        return self.get_action_display()
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("The access log is append-only.")

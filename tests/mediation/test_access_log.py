@@ -90,6 +90,23 @@ def test_a_search_keeps_the_length_of_the_term_not_the_term(client, structure, m
     assert "Zéphyrine" not in stored
 
 
+def test_opening_the_residents_list_is_recorded_as_a_listing_not_a_search(
+    client, structure, mediator, structure_admin
+):
+    client.force_login(mediator)
+    client.get(reverse("resident_search", kwargs={"structure": structure.slug}))
+    entry = AccessLog.objects.get()
+    assert (entry.action, entry.term_length) == (AccessAction.RESIDENT_SEARCH, None)
+    search_get(client, reverse("resident_search", kwargs={"structure": structure.slug}), "Léa")
+
+    client.force_login(structure_admin)
+    body = client.get(_journal(structure)).content.decode()
+
+    assert "Liste des usagers consultée" in body and "derniers usagers vus, sans recherche" in body
+    assert "Recherche d&#x27;usagers" in body and "recherche de 3 caractères" in body
+    assert "0 caractère" not in body
+
+
 def test_opening_a_case_page_is_recorded(client, structure, mediator):
     case = CaseFactory(structure=structure, mediator=mediator)
     client.force_login(mediator)
