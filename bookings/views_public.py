@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from bookings import services
 from bookings.choices import AppointmentStatus
@@ -248,16 +248,35 @@ def appointment(request, token: str):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, token: str):
+    """Cancelling takes two steps: the private page links here, and this page asks "Oui,
+    annuler" or "Non, garder". A POST without the answer (an old page's one-click form) only
+    shows the question."""
     obj = _appointment(request, token)
-    try:
-        services.appointment_cancel(appointment=obj, by_resident=True)
-    except ValidationError as error:
-        from django.contrib import messages
+    if request.method == "POST" and request.POST.get("confirmer") == "oui":
+        try:
+            services.appointment_cancel(appointment=obj, by_resident=True)
+        except ValidationError as error:
+            from django.contrib import messages
 
-        messages.error(request, " ".join(error.messages))
-    return redirect("public_appointment", token=token)
+            messages.error(request, " ".join(error.messages))
+        return redirect("public_appointment", token=token)
+    now = timezone.now()
+    structure = obj.place.structure
+    cutoff = obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
+    if obj.status != AppointmentStatus.BOOKED or now > cutoff:
+        return redirect("public_appointment", token=token)
+    return render(
+        request,
+        "bookings/public/cancel.html",
+        {
+            "appointment": obj,
+            "structure": structure,
+            "place": obj.place,
+            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -216,11 +216,33 @@ def test_the_private_link_cancels_and_offers_a_new_booking(client, desk):
     client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
     appointment = Appointment.objects.get()
     response = client.post(
-        reverse("public_cancel", kwargs={"token": appointment.token}), follow=True
+        reverse("public_cancel", kwargs={"token": appointment.token}),
+        {"confirmer": "oui"},
+        follow=True,
     )
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED_BY_RESIDENT
     assert "Prendre un nouveau rendez-vous" in response.content.decode()
+
+
+def test_cancelling_from_the_private_link_asks_for_confirmation_first(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(
+        place=place, motif=motif, count=1, now=timezone.now() + timedelta(days=2)
+    )[0]
+    client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    appointment = Appointment.objects.get()
+    cancel_url = reverse("public_cancel", kwargs={"token": appointment.token})
+    private = client.get(reverse("public_appointment", kwargs={"token": appointment.token}))
+    assert f'href="{cancel_url}"' in private.content.decode()
+    question = client.get(cancel_url)
+    body = question.content.decode()
+    assert question.status_code == 200
+    assert "Oui, annuler" in body and "Non, garder mon rendez-vous" in body
+    # A one-click POST (an old page, a double tap) only shows the question again.
+    client.post(cancel_url)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
 
 
 def test_the_private_link_moves_the_appointment(client, desk):

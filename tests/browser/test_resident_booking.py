@@ -103,13 +103,20 @@ def test_resident_books_opens_the_private_link_and_cancels(
     assert appointment.resident.phone.as_e164 == "+33612345678"
     expect(page.get_by_text("Apportez vos identifiants")).to_be_visible()
 
-    # The private link, opened later (as from the SMS), cancels.
+    # The private link, opened later (as from the SMS), cancels after a confirmation.
     page.goto(f"{live_server.url}/rdv/a/{appointment.token}/")
-    page.get_by_role("button", name="Annuler le rendez-vous").click()
+    page.get_by_role("link", name="Annuler le rendez-vous").click()
+    expect(page.get_by_role("heading", name="Annuler le rendez-vous ?")).to_be_visible()
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, f"resident-{width}-5-cancel-question")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    page.get_by_role("button", name="Oui, annuler").click()
     expect(page.get_by_text("Annulé par l'usager")).to_be_visible()
     expect(page.get_by_role("link", name="Prendre un nouveau rendez-vous")).to_be_visible()
     assert_accessible(page)
-    screenshot(page, f"resident-{width}-5-cancelled")
+    screenshot(page, f"resident-{width}-6-cancelled")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED_BY_RESIDENT
 
