@@ -493,6 +493,14 @@ class AccessLog(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only.")
+
     @property
     def is_listing(self) -> bool:
         """The residents list opened without a term (the residents seen last): a search
@@ -504,11 +512,3 @@ class AccessLog(models.Model):
         if self.is_listing:
             return _("Liste des usagers consultée")
         return self.get_action_display()
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The access log is append-only.")
