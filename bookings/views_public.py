@@ -223,6 +223,13 @@ def _appointment(request, token: str) -> Appointment:
     )
 
 
+def _contact(place: Place) -> dict:
+    """How a resident reaches the desk when the pages cannot help: the place's phone first (it
+    is where they go), else the structure's; the structure's e-mail."""
+    phone = place.phone or place.structure.phone
+    return {"contact_phone": phone or None, "contact_email": place.structure.email}
+
+
 def appointment(request, token: str):
     """Screen 4 and the private link: the appointment, what to bring, cancel or move."""
     obj = _appointment(request, token)
@@ -244,6 +251,7 @@ def appointment(request, token: str):
             "is_new": "nouveau" in request.GET,
             "moved_to": moved_to,
             "cutoff_hours": structure.cancel_cutoff_hours,
+            **_contact(obj.place),
         },
     )
 

@@ -284,6 +284,40 @@ def test_a_forged_token_finds_nothing(client):
     assert response.status_code == 404
 
 
+def _booked_inside_the_cutoff(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    structure.cancel_cutoff_hours = 168  # online changes are closed for this one
+    structure.save()
+    return Appointment.objects.get()
+
+
+def test_too_late_to_change_online_shows_the_places_phone_and_the_structures_email(client, desk):
+    structure, place, _motif = desk
+    place.phone = "+33299123456"
+    place.save()
+    structure.email = "accueil@loheac.example"
+    structure.save()
+    appointment = _booked_inside_the_cutoff(client, desk)
+    body = client.get(
+        reverse("public_appointment", kwargs={"token": appointment.token})
+    ).content.decode()
+    assert "Annuler le rendez-vous" not in body
+    assert 'href="tel:+33299123456"' in body and "02 99 12 34 56" in body
+    assert 'href="mailto:accueil@loheac.example"' in body
+
+
+def test_too_late_to_change_online_without_any_contact_does_not_say_call(client, desk):
+    appointment = _booked_inside_the_cutoff(client, desk)
+    body = client.get(
+        reverse("public_appointment", kwargs={"token": appointment.token})
+    ).content.decode()
+    assert "ne peut plus être changé ni annulé en ligne" in body
+    assert "ppelez" not in body and "tel:" not in body
+    assert "Prendre un nouveau rendez-vous" in body
+
+
 def test_a_past_appointment_link_shows_only_its_status(client, desk):
     structure, place, motif = desk
     slot = next_free_slots(place=place, motif=motif, count=1)[0]
