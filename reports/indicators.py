@@ -33,11 +33,12 @@ Definitions (the method note of the PDF repeats them):
   workshop participant. *new residents*: those among them whose first session ever (in any
   structure: only residents shared within a network are seen by several) is in the period.
 - *anonymous participants*: workshop participants counted, not named (workshop accompaniments
-  minus named participations). They cannot be told apart from one workshop to the next, so
-  they are added to the residents in the age band, status and gender tables (total
-  `residents_incl_anonymous`), a participant of two workshops counting twice; a split a
-  workshop left blank goes to "not_given". They have no commune: the commune table counts
-  residents only.
+  minus named participations). They cannot be told apart from one workshop to the next (a
+  participant of two workshops counts twice), so they have age band, status and gender tables
+  of their own (`anonymous_by_*`, total `anonymous_participants`), beside the residents' (total
+  `residents`); a split a workshop left blank goes to "not_given". They have no commune.
+  `residents_incl_anonymous` adds the two (exact reports only: published beside `residents`,
+  it would give the anonymous count away).
 - duration buckets are half-open: under 30 min, [30, 60), [60, 120), 120 and more; a session
   of exactly 1 h is in "1 h à 2 h".
 - appointments: by their start in the period, in the time zone of their place.
@@ -190,23 +191,44 @@ TABLES: dict[str, TableSpec] = {
         {NO_PLACE: _("Hors lieu d'activité")},
     ),
     "residents_by_age_band": TableSpec(
-        _("Personnes par tranche d'âge"),
-        "people",
-        "residents_incl_anonymous",
+        _("Usagers par tranche d'âge"),
+        "residents",
+        "residents",
         True,
         *_choices(AgeBand),
     ),
     "residents_by_status": TableSpec(
-        _("Personnes par situation"),
-        "people",
-        "residents_incl_anonymous",
+        _("Usagers par situation"),
+        "residents",
+        "residents",
         True,
         *_choices(ResidentStatus),
     ),
     "residents_by_gender": TableSpec(
-        _("Personnes par genre"),
-        "people",
-        "residents_incl_anonymous",
+        _("Usagers par genre"),
+        "residents",
+        "residents",
+        True,
+        *_choices(Gender),
+    ),
+    "anonymous_by_age_band": TableSpec(
+        _("Participants anonymes des ateliers par tranche d'âge"),
+        "participations",
+        "anonymous_participants",
+        True,
+        *_choices(AgeBand),
+    ),
+    "anonymous_by_status": TableSpec(
+        _("Participants anonymes des ateliers par situation"),
+        "participations",
+        "anonymous_participants",
+        True,
+        *_choices(ResidentStatus),
+    ),
+    "anonymous_by_gender": TableSpec(
+        _("Participants anonymes des ateliers par genre"),
+        "participations",
+        "anonymous_participants",
         True,
         *_choices(Gender),
     ),
@@ -653,9 +675,9 @@ class _Report:
         figures["anonymous_participants"] = anonymous
         figures["residents_incl_anonymous"] = figures["residents"] + anonymous
         for dimension, table in (
-            (CountDimension.AGE_BAND, "residents_by_age_band"),
-            (CountDimension.STATUS, "residents_by_status"),
-            (CountDimension.GENDER, "residents_by_gender"),
+            (CountDimension.AGE_BAND, "anonymous_by_age_band"),
+            (CountDimension.STATUS, "anonymous_by_status"),
+            (CountDimension.GENDER, "anonymous_by_gender"),
         ):
             counted = self.anonymous_by.get(dimension, {})
             cells = self.cells[table]

@@ -82,6 +82,9 @@ DIMENSIONS = {
     "residents_by_status": "status",
     "residents_by_gender": "gender",
     "residents_by_commune": "commune",
+    "anonymous_by_age_band": "age_band",
+    "anonymous_by_status": "status",
+    "anonymous_by_gender": "gender",
     "appointments_by_status": "appointment_status",
     "trend_sessions": "month",
     "trend_accompaniments": "month",
@@ -89,12 +92,12 @@ DIMENSIONS = {
 }
 
 #: Tables that count distinct people: a network's is not the sum of its structures'.
-PEOPLE_UNITS = ("residents", "people")
+PEOPLE_UNITS = ("residents",)
 
 UNIT_LABELS = {
     "sessions": gettext_lazy("séances"),
     "accompaniments": gettext_lazy("accompagnements"),
-    "people": gettext_lazy("personnes"),
+    "participations": gettext_lazy("participations"),
     "residents": gettext_lazy("usagers"),
     "appointments": gettext_lazy("rendez-vous"),
     "minutes": gettext_lazy("minutes"),
@@ -112,9 +115,9 @@ NOTES = {
         "Plusieurs matériels possibles par accompagnement."
     ),
     "accompaniments_by_redirection": gettext_lazy("Parmi les accompagnements orientés."),
-    "residents_by_age_band": gettext_lazy(
-        "Usagers différents, plus les participants anonymes des ateliers (comptés à chaque "
-        "atelier)."
+    "residents_by_age_band": gettext_lazy("Usagers différents vus pendant la période."),
+    "anonymous_by_age_band": gettext_lazy(
+        "Participants des ateliers comptés sans être nommés, à chaque atelier."
     ),
     "residents_by_commune": gettext_lazy("Usagers différents (sans les participants anonymes)."),
 }
@@ -138,8 +141,7 @@ FIGURE_CELLS = {
     "workshop_participants": ("accompaniments_by_kind", "collective"),
     "named_workshop_participants": ("workshop_participants", "named"),
     "anonymous_participants": ("workshop_participants", "anonymous"),
-    "residents": ("people", "residents"),
-    "residents_incl_anonymous": ("people", sdc.TOTAL),
+    "residents": ("residents_by_commune", sdc.TOTAL),
     "new_residents": ("new_residents", sdc.TOTAL),
     "appointments": ("appointments_by_status", sdc.TOTAL),
     "appointments_booked": ("appointments_by_status", "booked"),
@@ -148,7 +150,7 @@ FIGURE_CELLS = {
 }
 #: Figures of the exact report only: they could be recomputed, in an anonymised report,
 #: into counts the tables do not publish (sessions by place).
-EXACT_ONLY = ("sessions_in_qpv", "sessions_in_frr")
+EXACT_ONLY = ("sessions_in_qpv", "sessions_in_frr", "residents_incl_anonymous")
 
 # The orders of the figures, as shown.
 FIGURE_ORDER = (
@@ -302,15 +304,6 @@ def _sdc_report(exact: dict, categories: dict[str, list[str]]) -> sdc.Report:
             },
         ),
         sdc.Table(
-            "people",
-            "people",
-            {
-                "residents": int(figures["residents"]),
-                "anonymous": int(figures["anonymous_participants"]),
-            },
-            additive_over_parts=False,
-        ),
-        sdc.Table(
             "new_residents",
             "figure",
             {"value": int(figures["new_residents"])},
@@ -331,21 +324,18 @@ def _sdc_report(exact: dict, categories: dict[str, list[str]]) -> sdc.Report:
             ("accompaniments_by_theme", (Theme.DEMARCHES_ADMINISTRATIVES.value,)),
         ),
         sdc.Link(("workshop_participants", sdc.TOTAL), ("accompaniments_by_kind", ("collective",))),
-        sdc.Link(("people", ("anonymous",)), ("workshop_participants", ("anonymous",))),
-        sdc.Link(("people", ("residents",)), ("residents_by_commune", sdc.TOTAL)),
-        sdc.Link(("new_residents", sdc.TOTAL), ("people", ("residents",)), "<="),
+        sdc.Link(("anonymous_by_age_band", sdc.TOTAL), ("workshop_participants", ("anonymous",))),
+        sdc.Link(("new_residents", sdc.TOTAL), ("residents_by_commune", sdc.TOTAL), "<="),
     ]
     return sdc.Report(tables, links)
 
 
 def _shared_totals() -> dict[str, list[str]]:
-    """Protected tables grouped by the figure their total equals; "people" breaks down the
-    same total as the age band, status and gender tables."""
+    """Protected tables grouped by the figure their total equals."""
     groups: dict[str, list[str]] = {}
     for key, spec in TABLES.items():
         if spec.protected and "." not in spec.total:
             groups.setdefault(spec.total, []).append(key)
-    groups.setdefault("residents_incl_anonymous", []).insert(0, "people")
     return groups
 
 
@@ -409,7 +399,6 @@ class _Published:
         figures = self.exact["figures"]
         return {
             "workshop_participants": figures["workshop_participants"],
-            "people": figures["residents_incl_anonymous"],
             "new_residents": figures["new_residents"],
         }[table]
 
@@ -418,8 +407,6 @@ class _Published:
         return {
             ("workshop_participants", "named"): figures["named_workshop_participants"],
             ("workshop_participants", "anonymous"): figures["anonymous_participants"],
-            ("people", "residents"): figures["residents"],
-            ("people", "anonymous"): figures["anonymous_participants"],
         }[(table, code)]
 
     def merged_codes(self, table: str) -> list[str] | None:

@@ -42,7 +42,7 @@ KEY_FIGURES = [
 UNITS = {
     "sessions": "séances",
     "accompaniments": "accompagnements",
-    "people": "personnes",
+    "participations": "participations",
     "residents": "usagers",
     "appointments": "rendez-vous",
     "minutes": "minutes",
@@ -55,18 +55,8 @@ NOTES = {
         "relever de plusieurs domaines."
     ),
     "accompaniments_by_equipment": "Plusieurs matériels peuvent servir au même accompagnement.",
-    "residents_by_age_band": (
-        "Usagers et participants anonymes aux ateliers ; un participant anonyme est compté à "
-        "chaque atelier."
-    ),
-    "residents_by_status": (
-        "Usagers et participants anonymes aux ateliers ; un participant anonyme est compté à "
-        "chaque atelier."
-    ),
-    "residents_by_gender": (
-        "Usagers et participants anonymes aux ateliers ; un participant anonyme est compté à "
-        "chaque atelier."
-    ),
+    "residents_by_age_band": "Usagers différents vus pendant la période.",
+    "anonymous_by_age_band": "Participants des ateliers comptés sans nom, à chaque atelier.",
     "residents_by_commune": "Les participants anonymes aux ateliers n'ont pas de commune.",
     "trend_help_minutes": "Une durée n'est pas un effectif de personnes : elle n'est pas masquée.",
 }

@@ -300,18 +300,32 @@ def test_autonomy_outcome_and_redirection_with_not_given(report):
     assert sum(redirection.values()) == total(report, "accompaniments_by_redirection") == 1
 
 
-def test_residents_by_age_band_include_anonymous_workshop_participants(report):
+def test_residents_by_age_band_count_distinct_residents(report):
     assert cells(report, "residents_by_age_band") == {
         "<12": 0,
         "12-17": 0,
         "18-24": 0,
         "25-39": 1,  # r1
         "40-59": 0,
-        "60-69": 3,  # anonymous participants
-        "70+": 1 + 2,  # r2 and two anonymous participants
+        "60-69": 0,
+        "70+": 1,  # r2
         NOT_GIVEN: 2,  # r3, r4
     }
-    assert total(report, "residents_by_age_band") == 9
+    assert total(report, "residents_by_age_band") == 4
+
+
+def test_anonymous_workshop_participants_have_tables_of_their_own(report):
+    assert cells(report, "anonymous_by_age_band") == {
+        "<12": 0,
+        "12-17": 0,
+        "18-24": 0,
+        "25-39": 0,
+        "40-59": 0,
+        "60-69": 3,
+        "70+": 2,
+        NOT_GIVEN: 0,
+    }
+    assert total(report, "anonymous_by_age_band") == 5
 
 
 def test_a_split_the_workshop_left_blank_counts_its_participants_as_not_given(report):
@@ -321,9 +335,11 @@ def test_a_split_the_workshop_left_blank_counts_its_participants_as_not_given(re
         "unemployed": 0,
         "employed": 1,
         "retired": 1,
-        NOT_GIVEN: 2 + 5,
+        NOT_GIVEN: 2,
     }
-    assert cells(report, "residents_by_gender") == {"female": 1 + 3, "male": 1 + 2, NOT_GIVEN: 2}
+    assert cells(report, "anonymous_by_status")[NOT_GIVEN] == 5
+    assert cells(report, "residents_by_gender") == {"female": 1, "male": 1, NOT_GIVEN: 2}
+    assert cells(report, "anonymous_by_gender") == {"female": 3, "male": 2, NOT_GIVEN: 0}
 
 
 def test_residents_by_commune_count_residents_only(report):
