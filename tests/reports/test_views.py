@@ -419,3 +419,10 @@ def test_a_period_still_running_says_its_figures_are_partial(network):
     assert report["period"]["in_progress"] is True
     assert "pas terminée" in report["method_note"][0]
     assert publish.build(network, last_full_quarter())["period"]["in_progress"] is False
+
+
+def test_the_dashboard_of_a_running_month_says_it_is_partial(client, network, coordinator):
+    client.force_login(coordinator)
+    response = client.get(dashboard_url(network), {"periode": f"{timezone.localdate():%Y-%m}"})
+
+    assert "Période en cours" in response.content.decode()
