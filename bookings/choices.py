@@ -49,6 +49,8 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", _("Envoyé")
     FAILED = "failed", _("Échec")
     DROPPED = "dropped", _("Abandonné (trop tard)")
+    # Not sent because the appointment was cancelled or moved first: nothing went wrong.
+    CANCELLED = "cancelled", _("Annulé")
 
 
 class WaitlistStatus(models.TextChoices):

@@ -40,6 +40,8 @@ SEND_TASK = "bookings.tasks.send_notification"
 DROPPED_CANCELLED = "Rendez-vous annulé avant l'envoi."
 DROPPED_MOVED = "Rendez-vous déplacé avant l'envoi."
 DROPPED_REPLACED = "Remplacé par l'avis de déplacement."
+#: The reasons above mean "not sent because of a move" (the others: a cancellation).
+MOVE_REASONS = (DROPPED_MOVED, DROPPED_REPLACED)
 
 
 @dataclass(frozen=True)
@@ -186,10 +188,13 @@ def _record(
 
 
 def _drop_pending(queryset, reason: str) -> None:
-    # A message being sent right now (claimed: attempts counted, no error yet) is left to its
-    # task, which records what happened.
+    """Pending messages made pointless by a cancellation or a move: CANCELLED, not DROPPED
+    (which reads "trop tard" to staff), with the reason.
+
+    A message being sent right now (claimed: attempts counted, no error yet) is left to its
+    task, which records what happened."""
     queryset.filter(status=MessageStatus.PENDING).exclude(attempts__gt=0, last_error="").update(
-        status=MessageStatus.DROPPED, last_error=reason
+        status=MessageStatus.CANCELLED, last_error=reason
     )
 
 

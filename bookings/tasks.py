@@ -176,9 +176,13 @@ def _load(notification: Notification) -> None:
 def _stale_reason(notification: Notification) -> str:
     """Why the message no longer makes sense, or ""."""
     if notification.appointment_id:
-        status = notification.appointment.status
+        appointment = notification.appointment
+        status = appointment.status
         if notification.kind == MessageKind.CANCELLATION:
             return "" if status in CANCELLED_STATUSES else NOT_BOOKED
+        if status in CANCELLED_STATUSES:
+            moved = Appointment.objects.filter(moved_from=appointment).exists()
+            return wording.DROPPED_MOVED if moved else wording.DROPPED_CANCELLED
         return "" if status == AppointmentStatus.BOOKED else NOT_BOOKED
     entry = notification.waitlist_entry
     if entry is None or entry.status in (WaitlistStatus.BOOKED, WaitlistStatus.CLOSED):
@@ -282,7 +286,8 @@ def _claim(notification_id: int, now: datetime):
         _load(notification)
         reason = _stale_reason(notification)
         if reason:
-            notification.status = MessageStatus.DROPPED
+            cancelled = reason in (wording.DROPPED_CANCELLED, *wording.MOVE_REASONS)
+            notification.status = MessageStatus.CANCELLED if cancelled else MessageStatus.DROPPED
             notification.last_error = reason
             notification.save(update_fields=["status", "last_error"])
             return "dropped", None, None, 0

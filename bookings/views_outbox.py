@@ -11,11 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from bookings.choices import Channel, MessageKind, MessageStatus
 from bookings.messaging import outbox_enabled, read_outbox
 from bookings.models import Notification
+from bookings.notifications import MOVE_REASONS
 from mediation.access import structure_view
 from mediation.choices import Role
 
@@ -63,7 +65,17 @@ def _row(notification: Notification) -> dict:
         "masked": mask(notification.recipient),
         "failed": notification.status == MessageStatus.FAILED,
         "retrying": retrying,
+        "cancelled_label": _cancelled_label(notification),
     }
+
+
+def _cancelled_label(notification: Notification) -> str:
+    """The state of a message not sent because its appointment was cancelled or moved."""
+    if notification.status != MessageStatus.CANCELLED:
+        return ""
+    if notification.last_error in MOVE_REASONS:
+        return _("Annulé : rendez-vous déplacé")
+    return _("Annulé : rendez-vous annulé")
 
 
 def _outbox_texts(user, structure) -> list[dict]:

@@ -378,7 +378,9 @@ def test_cancellation_drops_the_reminder_and_offers_to_book_again(settings):
     appointment.status = AppointmentStatus.CANCELLED_BY_STAFF
     appointment.save()
     [cancellation] = notifications.on_cancelled(appointment, by_resident=False)
-    assert rows(appointment)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.DROPPED
+    reminder = rows(appointment)[MessageKind.REMINDER, Channel.SMS]
+    assert reminder.status == MessageStatus.CANCELLED
+    assert reminder.last_error == notifications.DROPPED_CANCELLED
     assert tasks.send_notification(cancellation.pk) == "sent"
     [(_to, body)] = CountingBackend.sent
     slug = appointment.place.structure.slug
@@ -396,6 +398,23 @@ def test_confirmation_of_an_appointment_cancelled_meanwhile_is_dropped(settings)
     confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
     assert tasks.send_notification(confirmation.pk) == "dropped"
     assert CountingBackend.sent == []
+    confirmation.refresh_from_db()
+    assert confirmation.status == MessageStatus.CANCELLED
+    assert confirmation.last_error == notifications.DROPPED_CANCELLED
+
+
+def test_reminder_of_an_appointment_moved_meanwhile_is_cancelled_as_moved(settings):
+    settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
+    old = make_appointment()
+    notifications.on_booked(old)
+    new = make_appointment(place=old.place, motif=old.motif, starts_at=old.starts_at)
+    Appointment.objects.filter(pk=new.pk).update(moved_from=old)
+    Appointment.objects.filter(pk=old.pk).update(status=AppointmentStatus.CANCELLED_BY_STAFF)
+    reminder = rows(old)[MessageKind.REMINDER, Channel.SMS]
+    assert tasks.send_notification(reminder.pk, now=reminder.send_after) == "dropped"
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.CANCELLED
+    assert reminder.last_error == notifications.DROPPED_MOVED
 
 
 def test_move_sends_one_notice_with_the_new_time_and_link(settings):
@@ -413,9 +432,9 @@ def test_move_sends_one_notice_with_the_new_time_and_link(settings):
     created = notifications.on_moved(old, new)
     assert {(n.kind, n.channel) for n in created} == {(MessageKind.MOVED, Channel.SMS)}
     assert all(
-        n.status == MessageStatus.DROPPED for n in Notification.objects.filter(appointment=old)
+        n.status == MessageStatus.CANCELLED for n in Notification.objects.filter(appointment=old)
     )
-    assert rows(new)[MessageKind.CONFIRMATION, Channel.SMS].status == MessageStatus.DROPPED
+    assert rows(new)[MessageKind.CONFIRMATION, Channel.SMS].status == MessageStatus.CANCELLED
     assert rows(new)[MessageKind.REMINDER, Channel.SMS].status == MessageStatus.PENDING
     tasks.send_due_notifications()
     [(_to, body)] = CountingBackend.sent
@@ -487,6 +506,24 @@ def test_outbox_lists_the_structure_messages_masked_with_failures_highlighted(cl
     assert "1 message n'a pas pu être envoyé" in body
     only_failures = client.get(outbox_url(structure) + "?echecs=1").content.decode()
     assert only_failures.count("<tr class=") == 1
+
+
+def test_outbox_says_why_messages_of_a_cancelled_or_moved_appointment_were_not_sent(client):
+    cancelled = make_appointment()
+    structure = cancelled.place.structure
+    moved = make_appointment(place=cancelled.place, motif=cancelled.motif)
+    new = make_appointment(
+        place=cancelled.place, motif=cancelled.motif, starts_at=moved.starts_at + timedelta(days=1)
+    )
+    for appointment in (cancelled, moved):
+        notifications.on_booked(appointment)
+    notifications.on_cancelled(cancelled, by_resident=True)
+    notifications.on_moved(moved, new)
+    client.force_login(member(structure, Role.MEDIATOR))
+    body = client.get(outbox_url(structure)).content.decode()
+    assert "Annulé : rendez-vous annulé" in body
+    assert "Annulé : rendez-vous déplacé" in body
+    assert "trop tard" not in body
 
 
 def test_outbox_shows_the_sms_texts_of_this_structure_only(
