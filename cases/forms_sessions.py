@@ -164,15 +164,24 @@ class SessionForm(CrispyMixin, forms.Form):
     )
     place_type = forms.ChoiceField(
         label=_("Où"),
-        choices=PlaceType.choices,
+        # "Lieu d'activité" is the label of the list of places: the option says where.
+        choices=[
+            (PlaceType.PLACE, _("Dans un lieu d'activité")),
+            *[(value, label) for value, label in PlaceType.choices if value != PlaceType.PLACE],
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choisissez où l'accompagnement a eu lieu.")},
     )
     place = forms.ModelChoiceField(
         label=_("Lieu d'activité"),
         queryset=None,
-        required=False,
-        error_messages={"invalid_choice": _("Ce lieu n'existe pas dans cette structure.")},
+        # Required (and marked so) unless another answer to "Où" is chosen: see __init__.
+        required=True,
+        help_text=_("Obligatoire pour un accompagnement dans un lieu d'activité."),
+        error_messages={
+            "required": _("Choisissez le lieu d'activité."),
+            "invalid_choice": _("Ce lieu n'existe pas dans cette structure."),
+        },
     )
     other_commune_insee = forms.CharField(
         label=_("Commune de l'autre lieu (code INSEE)"),
@@ -220,6 +229,8 @@ class SessionForm(CrispyMixin, forms.Form):
     def __init__(self, *args, places, mediators, autofocus_themes: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
+        if self.is_bound and self.data.get(self.add_prefix("place_type")) != PlaceType.PLACE:
+            self.fields["place"].required = False
         self.fields["mediator"].queryset = mediators
         self.fields["mediator"].label_from_instance = lambda u: u.get_full_name() or u.email
         self.fields["themes"].widget.autofocus_first = autofocus_themes and not self.is_bound

@@ -82,9 +82,22 @@ def _duration_initial(minutes: int | None) -> dict:
     return {"duration_minutes": None, "duration_custom": minutes}
 
 
-def _default_place(places):
-    places = list(places[:2])
-    return places[0] if len(places) == 1 else None
+def _default_place(places, user: User | None = None):
+    """The place a new session most likely took place at: the only place of the structure, or
+    the place of the user's last session there (their usual place)."""
+    first_two = list(places[:2])
+    if len(first_two) == 1:
+        return first_two[0]
+    if user is None:
+        return None
+    usual = (
+        HelpSession.objects.visible_to(user, DESK_ROLES)
+        .filter(mediator=user, place__in=places)
+        .order_by("-date", "-pk")
+        .values_list("place_id", flat=True)
+        .first()
+    )
+    return next((p for p in places if p.pk == usual), None) if usual else None
 
 
 def _list_url(structure) -> str:
@@ -195,7 +208,7 @@ def _pick_resident(request, structure):
 
 def _individual_form(request, structure, *, resident: Resident | None):
     places = _places(request.user, structure)
-    place = _default_place(places)
+    place = _default_place(places, request.user)
     form = IndividualSessionForm(
         request.POST or None,
         places=places,
@@ -240,7 +253,16 @@ def _saved_message(session: HelpSession) -> str:
             "title": session.title,
             "n": session.people_count,
         }
-    return _("Accompagnement de %(resident)s enregistré.") % {"resident": session.resident}
+    return _("Accompagnement enregistré pour %(resident)s.") % {
+        "resident": _resident_phrase(session.resident)
+    }
+
+
+def _resident_phrase(resident: Resident) -> str:
+    """The resident inside a sentence: "Éric Le Goff", "un usager anonyme (n°1171)"."""
+    if resident.is_anonymous:
+        return _("un usager anonyme (n°%(id)s)") % {"id": resident.pk}
+    return str(resident)
 
 
 # --- From an appointment --------------------------------------------------------------------
@@ -295,8 +317,8 @@ def session_from_appointment(request, structure, appointment: int):
             else:
                 messages.success(
                     request,
-                    _("Accompagnement de %(resident)s enregistré ; rendez-vous « Honoré ».")
-                    % {"resident": session.resident},
+                    _("Accompagnement enregistré pour %(resident)s ; rendez-vous « Honoré ».")
+                    % {"resident": _resident_phrase(session.resident)},
                 )
                 return redirect(_agenda_day_url(structure, obj))
     starts = timezone.localtime(obj.starts_at, obj.place.tzinfo).replace(tzinfo=None)
@@ -357,7 +379,7 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
             **{f"counts_{d}": current["counts"].get(d, {}) for d in services.COUNT_CODES},
         }
     else:
-        place = _default_place(places)
+        place = _default_place(places, request.user)
         initial = {
             "date": services.local_today(place),
             "place_type": "place",
