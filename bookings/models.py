@@ -20,6 +20,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from bookings.choices import (
+    CANCELLED_STATUSES,
     AppointmentStatus,
     Channel,
     MessageKind,
@@ -276,6 +277,14 @@ class AppointmentQuerySet(scoped_queryset("place__structure")):
     def upcoming(self):
         return self.filter(status=AppointmentStatus.BOOKED, starts_at__gte=timezone.now())
 
+    def moved_away(self):
+        """Appointments replaced by a move: cancelled, with a newer one pointing to them."""
+        return self.filter(status__in=CANCELLED_STATUSES, moved_to__isnull=False)
+
+    def not_moved_away(self):
+        """Without the old halves of moves: one row per need, the new one carries its fate."""
+        return self.exclude(status__in=CANCELLED_STATUSES, moved_to__isnull=False)
+
     def for_day(self, day, tz):
         from datetime import datetime, time, timedelta
 
@@ -334,6 +343,20 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.resident} — {timezone.localtime(self.starts_at):%d/%m/%Y %H:%M}"
+
+    @property
+    def is_moved_away(self) -> bool:
+        """Replaced by a move (`appointment_move` cancels the old one and books a new one that
+        points back to it). The status stays a cancellation, by the resident or the staff;
+        pages show "Déplacé" instead. Use select_related("moved_to") on lists."""
+        return self.status in CANCELLED_STATUSES and getattr(self, "moved_to", None) is not None
+
+    @property
+    def status_label(self) -> str:
+        """The status as residents and staff read it: "Déplacé" for the old half of a move."""
+        if self.is_moved_away:
+            return str(_("Déplacé"))
+        return self.get_status_display()
 
 
 class WaitlistEntryQuerySet(scoped_queryset("place__structure")):

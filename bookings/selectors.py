@@ -88,7 +88,7 @@ def agenda_appointments(
     rows = (
         Appointment.objects.visible_to(user, DESK_ROLES)
         .filter(place__in=places, starts_at__gte=lo, starts_at__lt=hi + margin)
-        .select_related("place", "motif", "mediator", "resident")
+        .select_related("place", "motif", "mediator", "resident", "moved_to")
         .order_by("starts_at", "mediator__last_name", "pk")
     )
     if place is not None:

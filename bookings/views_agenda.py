@@ -54,6 +54,7 @@ BADGES = {
     S.CANCELLED_BY_RESIDENT: "text-bg-secondary",
     S.CANCELLED_BY_STAFF: "text-bg-secondary",
 }
+MOVED_BADGE = "text-bg-info"
 #: Short labels of the outcome buttons (the badge shows the full status label).
 OUTCOME_BUTTONS = {S.SEEN: gettext_lazy("Honoré"), S.NO_SHOW: gettext_lazy("Absent")}
 SLOT_PAGE_DAYS = 14
@@ -170,6 +171,13 @@ def _decorate(appointment: Appointment, now: datetime) -> None:
         S.CANCELLED_BY_RESIDENT,
         S.CANCELLED_BY_STAFF,
     )
+    appointment.moved_to_start = None
+    if appointment.is_moved_away:
+        # Not a cancellation to the desk: the resident still comes, at the new time.
+        appointment.badge_class = MOVED_BADGE
+        appointment.moved_to_start = _naive_local(
+            appointment.moved_to.starts_at, appointment.place.tzinfo
+        )
     appointment.outcome_actions = [
         (status, label)
         for status, label in OUTCOME_BUTTONS.items()

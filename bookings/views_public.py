@@ -218,7 +218,7 @@ def _appointment(request, token: str) -> Appointment:
     if not hit("token-ip", client_ip(request), limit=120, window=600):
         raise Http404
     return get_object_or_404(
-        Appointment.objects.select_related("place__structure", "motif", "resident"),
+        Appointment.objects.select_related("place__structure", "motif", "resident", "moved_to"),
         token=token,
     )
 
@@ -237,7 +237,7 @@ def appointment(request, token: str):
     structure = obj.place.structure
     upcoming = obj.status == AppointmentStatus.BOOKED and obj.starts_at > now
     can_change = upcoming and now <= obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
-    moved_to = getattr(obj, "moved_to", None) if obj.status != AppointmentStatus.BOOKED else None
+    moved_to = obj.moved_to if obj.is_moved_away else None
     return render(
         request,
         "bookings/public/appointment.html",
@@ -250,6 +250,9 @@ def appointment(request, token: str):
             "can_change": can_change,
             "is_new": "nouveau" in request.GET,
             "moved_to": moved_to,
+            "moved_start": timezone.localtime(moved_to.starts_at, obj.place.tzinfo)
+            if moved_to
+            else None,
             "cutoff_hours": structure.cancel_cutoff_hours,
             **_contact(obj.place),
         },

@@ -184,6 +184,32 @@ def test_agenda_shows_motif_mediator_status_badge_and_need(
     assert "Déclaration de revenus" in body
 
 
+def test_agenda_shows_a_moved_appointment_as_moved_with_its_new_time(
+    admin_client_structure, structure, place, mediator, motif
+):
+    today = local_today(PARIS)
+    old = make_appointment(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        starts_at=at(today, 10),
+        status=S.CANCELLED_BY_RESIDENT,
+    )
+    new = make_appointment(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        resident=old.resident,
+        starts_at=at(today + timedelta(days=2), 14, 30),
+    )
+    new.moved_from = old
+    new.save(update_fields=["moved_from"])
+    body = admin_client_structure.get(agenda_url(structure)).content.decode()
+    assert "badge text-bg-info" in body and ">Déplacé<" in body
+    assert "Déplacé au" in body and "14:30" in body
+    assert "Annulé par l&#x27;usager" not in body and "Annulé par l'usager" not in body
+
+
 def test_week_view_shows_every_day_of_the_week(mediator_client, structure, place, mediator, motif):
     monday = local_today(PARIS) - timedelta(days=local_today(PARIS).weekday())
     for offset, name in ((0, "Lundinette"), (6, "Dimanchard"), (7, "Semaineprochaine")):

@@ -261,6 +261,25 @@ def test_the_private_link_moves_the_appointment(client, desk):
     assert new.starts_at == later[2].starts_at and new.moved_from_id == old.pk
 
 
+def test_the_old_link_of_a_moved_appointment_says_moved_and_leads_to_the_new_one(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    client.post(
+        reverse("public_move", kwargs={"token": old.token}),
+        {"debut": later[2].starts_at.isoformat()},
+    )
+    new = Appointment.objects.get(status=AppointmentStatus.BOOKED)
+    body = client.get(reverse("public_appointment", kwargs={"token": old.token})).content.decode()
+    assert "<strong>Déplacé</strong>" in body and "Annulé" not in body
+    assert "Ce rendez-vous a été déplacé au" in body
+    assert timezone.localtime(new.starts_at, place.tzinfo).strftime("%H:%M") in body
+    assert f'href="{reverse("public_appointment", kwargs={"token": new.token})}"' in body
+
+
 @pytest.mark.parametrize(
     "when",
     [

@@ -335,3 +335,19 @@ def test_a_cancellation_offers_the_slot_to_the_first_ones_on_the_waiting_list(de
     statuses = [WaitlistEntry.objects.get(pk=e.pk).status for e in entries]
     assert statuses == [WaitlistStatus.OFFERED] * 3 + [WaitlistStatus.WAITING] * 2
     assert Notification.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
+
+
+def test_the_old_half_of_a_move_is_moved_away_not_a_plain_cancellation(desk):
+    old = book(desk)
+    new = services.appointment_move(
+        appointment=old, starts_at=MONDAY_9H + timedelta(minutes=30), by_resident=True, now=NOW
+    )
+    cancelled = book(desk, starts_at=MONDAY_9H + timedelta(hours=1))
+    services.appointment_cancel(appointment=cancelled, by_resident=True, now=NOW)
+    old = Appointment.objects.get(pk=old.pk)
+    cancelled = Appointment.objects.get(pk=cancelled.pk)
+    assert old.is_moved_away and old.status_label == "Déplacé"
+    assert not new.is_moved_away and not cancelled.is_moved_away
+    assert cancelled.status_label == "Annulé par l'usager"
+    assert set(Appointment.objects.moved_away()) == {old}
+    assert set(Appointment.objects.not_moved_away()) == {new, cancelled}
