@@ -291,3 +291,14 @@ def test_operators_admin_says_a_forged_user_is_invalid_instead_of_failing(
         )
         assert response.status_code == 200
         assert response.context["adminform"].form.errors["user"]
+
+
+def test_a_structure_admins_home_links_to_the_agenda_reports_and_journal(
+    admin_client_structure, structure
+):
+    body = admin_client_structure.get(reverse("home")).content.decode()
+    for name in ("agenda", "report_dashboard", "access_journal"):
+        assert f'href="{reverse(name, kwargs={"structure": structure.slug})}"' in body
+    for name in ("agenda", "report_dashboard", "access_journal"):
+        url = reverse(name, kwargs={"structure": structure.slug})
+        assert admin_client_structure.get(url).status_code == 200
