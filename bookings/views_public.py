@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bookings import services
-from bookings.choices import AppointmentStatus
+from bookings.choices import AppointmentStatus, MessageKind
 from bookings.forms_public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif
 from bookings.phones import phone_regions
@@ -249,6 +249,9 @@ def appointment(request, token: str):
             "upcoming": upcoming,
             "can_change": can_change,
             "is_new": "nouveau" in request.GET,
+            # A same-day booking gets no reminder (bookings.notifications.reminder_time).
+            "reminder_planned": "nouveau" in request.GET
+            and obj.notifications.filter(kind=MessageKind.REMINDER).exists(),
             "moved_to": moved_to,
             "moved_start": timezone.localtime(moved_to.starts_at, obj.place.tzinfo)
             if moved_to

@@ -118,7 +118,18 @@ def test_a_resident_books_in_four_screens_and_lands_on_the_private_link(client, 
     assert appointment.resident.phone.as_e164 == "+33612345678"
     page = client.get(response["Location"]).content.decode()
     assert "Votre rendez-vous est confirmé." in page
+    # The first free time is soon: no reminder will follow the confirmation.
+    assert "puis un rappel" not in page
     assert "Apportez votre numéro d&#x27;allocataire." in page or "allocataire" in page
+
+
+def test_a_booking_days_ahead_announces_the_reminder(client, desk):
+    structure, place, motif = desk
+    slot = next_free_slots(
+        place=place, motif=motif, count=1, now=timezone.now() + timedelta(days=4)
+    )[0]
+    response = client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    assert "puis un rappel" in client.get(response["Location"]).content.decode()
 
 
 def test_bad_phone_gets_a_french_message_and_keeps_the_input(client, desk):
