@@ -124,3 +124,45 @@ def test_structure_admin_invites_a_mediator(page, live_server, demo, login, mail
     membership = Membership.objects.get(user__email="gaelle.kerherve@example.org")
     assert (membership.structure.slug, membership.role) == ("france-services-guichen", "mediator")
     assert [m.to for m in mailoutbox] == [["gaelle.kerherve@example.org"]]
+
+
+def assert_tables_do_not_scroll(page) -> None:
+    """Every table fits the page: no sideways scroller hiding columns (they stack as cards)."""
+    hidden = page.evaluate(
+        """() => [...document.querySelectorAll('.table-responsive')]
+             .map(el => el.scrollWidth - el.clientWidth).filter(d => d > 0)"""
+    )
+    assert not hidden, f"{page.url}: a table scrolls sideways by {hidden}px"
+
+
+@pytest.mark.parametrize(
+    ("email", "path"),
+    [(STRUCTURE_ADMIN, "/s/france-services-guichen/equipe/"), (COORDINATOR, "/")],
+    ids=["team", "coordinator-home"],
+)
+def test_staff_tables_stack_as_cards_on_a_phone(
+    page, live_server, demo, login, screenshot, email, path
+):
+    login(page, live_server, email, DEMO_PASSWORD)
+    page.set_viewport_size(MOBILE)
+    page.goto(f"{live_server.url}{path}")
+
+    screenshot(page, f"stacked-{email.split('@')[0]}-360")
+    assert_tables_do_not_scroll(page)
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page)
+
+
+def test_the_desktop_menu_keeps_every_entry_on_one_line(page, live_server, demo, login):
+    login(page, live_server, MEDIATOR, DEMO_PASSWORD)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/s/france-services-guichen/agenda/")
+
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('#nav-main .nav-link')].map(el => {
+             const r = el.getBoundingClientRect(); return [el.textContent.trim(), r.top, r.height];
+           })"""
+    )
+    tops = {round(top) for _, top, _ in boxes}
+    assert max(tops) - min(tops) <= 2, boxes
+    assert max(height for _, _, height in boxes) < 48, boxes
