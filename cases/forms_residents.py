@@ -55,7 +55,10 @@ class ResidentForm(CrispyMixin, forms.Form):
         label=_("Téléphone"),
         max_length=30,
         required=False,
-        help_text=_("Facultatif. Un mobile permet d'envoyer les confirmations et rappels par SMS."),
+        help_text=_(
+            "Facultatif. Un mobile permet d'envoyer les confirmations et rappels par SMS. "
+            "Numéro étranger : avec son indicatif (+44…)."
+        ),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     email = forms.EmailField(
@@ -110,7 +113,8 @@ class ResidentForm(CrispyMixin, forms.Form):
             raise forms.ValidationError(
                 _(
                     "Ce numéro de téléphone n'est pas valide. "
-                    "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56."
+                    "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56. "
+                    "Un numéro étranger s'écrit avec son indicatif : +44 7911 123456."
                 ),
                 code="invalid",
             )
