@@ -41,7 +41,8 @@ Definitions (the method note of the PDF repeats them):
   it would give the anonymous count away).
 - duration buckets are half-open: under 30 min, [30, 60), [60, 120), 120 and more; a session
   of exactly 1 h is in "1 h à 2 h".
-- appointments: by their start in the period, in the time zone of their place.
+- appointments: by their start in the period, in the time zone of their place; a moved
+  appointment counts once, as the new one (the old half is not a cancellation).
 - a place scope counts the sessions held at that place (not those at home or remote).
 """
 
@@ -506,8 +507,11 @@ def _appointment_rows(scope: Scope, period: Period, by_structure: bool):
     # The range that covers every time zone, for the index on (place, starts_at).
     in_period = Q(starts_at__gte=min(starts), starts_at__lt=max(ends)) & in_zone
     group = ["place__structure_id"] if by_structure else []
+    # A move cancels the old appointment and books a new one: one need, counted once, by
+    # the new appointment (the old half is not a cancellation).
     return (
         Appointment.objects.filter(_scope_q(scope, "place__structure", "place"), in_period)
+        .not_moved_away()
         .order_by()
         .values(*group, "status")
         .annotate(n=Count("id"))

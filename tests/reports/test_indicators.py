@@ -525,3 +525,18 @@ def test_a_year_has_twelve_months_of_trend(world):
     report = compute(world.network, parse_period("2026"))
     assert list(cells(report, "trend_sessions")) == [f"2026-{m:02d}" for m in range(1, 13)]
     assert cells(report, "trend_sessions")["2026-04"] == 1
+
+
+def test_a_moved_appointment_counts_once_as_the_new_one(world):
+    status = AppointmentStatus
+    old = appointment(world.a1, world.r1, datetime(2026, 2, 10, 10, tzinfo=UTC), status.SEEN)
+    old.status = status.CANCELLED_BY_RESIDENT
+    old.save()
+    new = appointment(world.a1, world.r1, datetime(2026, 2, 12, 10, tzinfo=UTC), status.SEEN)
+    new.moved_from = old
+    new.save()
+
+    after = cells(compute(world.network, Q1), "appointments_by_status")
+
+    assert after["seen"] == 3 + 1
+    assert after["cancelled_by_resident"] == 1  # the one of the fixture, not the move
