@@ -8,9 +8,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Case as CaseWhen
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Appointment
@@ -97,35 +96,11 @@ def parse_query(text: str, *, regions: list[str]) -> ParsedQuery:
     return ParsedQuery(years=tuple(years), words=fold_name(*words))
 
 
-def exact_last_name_first(residents, words: str):
-    """Order residents matching `words` with those whose last name *is* one of the words (or
-    all of them: "le goff") before those whose last name only contains it: "Hamon" before
-    "Guérin-Hamon", then by name.
-
-    No folded last name is stored, only `search_name` = fold(first name, last name). Folding
-    keeps the length of a name (accents dropped, hyphens turned to spaces), so the last name
-    is exactly the folded word `w` when `search_name` ends with " w" and the last name has
-    the length of `w`: in the database, on SQLite and PostgreSQL alike."""
-    folded = fold_name(words)
-    candidates = {folded, *folded.split()} - {""}
-    exact = Q()
-    for word in candidates:
-        exact |= Q(search_name__endswith=f" {word}", last_name_length=len(word))
-        exact |= Q(search_name=word, last_name_length=len(word))
-    if not candidates:
-        return residents.order_by("last_name", "first_name", "pk")
-    return (
-        residents.annotate(last_name_length=Length("last_name"))
-        .annotate(exact_last_name=CaseWhen(When(exact, then=Value(0)), default=Value(1)))
-        .order_by("exact_last_name", "last_name", "first_name", "pk")
-    )
-
-
 def resident_pick(residents, words: str, *, limit: int) -> tuple[list[Resident], int]:
     """The pickers (a walk-in, a case): the first `limit` residents whose name holds every
     word, exact last names first, and how many match in all (shown: "20 premiers sur 21")."""
     matches = residents.matching_name(words)
-    return list(exact_last_name_first(matches, words)[:limit]), matches.count()
+    return list(matches.exact_last_name_first(words)[:limit]), matches.count()
 
 
 def resident_search(user, structure: Structure, parsed: ParsedQuery):
@@ -146,7 +121,7 @@ def resident_search(user, structure: Structure, parsed: ParsedQuery):
     if parsed.empty:
         return residents.order_by("-last_contact_at", "pk")
     if parsed.words:
-        return exact_last_name_first(residents, parsed.words)
+        return residents.exact_last_name_first(parsed.words)
     return residents.order_by("last_name", "first_name", "pk")
 
 

@@ -6,7 +6,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -336,6 +336,32 @@ class ResidentQuerySet(scoped_queryset("structure")):
         for word in fold_name(text).split():
             queryset = queryset.filter(search_name__contains=word)
         return queryset
+
+    def exact_last_name_first(self, text: str):
+        """Ordered by name, those whose last name *is* a word of `text` (or all of it: "le
+        goff") before those whose last name only contains it: "Hamon" before "Guérin-Hamon".
+
+        No folded last name is stored, only `search_name` = fold(first name, last name).
+        Folding keeps the length of a name (accents dropped, hyphens turned to spaces), so the
+        last name is exactly the folded word `w` when `search_name` ends with " w" (or is `w`)
+        and the last name has the length of `w`: in the database, on SQLite and PostgreSQL."""
+        folded = fold_name(text)
+        candidates = {folded, *folded.split()} - {""}
+        if not candidates:
+            return self.order_by("last_name", "first_name", "pk")
+        exact = models.Q()
+        for word in candidates:
+            exact |= models.Q(search_name__endswith=f" {word}", last_name_length=len(word))
+            exact |= models.Q(search_name=word, last_name_length=len(word))
+        return (
+            self.annotate(last_name_length=Length("last_name"))
+            .annotate(
+                exact_last_name=models.Case(
+                    models.When(exact, then=models.Value(0)), default=models.Value(1)
+                )
+            )
+            .order_by("exact_last_name", "last_name", "first_name", "pk")
+        )
 
     def followed(self):
         return self.filter(is_anonymous=False)
