@@ -166,3 +166,20 @@ def test_the_desktop_menu_keeps_every_entry_on_one_line(page, live_server, demo,
     tops = {round(top) for _, top, _ in boxes}
     assert max(tops) - min(tops) <= 2, boxes
     assert max(height for _, _, height in boxes) < 48, boxes
+
+
+def test_removing_a_team_member_asks_first_and_can_be_cancelled(page, live_server, demo, login):
+    login(page, live_server, STRUCTURE_ADMIN, DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/s/france-services-guichen/equipe/")
+    row = page.get_by_role("row").filter(has_text=MEDIATOR)
+
+    row.get_by_role("link", name="Retirer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Retirer un rôle")
+    assert_accessible(page)
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.get_by_role("row").filter(has_text=MEDIATOR)).to_have_count(1)
+
+    row.get_by_role("link", name="Retirer").click()
+    page.get_by_role("button", name="Confirmer").click()
+    expect(page.get_by_role("status")).to_contain_text("n'a plus le rôle")
+    expect(page.get_by_role("row").filter(has_text=MEDIATOR)).to_have_count(0)
