@@ -21,7 +21,6 @@ DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
 #: Name search reads at most this many residents of a structure and matches them in Python
 #: (accents and case ignored the same way on SQLite and PostgreSQL). A desk's file is a few
 #: hundred to a few thousand people; beyond the limit the most recently seen are searched.
-NAME_SEARCH_LIMIT = 5000
 SEARCH_RESULTS = 20
 
 #: Region used to read a number typed without its country code, per place time zone:
@@ -143,13 +142,22 @@ def _desk_residents(user, structure):
 
 
 def resident_search(user, structure, query: str, *, regions: list[str]) -> list[Resident]:
-    """Followed residents of the structure matching `query`: a phone number in any usual
-    format, or words of the name (every word must start a word of the first or last name;
-    accents and case ignored). At most SEARCH_RESULTS, in two queries at most."""
+    """Followed residents of the structure matching `query` (see `resident_search_page`),
+    at most SEARCH_RESULTS."""
+    return resident_search_page(user, structure, query, regions=regions)[0]
+
+
+def resident_search_page(
+    user, structure, query: str, *, regions: list[str]
+) -> tuple[list[Resident], int]:
+    """(The first SEARCH_RESULTS followed residents of the structure matching `query`, how
+    many match in all): a phone number in any usual format, or words of the name (accents
+    and case ignored), exact last names first ("Hamon" before "Guérin-Hamon"). In the
+    database, two queries."""
     query = (query or "").strip()[:100]
     residents = _desk_residents(user, structure)
     if not query:
-        return []
+        return [], 0
     if looks_like_phone(query):
         numbers = phone_candidates(query, regions)
         if numbers:
@@ -158,18 +166,12 @@ def resident_search(user, structure, query: str, *, regions: list[str]) -> list[
             # A partial number: the last digits the caller reads out.
             digits = "".join(c for c in query if c.isdigit()).lstrip("0")
             matches = residents.filter(phone__endswith=digits)
-        return list(matches.order_by("last_name", "first_name")[:SEARCH_RESULTS])
-    words = fold(query).split()
-    if not words:
-        return []
-    candidates = residents.order_by("-last_contact_at").values_list(
-        "id", "first_name", "last_name"
-    )[:NAME_SEARCH_LIMIT]
-    ids = []
-    for pk, first_name, last_name in candidates:
-        name_words = fold(f"{first_name} {last_name}").split()
-        if all(any(w.startswith(q) for w in name_words) for q in words):
-            ids.append(pk)
-            if len(ids) >= SEARCH_RESULTS:
-                break
-    return list(residents.filter(pk__in=ids).order_by("last_name", "first_name"))
+        ordered = matches.order_by("last_name", "first_name")
+    else:
+        if not fold(query).split():
+            return [], 0
+        matches = residents.matching_name(query)
+        ordered = matches.exact_last_name_first(query)
+    results = list(ordered[:SEARCH_RESULTS])
+    total = len(results) if len(results) < SEARCH_RESULTS else matches.count()
+    return results, total

@@ -299,8 +299,10 @@ def book_resident(request, structure):
     regions = phone_regions(places)
     search = ResidentSearchForm(search_data(request))
     query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
-    results = (
-        selectors.resident_search(request.user, structure, query, regions=regions) if query else []
+    results, total = (
+        selectors.resident_search_page(request.user, structure, query, regions=regions)
+        if query
+        else ([], 0)
     )
     create = DeskResidentForm(
         request.POST or None,
@@ -332,6 +334,7 @@ def book_resident(request, structure):
             "search": search,
             "query": query,
             "results": results,
+            "total": total,
             "create": create,
             "step": 1,
         },

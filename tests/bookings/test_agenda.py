@@ -587,6 +587,16 @@ def test_name_search_ignores_accents_and_case(mediator_client, structure, query)
     assert "Éric Le Goff" in body and "Marie Durand" not in body
 
 
+def test_exact_last_names_come_first_and_the_count_is_the_total(mediator_client, structure):
+    ResidentFactory(structure=structure, first_name="Anne", last_name="Guérin-Hamon")
+    for n in range(21):
+        ResidentFactory(structure=structure, first_name=f"Prénom{n:02d}", last_name="Hamon")
+    body = book_search(mediator_client, structure, "hamon").content.decode()
+
+    assert "Les 20 premiers sur 22 usagers trouvés" in body
+    assert "Guérin-Hamon" not in body  # the 21 exact matches come first
+
+
 @pytest.mark.parametrize(
     "query",
     ["06 12 34 56 78", "+33612345678", "0612345678", "06.12.34.56.78", "0033 6 12 34 56 78"],
