@@ -38,6 +38,7 @@ from bookings.choices import (
 from bookings.messaging import SmsError, send_sms
 from bookings.models import Appointment, Notification, WaitlistEntry
 from mediation.logs import exception_summary
+from mediation.schedules import ensure_schedule
 
 logger = logging.getLogger("bookings.tasks")
 
@@ -406,22 +407,10 @@ def ensure_schedules() -> None:
     minute. Idempotent: meant for a post_migrate hook of the bookings app."""
     from django_q.models import Schedule
 
-    wanted = {
-        "func": "bookings.tasks.send_due_notifications",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 1,
-        "repeats": -1,
-    }
-    with transaction.atomic():
-        existing = list(Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk"))
-        if not existing:
-            Schedule.objects.create(name=SCHEDULE_NAME, **wanted)
-            return
-        keep, extra = existing[0], existing[1:]
-        if extra:
-            Schedule.objects.filter(pk__in=[s.pk for s in extra]).delete()
-        changed = [field for field, value in wanted.items() if getattr(keep, field) != value]
-        if changed:
-            for field in changed:
-                setattr(keep, field, wanted[field])
-            keep.save(update_fields=changed)
+    ensure_schedule(
+        SCHEDULE_NAME,
+        func="bookings.tasks.send_due_notifications",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+        repeats=-1,
+    )

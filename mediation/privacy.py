@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import AgeBand, age_band_for
 from mediation.models import AccessLog, Resident, fold_name
+from mediation.schedules import ensure_schedule
 
 PROJECT_APPS = ("mediation", "bookings", "cases", "reports")
 
@@ -712,30 +713,18 @@ def retention_task() -> str:
 
 
 def ensure_schedules() -> None:
-    """Create or correct the daily schedule of `retention_task`. Idempotent (post_migrate)."""
+    """Create or correct the daily schedule of `retention_task` (2:30 at night). Idempotent
+    (post_migrate)."""
     from django_q.models import Schedule
 
-    wanted = {
-        "func": "mediation.privacy.retention_task",
-        "schedule_type": Schedule.DAILY,
-        "repeats": -1,
-    }
-    with transaction.atomic():
-        existing = list(Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk"))
-        if not existing:
-            first = timezone.now().replace(hour=2, minute=30, second=0, microsecond=0)
-            Schedule.objects.create(
-                name=SCHEDULE_NAME, next_run=first + timedelta(days=1), **wanted
-            )
-            return
-        keep, extra = existing[0], existing[1:]
-        if extra:
-            Schedule.objects.filter(pk__in=[s.pk for s in extra]).delete()
-        changed = [field for field, value in wanted.items() if getattr(keep, field) != value]
-        if changed:
-            for field in changed:
-                setattr(keep, field, wanted[field])
-            keep.save(update_fields=changed)
+    first = timezone.now().replace(hour=2, minute=30, second=0, microsecond=0)
+    ensure_schedule(
+        SCHEDULE_NAME,
+        first_run=first + timedelta(days=1),
+        func="mediation.privacy.retention_task",
+        schedule_type=Schedule.DAILY,
+        repeats=-1,
+    )
 
 
 # --- Right of access --------------------------------------------------------------------------

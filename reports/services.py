@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from mediation.audit import access_record
 from mediation.choices import Role
 from mediation.models import AccessAction, Membership, Network, NetworkMembership, Structure
+from mediation.schedules import ensure_schedule
 from reports import exports, publish
 from reports.models import ReportArchive, ReportFormat
 from reports.periods import Period, last_full_quarter
@@ -177,19 +178,10 @@ def ensure_schedules() -> None:
     Idempotent: run from the reports app's post_migrate hook."""
     from django_q.models import Schedule
 
-    with transaction.atomic():
-        existing = list(Schedule.objects.filter(name=ARCHIVE_SCHEDULE).order_by("pk"))
-        if existing:
-            Schedule.objects.filter(pk__in=[s.pk for s in existing[1:]]).delete()
-            schedule = existing[0]
-            if schedule.func != "reports.tasks.archive_quarter":
-                schedule.func = "reports.tasks.archive_quarter"
-                schedule.save(update_fields=["func"])
-            return
-        Schedule.objects.create(
-            name=ARCHIVE_SCHEDULE,
-            func="reports.tasks.archive_quarter",
-            schedule_type=Schedule.QUARTERLY,
-            repeats=-1,
-            next_run=next_quarter_start(),
-        )
+    ensure_schedule(
+        ARCHIVE_SCHEDULE,
+        first_run=next_quarter_start(),
+        func="reports.tasks.archive_quarter",
+        schedule_type=Schedule.QUARTERLY,
+        repeats=-1,
+    )
