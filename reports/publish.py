@@ -35,11 +35,14 @@ Anonymisation (the method note says the same to funders):
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -705,7 +708,7 @@ def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True)
             str(part)
             for part in (
                 "report",
-                VERSION,
+                code_version(),
                 type(obj).__name__,
                 obj.pk,
                 period.code,
@@ -721,6 +724,16 @@ def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True)
     if key is not None:
         cache.set(key, report, seconds)
     return report
+
+
+@functools.cache
+def code_version() -> str:
+    """A fingerprint of the code that computes reports: a new version never reads a report
+    cached by the previous one."""
+    digest = hashlib.sha256()
+    for name in ("anonymise", "indicators", "publish", "periods"):
+        digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
+    return f"{VERSION}-{digest.hexdigest()[:12]}"
 
 
 def _cache_seconds(period: Period) -> int:
