@@ -8,6 +8,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Bilans d'activité")
 
     def ready(self):
+        from reports import demo  # noqa: F401  (registers the demo step)
+
         post_migrate.connect(_ensure_schedules, sender=self)
 
 

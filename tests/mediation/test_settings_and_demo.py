@@ -92,6 +92,10 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
     assert shared, "a mediator is shared between two structures"
     out = capsys.readouterr().out
     assert "mediatrice@permanence.demo" in out and "permanence-demo" in out
+    # Last quarter's reports are archived once, in three formats, for every scope.
+    from reports.models import ReportArchive
+
+    assert ReportArchive.objects.count() == 3 * (Structure.objects.count() + 2)
 
 
 @pytest.mark.django_db
