@@ -211,7 +211,10 @@ def test_tampered_place_or_motif_of_another_structure_is_not_found(client, desk)
 
 def test_bookings_are_rate_limited_per_phone(client, desk):
     structure, place, motif = desk
-    slots = next_free_slots(place=place, motif=motif, count=7)
+    # Slots two days ahead: none may pass (or enter the minimum delay) during the test.
+    slots = next_free_slots(
+        place=place, motif=motif, count=7, now=timezone.now() + timedelta(days=2)
+    )
     statuses = [
         client.post(details_url(structure, place, motif, s.starts_at), IDENTITY).status_code
         for s in slots[:6]
