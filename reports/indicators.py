@@ -263,6 +263,42 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
+#: The attribute each table breaks its unit down by ("month": the trend tables, whose cells
+#: are the months of the period; "place": place ids). Cells of two tables with the same unit,
+#: parent and dimension are the same counts.
+DIMENSIONS = {
+    "sessions_by_kind": "kind",
+    "accompaniments_by_kind": "kind",
+    "accompaniments_by_duration": "duration",
+    "accompaniments_by_place_type": "place_type",
+    "accompaniments_by_autonomy": "autonomy",
+    "accompaniments_by_outcome": "outcome",
+    "accompaniments_by_redirection": "redirection",
+    "accompaniments_by_theme": "theme",
+    "accompaniments_by_procedure": "procedure",
+    "accompaniments_by_equipment": "equipment",
+    "accompaniments_by_place": "place",
+    "residents_by_age_band": "age_band",
+    "residents_by_status": "status",
+    "residents_by_gender": "gender",
+    "residents_by_commune": "commune",
+    "anonymous_by_age_band": "age_band",
+    "anonymous_by_status": "status",
+    "anonymous_by_gender": "gender",
+    "appointments_by_status": "appointment_status",
+    "trend_sessions": "month",
+    "trend_accompaniments": "month",
+    "trend_help_minutes": "month",
+}
+
+#: Units that count distinct people: a quarter's count is not the sum of its months' (nor a
+#: network's the sum of its structures'): it lies between their largest and their sum.
+DISTINCT_UNITS = frozenset({"residents"})
+
+#: Identities of the data model between units, for the same filter: an individual session
+#: counts exactly one accompaniment. ((unit, dimension, code), (unit, dimension, code)).
+SAME_COUNTS = ((("accompaniments", "kind", "individual"), ("sessions", "kind", "individual")),)
+
 #: The scalar figures, with their labels. Counts of people unless said otherwise.
 FIGURES: dict[str, str] = {
     "sessions": _("Séances"),

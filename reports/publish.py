@@ -54,6 +54,7 @@ from cases.choices import Outcome, Theme
 from mediation.models import Network, Place, Structure
 from reports import anonymise as sdc
 from reports.indicators import (
+    DIMENSIONS,
     FIGURES,
     NO_PLACE,
     NOT_GIVEN,
@@ -68,31 +69,6 @@ from reports.periods import _day_label as day_label
 
 VERSION = 1
 
-#: The dimension of each table, by which merge rules apply.
-DIMENSIONS = {
-    "sessions_by_kind": "kind",
-    "accompaniments_by_kind": "kind",
-    "accompaniments_by_duration": "duration",
-    "accompaniments_by_place_type": "place_type",
-    "accompaniments_by_autonomy": "autonomy",
-    "accompaniments_by_outcome": "outcome",
-    "accompaniments_by_redirection": "redirection",
-    "accompaniments_by_theme": "theme",
-    "accompaniments_by_procedure": "procedure",
-    "accompaniments_by_equipment": "equipment",
-    "accompaniments_by_place": "place",
-    "residents_by_age_band": "age_band",
-    "residents_by_status": "status",
-    "residents_by_gender": "gender",
-    "residents_by_commune": "commune",
-    "anonymous_by_age_band": "age_band",
-    "anonymous_by_status": "status",
-    "anonymous_by_gender": "gender",
-    "appointments_by_status": "appointment_status",
-    "trend_sessions": "month",
-    "trend_accompaniments": "month",
-    "trend_help_minutes": "month",
-}
 
 #: Tables that count distinct people: a network's is not the sum of its structures'.
 PEOPLE_UNITS = ("residents",)
@@ -186,6 +162,14 @@ FIGURE_ORDER = (
 
 def threshold() -> int:
     return int(getattr(settings, "REPORTS_THRESHOLD", sdc.DEFAULT_K))
+
+
+def public_method() -> dict:
+    """What a reader of the published reports is told of the method (and what the disclosure
+    audit assumes the attacker knows): the threshold, the largest perturbation of a published
+    count (0: published counts are exact), and how hidden cells are marked."""
+    k = threshold()
+    return {"k": k, "max_perturbation": 0, "primary_mark": f"< {k}", "secondary_mark": "s"}
 
 
 def merge_rules() -> dict:
