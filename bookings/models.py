@@ -29,6 +29,7 @@ from bookings.choices import (
     WaitlistStatus,
 )
 from mediation.models import Place, Resident, Structure
+from mediation.report_keys import report_key_field
 from mediation.scoping import scoped_queryset
 
 
@@ -324,13 +325,14 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    report_key = report_key_field()
     cancelled_at = models.DateTimeField(null=True, blank=True)
     moved_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="moved_to"
     )
 
     objects = AppointmentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["token"])
+    history = HistoricalRecords(excluded_fields=["token", "report_key"])
 
     class Meta:
         verbose_name = _("rendez-vous")

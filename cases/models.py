@@ -28,6 +28,7 @@ from cases.choices import (
     WorkshopLevel,
 )
 from mediation.models import Place, Resident, Structure, insee_validator
+from mediation.report_keys import report_key_field
 from mediation.scoping import scoped_queryset
 
 
@@ -210,9 +211,10 @@ class HelpSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    report_key = report_key_field()
 
     objects = HelpSessionQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[participants])
+    history = HistoricalRecords(m2m_fields=[participants], excluded_fields=["report_key"])
 
     class Meta:
         verbose_name = _("accompagnement")

@@ -22,6 +22,7 @@ from mediation.choices import (
     Role,
     StructureKind,
 )
+from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
 
 insee_validator = RegexValidator(
@@ -414,9 +415,10 @@ class Resident(models.Model):
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     last_contact_at = models.DateTimeField(_("dernier contact"), default=timezone.now)
     anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
+    report_key = report_key_field()
 
     objects = ResidentQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["report_key"])
 
     class Meta:
         verbose_name = _("usager")

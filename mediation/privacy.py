@@ -155,6 +155,7 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
         "created_at": K,
         "last_contact_at": K,
         "anonymised_at": K,
+        "report_key": N,
     },
     # Ids only, no names and no search terms; deleted after ACCESS_LOG_RETENTION_DAYS.
     "mediation.accesslog": {
@@ -232,6 +233,7 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
         "created_at": R,
         "cancelled_at": R,
         "moved_from": N,
+        "report_key": N,
     },
     # Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
     "bookings.waitlistentry": {
@@ -315,6 +317,7 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
         "created_by": K,
         "created_at": K,
         "participants": K,
+        "report_key": N,
     },
     "cases.sessiontag": {"id": N, "session": K, "dimension": K, "code": K},
     "cases.participantcount": {"id": N, "session": N, "dimension": N, "code": N, "count": N},

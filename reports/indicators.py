@@ -54,7 +54,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from bookings.choices import CANCELLED_STATUSES, AppointmentStatus
@@ -74,6 +75,7 @@ from cases.choices import (
 from cases.models import HelpSession, ParticipantCount, SessionTag
 from mediation.choices import AgeBand, Gender, PlaceTimeZone, ResidentStatus
 from mediation.models import Network, Place, Resident, Structure
+from mediation.report_keys import KEY_SPACE
 from reports.periods import Period
 
 NOT_GIVEN = "not_given"
@@ -408,61 +410,75 @@ def _scope_sql(scope: Scope, alias: str) -> tuple[str, list]:
 # --- Queries --------------------------------------------------------------------------------
 
 
+DEMARCHES = Theme.DEMARCHES_ADMINISTRATIVES
+
+
 def _period_q(period: Period, prefix: str = "") -> Q:
     return Q(**{f"{prefix}date__gte": period.start, f"{prefix}date__lt": period.end})
 
 
-def _session_cells(period: Period) -> tuple[dict, dict]:
+#: A session's key times its people: the key sum of its accompaniments (bigint: no overflow).
+_PEOPLE_KEY = Cast("report_key", BigIntegerField()) * F("people_count")
+
+
+def _session_cells(period: Period) -> tuple[dict, dict, dict]:
     """The conditional aggregates of the one scan of the sessions: ({alias: aggregate},
-    {(table, code): alias})."""
+    {(table, code): alias}, {(table, code): alias of its cell key})."""
     aggregates: dict = {}
     cells: dict[tuple[str, str], str] = {}
+    keys: dict[tuple[str, str], str] = {}
 
-    def add(table: str, code: str, aggregate) -> None:
+    def add(table: str, code: str, aggregate, key=None) -> None:
         alias = f"c{len(aggregates)}"
         aggregates[alias] = aggregate
         cells[(table, code)] = alias
+        if key is not None:
+            keys[(table, code)] = f"k{alias}"
+            aggregates[f"k{alias}"] = key
 
-    def people(condition: Q):
-        return Sum("people_count", filter=condition)
+    def people(condition: Q | None = None) -> tuple:
+        return Sum("people_count", filter=condition), Sum(_PEOPLE_KEY, filter=condition)
 
-    add("figures", "sessions", Count("id"))
-    add("figures", "accompaniments", Sum("people_count"))
+    def sessions(condition: Q | None = None) -> tuple:
+        return Count("id", filter=condition), Sum("report_key", filter=condition)
+
+    add("figures", "sessions", *sessions())
+    add("figures", "accompaniments", *people())
     add("figures", "help_minutes", Sum("duration_minutes"))
     for kind in SessionKind.values:
-        add("sessions_by_kind", kind, Count("id", filter=Q(kind=kind)))
-        add("accompaniments_by_kind", kind, people(Q(kind=kind)))
+        add("sessions_by_kind", kind, *sessions(Q(kind=kind)))
+        add("accompaniments_by_kind", kind, *people(Q(kind=kind)))
     for code, _label, low, high in DURATION_BUCKETS:
         condition = Q()
         if low is not None:
             condition &= Q(duration_minutes__gte=low)
         if high is not None:
             condition &= Q(duration_minutes__lt=high)
-        add("accompaniments_by_duration", code, people(condition))
+        add("accompaniments_by_duration", code, *people(condition))
     for place_type in PlaceType.values:
-        add("accompaniments_by_place_type", place_type, people(Q(place_type=place_type)))
+        add("accompaniments_by_place_type", place_type, *people(Q(place_type=place_type)))
     for table, field, codes in (
         ("accompaniments_by_autonomy", "autonomy", Autonomy.values),
         ("accompaniments_by_outcome", "outcome", Outcome.values),
     ):
         for code in codes:
-            add(table, code, people(Q(**{field: code})))
-        add(table, NOT_GIVEN, people(Q(**{field: ""})))
+            add(table, code, *people(Q(**{field: code})))
+        add(table, NOT_GIVEN, *people(Q(**{field: ""})))
     redirected = Q(outcome=Outcome.REDIRECTED)
     for code in RedirectedTo.values:
-        add("accompaniments_by_redirection", code, people(redirected & Q(redirected_to=code)))
-    add("accompaniments_by_redirection", NOT_GIVEN, people(redirected & Q(redirected_to="")))
+        add("accompaniments_by_redirection", code, *people(redirected & Q(redirected_to=code)))
+    add("accompaniments_by_redirection", NOT_GIVEN, *people(redirected & Q(redirected_to="")))
     for month, start, end in period.month_ranges():
         in_month = Q(date__gte=start, date__lt=end)
-        add("trend_sessions", month, Count("id", filter=in_month))
-        add("trend_accompaniments", month, people(in_month))
+        add("trend_sessions", month, *sessions(in_month))
+        add("trend_accompaniments", month, *people(in_month))
         add("trend_help_minutes", month, Sum("duration_minutes", filter=in_month))
-    return aggregates, cells
+    return aggregates, cells, keys
 
 
 def _session_rows(scope: Scope, period: Period, by_structure: bool):
     """One scan of the period's sessions, grouped by place (and structure)."""
-    aggregates, cells = _session_cells(period)
+    aggregates, cells, keys = _session_cells(period)
     group = ["structure_id", "place_id"] if by_structure else ["place_id"]
     rows = (
         HelpSession.objects.filter(_scope_q(scope, "structure", "place"), _period_q(period))
@@ -470,15 +486,17 @@ def _session_rows(scope: Scope, period: Period, by_structure: bool):
         .values(*group)
         .annotate(**aggregates)
     )
-    return rows, cells
+    return rows, cells, keys
 
 
 TAGS_SQL = """
 SELECT grp, dimension, code, SUM(people_count),
-    SUM(CASE WHEN position = 1 THEN people_count ELSE 0 END)
+    SUM(CASE WHEN position = 1 THEN people_count ELSE 0 END),
+    SUM(people_key), SUM(CASE WHEN position = 1 THEN people_key ELSE 0 END)
 FROM (
     SELECT {group} AS grp, t.dimension AS dimension, t.code AS code,
         s.people_count AS people_count,
+        CAST(s.report_key AS BIGINT) * s.people_count AS people_key,
         ROW_NUMBER() OVER (PARTITION BY t.session_id, t.dimension ORDER BY t.code) AS position
     FROM {tags} t JOIN {sessions} s ON s.id = t.session_id
     WHERE s.date >= %s AND s.date < %s AND {scope}
@@ -489,9 +507,10 @@ GROUP BY grp, dimension, code
 
 def _tag_rows(scope: Scope, period: Period, by_structure: bool) -> list[tuple]:
     """(group, dimension, code, accompaniments, accompaniments of the sessions for which
-    this is the first code of the dimension). The last column, added up over the codes of a
-    dimension, is the accompaniments with at least one code: what the "not_given" cells are
-    computed from, in the same join (a window function, not a probe per session)."""
+    this is the first code of the dimension, and the key sums of both). The fifth column,
+    added up over the codes of a dimension, is the accompaniments with at least one code: what
+    the "not_given" cells are computed from, in the same join (a window function, not a probe
+    per session)."""
     quote = connection.ops.quote_name
     scope_sql, scope_params = _scope_sql(scope, "s")
     sql = TAGS_SQL.format(
@@ -517,7 +536,10 @@ def _participant_count_rows(scope: Scope, period: Period, by_structure: bool):
         )
         .order_by()
         .values(*group, "dimension", "code")
-        .annotate(n=Sum("count"))
+        .annotate(
+            n=Sum("count"),
+            key=Sum(Cast("session__report_key", BigIntegerField()) * F("count")),
+        )
     )
 
 
@@ -528,9 +550,10 @@ def _named_participant_rows(scope: Scope, period: Period, by_structure: bool):
         _period_q(period, "helpsession__"),
         helpsession__kind=SessionKind.COLLECTIVE,
     ).order_by()
+    counts = {"n": Count("id"), "key": Sum("helpsession__report_key")}
     if not by_structure:
-        return [participations.aggregate(n=Count("id"))]
-    return participations.values("helpsession__structure_id").annotate(n=Count("id"))
+        return [participations.aggregate(**counts)]
+    return participations.values("helpsession__structure_id").annotate(**counts)
 
 
 def _appointment_rows(scope: Scope, period: Period, by_structure: bool):
@@ -550,7 +573,7 @@ def _appointment_rows(scope: Scope, period: Period, by_structure: bool):
         .not_moved_away()
         .order_by()
         .values(*group, "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), key=Sum("report_key"))
     )
 
 
@@ -574,7 +597,7 @@ WITH seen AS (
 ),
 flagged AS (
     SELECT {seen_group} AS grp, r.age_band AS age_band, r.status AS status, r.gender AS gender,
-        r.commune_insee AS commune,
+        r.commune_insee AS commune, CAST(r.report_key AS BIGINT) AS report_key,
         CASE WHEN (
                 SELECT 1 FROM {sessions} s2
                 WHERE s2.resident_id = seen.resident_id AND s2.date < %s LIMIT 1
@@ -584,10 +607,11 @@ flagged AS (
             ) IS NULL THEN 1 ELSE 0 END AS is_new
     FROM seen JOIN {residents} r ON r.id = seen.resident_id
 )
-SELECT grp, 'profile', age_band, status, gender, '', COUNT(*), SUM(is_new)
+SELECT grp, 'profile', age_band, status, gender, '', COUNT(*), SUM(is_new),
+    SUM(report_key), SUM(is_new * report_key)
 FROM flagged GROUP BY grp, age_band, status, gender
 UNION ALL
-SELECT grp, 'commune', '', '', '', commune, COUNT(*), 0
+SELECT grp, 'commune', '', '', '', commune, COUNT(*), 0, SUM(report_key), 0
 FROM flagged GROUP BY grp, commune
 """
 
@@ -640,6 +664,11 @@ class _Report:
         # Accompaniments with at least one code, per multi-valued table.
         self.tagged: dict[str, int] = dict.fromkeys(TAG_TABLES.values(), 0)
         self.anonymous_by: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        # The cell keys (sums of the record keys) beside the counts, in the same shapes.
+        self.figure_keys: dict[str, int] = defaultdict(int)
+        self.keys: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.tagged_keys: dict[str, int] = defaultdict(int)
+        self.anonymous_keys: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def add_place(self, row: dict) -> None:
         key = str(row["pk"])
@@ -655,52 +684,66 @@ class _Report:
         self.figures["places_in_qpv"] += row["is_qpv"]
         self.figures["places_in_frr"] += row["is_rural"]
 
-    def add_sessions(self, row: dict, cells: dict, places: dict[int, dict]) -> None:
+    def add_sessions(self, row: dict, cells: dict, keys: dict, places: dict[int, dict]) -> None:
         for (table, code), alias in cells.items():
             value = row[alias] or 0
             target = self.figures if table == "figures" else self.cells[table]
             target[code] = target.get(code, 0) + value
+        for (table, code), alias in keys.items():
+            target = self.figure_keys if table == "figures" else self.keys[table]
+            target[code] += int(row[alias] or 0)
         sessions, people = (
-            row[cells[("figures", "sessions")]],
-            row[cells[("figures", "accompaniments")]],
+            row[cells[("figures", "sessions")]] or 0,
+            row[cells[("figures", "accompaniments")]] or 0,
         )
+        session_key = int(row[keys[("figures", "sessions")]] or 0)
+        people_key = int(row[keys[("figures", "accompaniments")]] or 0)
         key = NO_PLACE if row["place_id"] is None else str(row["place_id"])
         by_place = self.cells["accompaniments_by_place"]
-        by_place[key] = by_place.get(key, 0) + (people or 0)
+        by_place[key] = by_place.get(key, 0) + people
+        self.keys["accompaniments_by_place"][key] += people_key
         place = places.get(row["place_id"])
         if place is not None:
-            if place["is_qpv"]:
-                self.figures["sessions_in_qpv"] += sessions or 0
-                self.figures["accompaniments_in_qpv"] += people or 0
-            if place["is_rural"]:
-                self.figures["sessions_in_frr"] += sessions or 0
-                self.figures["accompaniments_in_frr"] += people or 0
+            for flag, zone in (("is_qpv", "qpv"), ("is_rural", "frr")):
+                if place[flag]:
+                    self.figures[f"sessions_in_{zone}"] += sessions
+                    self.figures[f"accompaniments_in_{zone}"] += people
+                    self.figure_keys[f"sessions_in_{zone}"] += session_key
+                    self.figure_keys[f"accompaniments_in_{zone}"] += people_key
 
-    def add_tag(self, dimension: str, code: str, n: int, first: int) -> None:
+    def add_tag(self, dimension: str, code: str, n: int, first: int, key, first_key) -> None:
         table = TAG_TABLES.get(dimension)
         if table is not None:
             self.cells[table][code] = self.cells[table].get(code, 0) + (n or 0)
             self.tagged[table] += first or 0
+            self.keys[table][code] += int(key or 0)
+            self.tagged_keys[table] += int(first_key or 0)
 
     def add_residents(self, row: tuple) -> None:
-        _grp, part, age_band, status, gender, commune, n, new = row
+        _grp, part, age_band, status, gender, commune, n, new, key, new_key = row
+        key, new_key = int(key or 0), int(new_key or 0)
         if part == "profile":
             self.figures["residents"] += n
             self.figures["new_residents"] += new or 0
+            self.figure_keys["residents"] += key
+            self.figure_keys["new_residents"] += new_key
             for table, code in (
                 ("residents_by_age_band", age_band),
                 ("residents_by_status", status),
                 ("residents_by_gender", gender),
             ):
                 self.cells[table][code] = self.cells[table].get(code, 0) + n
+                self.keys[table][code] += key
         else:
             code = commune or NOT_GIVEN
             cells = self.cells["residents_by_commune"]
             cells[code] = cells.get(code, 0) + n
+            self.keys["residents_by_commune"][code] += key
 
-    def add_appointments(self, status: str, n: int) -> None:
+    def add_appointments(self, status: str, n: int, key) -> None:
         cells = self.cells["appointments_by_status"]
         cells[status] = cells.get(status, 0) + n
+        self.keys["appointments_by_status"][status] += int(key or 0)
 
     def as_dict(self) -> dict:
         figures = self.figures
@@ -760,6 +803,7 @@ class _Report:
                 total = figures[spec.total]
             tables[key] = {"total": total, "cells": self.cells[key]}
         return {
+            "keys": self._keys(anonymous),
             "scope": self.scope,
             "period": {
                 "code": self.period.code,
@@ -770,6 +814,56 @@ class _Report:
             "figures": figures,
             "tables": tables,
             "places": self.places,
+        }
+
+    def _keys(self, anonymous: int) -> dict:
+        """The cell key of every figure and cell (the sum of the keys of the records it
+        counts, modulo KEY_SPACE), derived as the counts are in `as_dict`."""
+        fk, ck = self.figure_keys, self.keys
+        fk["individual_sessions"] = ck["sessions_by_kind"][SessionKind.INDIVIDUAL]
+        fk["collective_sessions"] = ck["sessions_by_kind"][SessionKind.COLLECTIVE]
+        fk["workshop_participants"] = ck["accompaniments_by_kind"][SessionKind.COLLECTIVE]
+        fk["anonymous_participants"] = (
+            fk["workshop_participants"] - fk["named_workshop_participants"] if anonymous else 0
+        )
+        fk["residents_incl_anonymous"] = fk["residents"] + fk["anonymous_participants"]
+        for dimension, table in (
+            (CountDimension.AGE_BAND, "anonymous_by_age_band"),
+            (CountDimension.STATUS, "anonymous_by_status"),
+            (CountDimension.GENDER, "anonymous_by_gender"),
+        ):
+            counted = self.anonymous_keys.get(dimension, {})
+            for code, key in counted.items():
+                ck[table][code] += key
+            if anonymous - sum(self.anonymous_by.get(dimension, {}).values()) > 0:
+                ck[table][NOT_GIVEN] += fk["anonymous_participants"] - sum(counted.values())
+        for table, total in (
+            ("accompaniments_by_theme", fk["accompaniments"]),
+            ("accompaniments_by_equipment", fk["accompaniments"]),
+            ("accompaniments_by_procedure", ck["accompaniments_by_theme"][DEMARCHES]),
+        ):
+            if self.cells[table][NOT_GIVEN]:
+                ck[table][NOT_GIVEN] = total - self.tagged_keys[table]
+        appointments = ck["appointments_by_status"]
+        fk["appointments"] = sum(appointments.values())
+        fk["appointments_booked"] = appointments[AppointmentStatus.BOOKED]
+        fk["appointments_seen"] = appointments[AppointmentStatus.SEEN]
+        fk["appointments_no_show"] = appointments[AppointmentStatus.NO_SHOW]
+        fk["appointments_cancelled"] = sum(appointments[s] for s in CANCELLED_STATUSES)
+        tables = {}
+        for key, spec in TABLES.items():
+            if "." in spec.total:
+                table, code = spec.total.split(".")
+                total = ck[table][code]
+            else:
+                total = fk[spec.total]
+            tables[key] = {
+                "total": total % KEY_SPACE,
+                "cells": {code: ck[key][code] % KEY_SPACE for code in self.cells[key]},
+            }
+        return {
+            "figures": {name: fk[name] % KEY_SPACE for name in FIGURES},
+            "tables": tables,
         }
 
 
@@ -787,26 +881,28 @@ def _run(scope: Scope, period: Period, groups: dict, by_structure: bool) -> None
         if target is not None:
             target.add_place(row)
 
-    rows, cells = _session_rows(scope, period, by_structure)
+    rows, cells, keys = _session_rows(scope, period, by_structure)
     for row in rows:
         target = report(row.get("structure_id"))
         if target is not None:
-            target.add_sessions(row, cells, places)
+            target.add_sessions(row, cells, keys, places)
 
-    for group, dimension, code, n, first in _tag_rows(scope, period, by_structure):
+    for group, dimension, code, *counts in _tag_rows(scope, period, by_structure):
         target = report(group)
         if target is not None:
-            target.add_tag(dimension, code, n, first)
+            target.add_tag(dimension, code, *counts)
 
     for row in _participant_count_rows(scope, period, by_structure):
         target = report(row.get("session__structure_id"))
         if target is not None:
             target.anonymous_by[row["dimension"]][row["code"]] += row["n"] or 0
+            target.anonymous_keys[row["dimension"]][row["code"]] += int(row["key"] or 0)
 
     for row in _named_participant_rows(scope, period, by_structure):
         target = report(row.get("helpsession__structure_id"))
         if target is not None:
             target.figures["named_workshop_participants"] += row["n"]
+            target.figure_keys["named_workshop_participants"] += int(row["key"] or 0)
 
     for row in _resident_rows(scope, period, by_structure):
         target = report(row[0])
@@ -816,7 +912,7 @@ def _run(scope: Scope, period: Period, groups: dict, by_structure: bool) -> None
     for row in _appointment_rows(scope, period, by_structure):
         target = report(row.get("place__structure_id"))
         if target is not None:
-            target.add_appointments(row["status"], row["n"])
+            target.add_appointments(row["status"], row["n"], row["key"])
 
 
 @contextmanager

@@ -394,12 +394,7 @@ def _key_figures(report: dict) -> list:
             continue
         cell = [_p(figure["display"], "card_value"), _p(figure["label"], "card_label")]
         if figure.get("suppressed"):
-            reason = (
-                _("Masqué (effectif trop petit)")
-                if figure["display"].startswith("<")
-                else _("Masqué (protège une autre case)")
-            )
-            cell.append(_p(reason, "card_previous"))
+            cell.append(_p(_("Masqué (effectif trop petit)"), "card_previous"))
         previous = _previous_line(figure, previous_label)
         if previous:
             cell.append(_p(previous, "card_previous"))

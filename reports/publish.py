@@ -50,9 +50,8 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from cases.choices import Outcome, Theme
 from mediation.models import Network, Place, Structure
-from reports import anonymise as sdc
+from reports import protect
 from reports.indicators import (
     DIMENSIONS,
     FIGURES,
@@ -111,25 +110,28 @@ KEY_FIGURES = (
     "appointments_seen",
 )
 
-#: Figures that are a cell (or the total) of a table: published as that cell is.
+TOTAL = "total"
+
+#: Figures that are a cell (or the total) of a table: the same records, hence the same cell
+#: key and the same published value (the disclosure audit reads this as identities).
 FIGURE_CELLS = {
-    "sessions": ("sessions_by_kind", sdc.TOTAL),
+    "sessions": ("sessions_by_kind", TOTAL),
     "individual_sessions": ("sessions_by_kind", "individual"),
     "collective_sessions": ("sessions_by_kind", "collective"),
-    "accompaniments": ("accompaniments_by_kind", sdc.TOTAL),
+    "accompaniments": ("accompaniments_by_kind", TOTAL),
     "workshop_participants": ("accompaniments_by_kind", "collective"),
     "named_workshop_participants": ("workshop_participants", "named"),
     "anonymous_participants": ("workshop_participants", "anonymous"),
-    "residents": ("residents_by_commune", sdc.TOTAL),
-    "new_residents": ("new_residents", sdc.TOTAL),
-    "appointments": ("appointments_by_status", sdc.TOTAL),
+    "residents": ("residents_by_commune", TOTAL),
+    "new_residents": ("new_residents", TOTAL),
+    "appointments": ("appointments_by_status", TOTAL),
     "appointments_booked": ("appointments_by_status", "booked"),
     "appointments_seen": ("appointments_by_status", "seen"),
     "appointments_no_show": ("appointments_by_status", "no_show"),
 }
-#: Figures of the exact report only: they could be recomputed, in an anonymised report,
-#: into counts the tables do not publish (sessions by place).
-EXACT_ONLY = ("sessions_in_qpv", "sessions_in_frr", "residents_incl_anonymous")
+#: Figures of the exact report only: residents and anonymous participants added up, which
+#: published beside the residents would give the anonymous participants away.
+EXACT_ONLY = ("residents_incl_anonymous",)
 
 # The orders of the figures, as shown.
 FIGURE_ORDER = (
@@ -161,42 +163,23 @@ FIGURE_ORDER = (
 
 
 def threshold() -> int:
-    return int(getattr(settings, "REPORTS_THRESHOLD", sdc.DEFAULT_K))
+    return int(getattr(settings, "REPORTS_THRESHOLD", protect.DEFAULT_K))
 
 
 def public_method() -> dict:
     """What a reader of the published reports is told of the method (and what the disclosure
     audit assumes the attacker knows): the threshold, the largest perturbation of a published
-    count (0: published counts are exact), and how hidden cells are marked."""
+    count, and how hidden cells are marked."""
     k = threshold()
-    return {"k": k, "max_perturbation": 0, "primary_mark": f"< {k}", "secondary_mark": "s"}
+    return {
+        "k": k,
+        "max_perturbation": protect.MAX_PERTURBATION,
+        "primary_mark": protect.PRIMARY_MARK.format(k=k),
+        "zeros_hidden_below_k": True,
+    }
 
 
-def merge_rules() -> dict:
-    """The merges tried before hiding cells (see anonymise.MergeRule)."""
-    rules = dict(sdc.DEFAULT_MERGES)
-    # "Démarches administratives" is the total of the procedure table: never merged away.
-    rules["theme"] = sdc.MergeRule(
-        other_code="autres_themes",
-        other_label=str(_("Autres thèmes")),
-        keep=frozenset({Theme.DEMARCHES_ADMINISTRATIVES, NOT_GIVEN}),
-    )
-    rules["commune"] = sdc.MergeRule(
-        other_code="autres_communes",
-        other_label=str(_("Autres communes")),
-        keep=frozenset({NOT_GIVEN}),
-    )
-    return rules
-
-
-# --- Number formatting ----------------------------------------------------------------------
-
-
-def number(value: int | float) -> str:
-    """French grouping with a no-break space (in every PDF font, unlike U+202F)."""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}".replace(",", "\u00a0").replace(".", ",")
-    return f"{int(value):,}".replace(",", "\u00a0")
+number = protect.number
 
 
 def change(current: int | float | None, previous: int | float | None) -> str | None:
@@ -207,12 +190,12 @@ def change(current: int | float | None, previous: int | float | None) -> str | N
     return f"{sign}{number(round(abs(ratio)))}\u00a0%"
 
 
-# --- From the exact report to anonymise's model --------------------------------------------
+# --- Scope ----------------------------------------------------------------------------------
 
 
 @dataclass
 class Scope:
-    """The object a report covers and the family it is protected with."""
+    """The object a report covers."""
 
     obj: Place | Structure | Network
     kind: str  # "place", "structure", "network"
@@ -245,88 +228,7 @@ def scope_of(obj) -> Scope:
     raise TypeError(f"Not a report scope: {obj!r}")
 
 
-def _aligned(reports: list[dict]) -> dict[str, list[str]]:
-    """The categories of the open tables (places, communes), the same in every report of a
-    family: a structure's table lists the others' places as zeros (known to be zeros)."""
-    order: dict[str, list[str]] = {}
-    for key in ("accompaniments_by_place", "residents_by_commune"):
-        seen: dict[str, None] = {}
-        for report in reports:
-            seen.update(dict.fromkeys(report["tables"][key]["cells"]))
-        codes = [code for code in seen if code not in (NOT_GIVEN, NO_PLACE)]
-        codes.sort()
-        codes += [code for code in (NO_PLACE, NOT_GIVEN) if code in seen]
-        order[key] = codes
-    return order
-
-
-def _sdc_report(exact: dict, categories: dict[str, list[str]]) -> sdc.Report:
-    tables = []
-    for key, spec in TABLES.items():
-        if not spec.protected:
-            continue
-        table = exact["tables"][key]
-        codes = categories.get(key) or list(spec.codes or table["cells"])
-        counts = {code: int(table["cells"].get(code, 0)) for code in codes}
-        dimension = DIMENSIONS[key]
-        tables.append(
-            sdc.Table(
-                key,
-                dimension,
-                counts,
-                total=int(table["total"]),
-                categories={dimension: codes},
-                multiple=() if spec.additive else (dimension,),
-                additive_over_parts=spec.unit not in PEOPLE_UNITS,
-            )
-        )
-    figures = exact["figures"]
-    tables += [
-        sdc.Table(
-            "workshop_participants",
-            "participant",
-            {
-                "named": int(figures["named_workshop_participants"]),
-                "anonymous": int(figures["anonymous_participants"]),
-            },
-        ),
-        sdc.Table(
-            "new_residents",
-            "figure",
-            {"value": int(figures["new_residents"])},
-            additive_over_parts=False,
-        ),
-    ]
-    links = []
-    for _total, keys in _shared_totals().items():
-        if len(keys) > 1:
-            links += sdc.shared_total(*keys)
-    links += [
-        sdc.Link(
-            ("accompaniments_by_redirection", sdc.TOTAL),
-            ("accompaniments_by_outcome", (Outcome.REDIRECTED.value,)),
-        ),
-        sdc.Link(
-            ("accompaniments_by_procedure", sdc.TOTAL),
-            ("accompaniments_by_theme", (Theme.DEMARCHES_ADMINISTRATIVES.value,)),
-        ),
-        sdc.Link(("workshop_participants", sdc.TOTAL), ("accompaniments_by_kind", ("collective",))),
-        sdc.Link(("anonymous_by_age_band", sdc.TOTAL), ("workshop_participants", ("anonymous",))),
-        sdc.Link(("new_residents", sdc.TOTAL), ("residents_by_commune", sdc.TOTAL), "<="),
-    ]
-    return sdc.Report(tables, links)
-
-
-def _shared_totals() -> dict[str, list[str]]:
-    """Protected tables grouped by the figure their total equals."""
-    groups: dict[str, list[str]] = {}
-    for key, spec in TABLES.items():
-        if spec.protected and "." not in spec.total:
-            groups.setdefault(spec.total, []).append(key)
-    return groups
-
-
-# --- Protected values -----------------------------------------------------------------------
+# --- Published values -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -334,7 +236,6 @@ class Value:
     value: int | float | None
     display: str
     suppressed: bool
-    reason: str = ""  # "primary", "secondary" or ""
     # A hidden "< k" that may stand for 0: in a table whose total is below k, zeros are
     # hidden too (publishing them would tell where the few people are).
     may_be_zero: bool = False
@@ -354,90 +255,51 @@ def _exact(value) -> Value:
     return Value(value, number(value), False)
 
 
-def _from_cell(cell: sdc.ProtectedCell, zeros_hidden: bool = False) -> Value:
-    if cell.suppressed:
-        primary = cell.reason == sdc.Reason.PRIMARY
-        return Value(None, cell.label, True, str(cell.reason or ""), primary and zeros_hidden)
-    return Value(cell.value, number(cell.value), False)
+def _value(published: protect.Published) -> Value:
+    return Value(published.value, published.display, published.suppressed, published.may_be_zero)
 
 
 class _Published:
-    """Reads the values of one report of a family: exact, or protected."""
+    """Reads the values of one report: exact (staff of the structure), or protected cell by
+    cell (`reports.protect`), each count with its own cell key."""
 
-    def __init__(self, exact: dict, protected: sdc.ProtectedReport | None):
+    def __init__(self, exact: dict, k: int, anonymised: bool):
         self.exact = exact
-        self.protected = protected
+        self.k = k
+        self.anonymised = anonymised
+
+    def _protect(self, value, cell_key: int, hide_zeros: bool = False) -> Value:
+        if not self.anonymised:
+            return _exact(value)
+        return _value(protect.protect(value, cell_key, self.k, hide_zeros=hide_zeros))
+
+    def total_hidden(self, table: str) -> bool:
+        total = self.exact["tables"][table]["total"]
+        return self.anonymised and 0 < total < self.k
 
     def cell(self, table: str, code: str) -> Value:
-        if self.protected is None or table not in self.protected.tables:
-            if code == sdc.TOTAL:
-                return _exact(self._exact_total(table))
-            if table in self.exact["tables"]:
-                return _exact(self.exact["tables"][table]["cells"].get(code, 0))
-            return _exact(self._exact_extra(table, code))
-        ptable = self.protected.tables[table]
-        key = sdc.TOTAL if code == sdc.TOTAL else (code,)
-        cell = ptable.cell(key) if isinstance(key, str) else ptable.cells[key]
-        return _from_cell(cell, ptable.zeros_hidden)
-
-    def _exact_total(self, table: str):
-        if table in self.exact["tables"]:
-            return self.exact["tables"][table]["total"]
-        figures = self.exact["figures"]
-        return {
-            "workshop_participants": figures["workshop_participants"],
-            "new_residents": figures["new_residents"],
-        }[table]
-
-    def _exact_extra(self, table: str, code: str):
-        figures = self.exact["figures"]
-        return {
-            ("workshop_participants", "named"): figures["named_workshop_participants"],
-            ("workshop_participants", "anonymous"): figures["anonymous_participants"],
-        }[(table, code)]
-
-    def merged_codes(self, table: str) -> list[str] | None:
-        if self.protected is None:
-            return None
-        return list(self.protected.tables[table].categories[0])
-
-    def merge_labels(self, table: str) -> dict[str, str]:
-        if self.protected is None:
-            return {}
-        return {m.code: m.label for m in self.protected.tables[table].merges}
-
-    def sum_of(self, cells: list[tuple[str, str]]) -> Value:
-        values = [self.cell(table, code) for table, code in cells]
-        if any(v.suppressed for v in values):
-            return Value(None, sdc.SECRET_MARK, True, "secondary")
-        return _exact(sum(v.value for v in values))
+        exact, keys = self.exact["tables"][table], self.exact["keys"]["tables"][table]
+        if code == TOTAL:
+            return self._protect(exact["total"], keys["total"])
+        return self._protect(
+            exact["cells"].get(code, 0),
+            keys["cells"].get(code, 0),
+            hide_zeros=self.total_hidden(table),
+        )
 
     def figure(self, key: str) -> Value | None:
         figures = self.exact["figures"]
-        if key in UNPROTECTED_FIGURES:
-            return _exact(figures[key])
-        if self.protected is None:
+        if key in UNPROTECTED_FIGURES or not self.anonymised:
             return _exact(figures[key])
         if key in EXACT_ONLY:
             return None
-        if key in FIGURE_CELLS:
-            return self.cell(*FIGURE_CELLS[key])
-        if key == "appointments_cancelled":
-            from bookings.choices import CANCELLED_STATUSES
-
-            return self.sum_of([("appointments_by_status", str(s)) for s in CANCELLED_STATUSES])
-        if key in ("accompaniments_in_qpv", "accompaniments_in_frr"):
-            flag = "is_qpv" if key.endswith("qpv") else "is_rural"
-            places = [code for code, place in self.exact["places"].items() if place[flag]]
-            codes = set(self.merged_codes("accompaniments_by_place") or ())
-            return self.sum_of([("accompaniments_by_place", c) for c in places if c in codes])
-        raise KeyError(key)
+        return self._protect(figures[key], self.exact["keys"]["figures"][key])
 
 
 # --- The report -----------------------------------------------------------------------------
 
 
-def _labels(key: str, exact: dict, merges: dict[str, str]) -> dict[str, str]:
+def _labels(key: str, exact: dict) -> dict[str, str]:
     spec = TABLES[key]
     labels = {code: str(label) for code, label in spec.labels.items()}
     if key == "accompaniments_by_place":
@@ -451,7 +313,6 @@ def _labels(key: str, exact: dict, merges: dict[str, str]) -> dict[str, str]:
         labels[NOT_GIVEN] = str(NOT_GIVEN_LABEL)
     elif DIMENSIONS[key] == "month":
         labels.update(_month_labels(exact))
-    labels.update(merges)
     return labels
 
 
@@ -463,38 +324,23 @@ def _month_labels(exact: dict) -> dict[str, str]:
     return labels
 
 
-def _table(key: str, exact: dict, reader: _Published, k: int, anonymised: bool) -> dict:
+def _table(key: str, exact: dict, reader: _Published, k: int) -> dict:
     spec = TABLES[key]
-    own_codes = list(exact["tables"][key]["cells"])
-    codes = reader.merged_codes(key) if spec.protected else None
-    if codes is None:
-        codes = own_codes
-    elif key in ("accompaniments_by_place", "residents_by_commune"):
-        # The family's other structures' places and communes: zeros of this report, known.
-        merged = set(reader.merge_labels(key))
-        codes = [c for c in codes if c in own_codes or c in merged]
-    labels = _labels(key, exact, reader.merge_labels(key) if spec.protected else {})
-    total = reader.cell(key, sdc.TOTAL) if spec.protected else _exact(exact["tables"][key]["total"])
+    codes = list(exact["tables"][key]["cells"])
+    labels = _labels(key, exact)
+    total = reader.cell(key, TOTAL) if spec.protected else _exact(exact["tables"][key]["total"])
     rows = []
     for code in codes:
-        value = (
-            reader.cell(key, code)
-            if spec.protected
-            else _exact(exact["tables"][key]["cells"][code])
-        )
+        if spec.protected:
+            value = reader.cell(key, code)
+        else:
+            value = _exact(exact["tables"][key]["cells"][code])
         percent = None
         if (
-            spec.additive
-            and spec.unit != "minutes"
-            and value.value is not None
-            and total.value is not None
-            and (total.value >= k or not anonymised)
-            and total.value
-        ) or (
-            not spec.additive
+            spec.unit != "minutes"
             and value.value is not None
             and total.value
-            and (total.value >= k or not anonymised)
+            and (total.value >= k or not reader.anonymised)
         ):
             percent = round(100 * value.value / total.value, 1)
         row = {"code": code, "label": labels.get(code, code), **value.as_dict()}
@@ -544,9 +390,7 @@ def _figures(reader: _Published, previous: _Published | None) -> list[dict]:
     return figures
 
 
-def method_note(
-    k: int, anonymised: bool, protected: sdc.ProtectedReport | None, in_progress: bool = False
-) -> list[str]:
+def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str]:
     paragraphs = []
     if in_progress:
         paragraphs.append(
@@ -575,40 +419,26 @@ def method_note(
             )
         )
         return paragraphs
-    paragraphs += sdc.method_note(protected, labels=_all_labels()).split("\n\n")
     paragraphs.append(
         _(
-            "Le bilan d'un réseau et ceux de ses structures sont protégés ensemble : une case "
-            "masquée dans le bilan d'une structure ne peut pas être retrouvée en retranchant du "
-            "bilan du réseau ceux des autres structures. Les bilans anonymisés couvrent des mois, "
-            "trimestres ou années entiers."
+            "Ce que garantissent ces chiffres : aucun effectif inférieur à %(k)s n'est publié "
+            "(« < %(k)s ») ; les autres effectifs sont arrondis au hasard de quelques unités "
+            "(deux fois sur dix de plus d'une unité, exceptionnellement jusqu'à %(max)s), de sorte "
+            "qu'un total peut différer de quelques unités de la somme de ses lignes ; les mêmes "
+            "personnes donnent toujours le même chiffre, dans tous les bilans, périodes et "
+            "formats, si bien qu'aucune soustraction entre bilans ne permet de retrouver un "
+            "petit effectif ; les heures d'accompagnement et les lieux sont exacts ; un bilan "
+            "anonymisé ne change plus une fois publié."
         )
+        % {"k": k, "max": protect.MAX_PERTURBATION}
     )
     return paragraphs
 
 
-def _all_labels() -> dict[str, str]:
-    labels = {}
-    for spec in TABLES.values():
-        labels.update({code: str(label) for code, label in spec.labels.items()})
-    return labels
-
-
 def legend(k: int) -> dict[str, str]:
     return {
-        f"< {k}": _("effectif inférieur à %(k)s, masqué") % {"k": k},
-        sdc.SECRET_MARK: _("masqué pour qu'une autre case ne puisse pas être recalculée"),
+        protect.PRIMARY_MARK.format(k=k): _("effectif inférieur à %(k)s, masqué") % {"k": k},
     }
-
-
-@dataclass
-class _Family:
-    """The exact report of a scope and its protection, for one period (for a network, also
-    its structures' exact reports, whose protection is in `protected.parts`)."""
-
-    exact: dict
-    protected: sdc.ProtectedReport | None
-    parts_exact: dict | None = None
 
 
 _batch: ContextVar[dict | None] = ContextVar("reports_publish_batch", default=None)
@@ -616,9 +446,10 @@ _batch: ContextVar[dict | None] = ContextVar("reports_publish_batch", default=No
 
 @contextmanager
 def batch():
-    """Within this block, a network's protected family is computed once per period and
-    reused by the reports of the network and of each of its structures (the quarterly job,
-    which publishes them all). Outside it nothing is kept: figures are always fresh."""
+    """Within this block, the exact reports of every structure of a network are computed
+    once per period, with the network's (8 queries for them all), and reused by the reports
+    of each structure (the quarterly job, which publishes them all). Outside it nothing is
+    kept: figures are always fresh."""
     token = _batch.set({})
     try:
         yield
@@ -626,52 +457,15 @@ def batch():
         _batch.reset(token)
 
 
-def _family(scope: Scope, period: Period, k: int, anonymised: bool) -> _Family:
+def _exact_report(scope: Scope, period: Period) -> dict:
     memo = _batch.get()
+    if memo is None or scope.kind != "structure" or scope.network is None:
+        return compute(scope.obj, period)
     network = scope.network
-    if memo is None or not anonymised or network is None:
-        return _compute_family(scope, period, k, anonymised)
-    key = (network.pk, period.code, k)
+    key = (network.pk, period.code)
     if key not in memo:
-        memo[key] = _compute_family(scope_of(network), period, k, anonymised=True), {}
-    top, parts = memo[key]
-    if scope.kind == "network":
-        return top
-    if scope.obj.pk not in parts:
-        parts[scope.obj.pk] = _compute_family(scope, period, k, anonymised=True, family=top)
-    return parts[scope.obj.pk]
-
-
-def _compute_family(
-    scope: Scope, period: Period, k: int, anonymised: bool, family: _Family | None = None
-) -> _Family:
-    if family is not None:
-        # A structure's part of a network family already protected.
-        return _Family(family.parts_exact[scope.obj.pk], family.protected.parts[str(scope.obj.pk)])
-    if not anonymised:
-        return _Family(compute(scope.obj, period), None)
-    network = scope.network
-    if scope.kind == "place":
-        raise ValueError("An anonymised report covers a structure or a network.")
-    if network is None:
-        exact = compute(scope.obj, period)
-        categories = _aligned([exact])
-        protected = sdc.protect(
-            _sdc_report(exact, categories), k=k, merges=merge_rules(), hierarchy=None
-        )
-        return _Family(exact, protected)
-    top = compute(network, period)
-    parts = compute_for_structures(network, period)
-    categories = _aligned([top, *parts.values()])
-    protected = sdc.protect(
-        _sdc_report(top, categories),
-        k=k,
-        merges=merge_rules(),
-        hierarchy={str(pk): _sdc_report(part, categories) for pk, part in parts.items()},
-    )
-    if scope.kind == "network":
-        return _Family(top, protected, parts)
-    return _Family(parts[scope.obj.pk], protected.parts[str(scope.obj.pk)])
+        memo[key] = compute_for_structures(network, period)
+    return memo[key][scope.obj.pk]
 
 
 def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True) -> dict:
@@ -715,7 +509,7 @@ def code_version() -> str:
     """A fingerprint of the code that computes reports: a new version never reads a report
     cached by the previous one."""
     digest = hashlib.sha256()
-    for name in ("anonymise", "indicators", "publish", "periods"):
+    for name in ("protect", "indicators", "publish", "periods"):
         digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
     return f"{VERSION}-{digest.hexdigest()[:12]}"
 
@@ -733,14 +527,15 @@ def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
     k = threshold()
     if anonymised:
         require_whole(period)
-    current = _family(scope, period, k, anonymised)
-    reader = _Published(current.exact, current.protected)
+        if scope.kind == "place":
+            raise ValueError("An anonymised report covers a structure or a network.")
+    exact = _exact_report(scope, period)
+    reader = _Published(exact, k, anonymised)
     previous = None
     previous_period = period.previous() if compare else None
     if previous_period is not None:
-        before = _family(scope, previous_period, k, anonymised)
-        previous = _Published(before.exact, before.protected)
-    tables = [_table(key, current.exact, reader, k, anonymised) for key in TABLES]
+        previous = _Published(_exact_report(scope, previous_period), k, anonymised)
+    tables = [_table(key, exact, reader, k) for key in TABLES]
     places = [
         {
             "name": place["name"],
@@ -748,7 +543,7 @@ def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
             "is_qpv": place["is_qpv"],
             "is_rural": place["is_rural"],
         }
-        for place in current.exact["places"].values()
+        for place in exact["places"].values()
     ]
     return {
         "version": VERSION,
@@ -763,9 +558,7 @@ def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
         "figures": _figures(reader, previous),
         "tables": tables,
         "places": places,
-        "method_note": method_note(
-            k, anonymised, current.protected, in_progress=period.end > timezone.localdate()
-        ),
+        "method_note": method_note(k, anonymised, in_progress=period.end > timezone.localdate()),
         "legend": legend(k) if anonymised else {},
     }
 

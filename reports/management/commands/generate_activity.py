@@ -54,6 +54,7 @@ from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, Session
 from mediation.choices import AgeBand, Gender, ResidentStatus, Role, StructureKind, age_band_for
 from mediation.demo import FIRST_NAMES, LAST_NAMES
 from mediation.models import Membership, Network, Place, Resident, Structure, User, fold_name
+from mediation.report_keys import KEY_SPACE
 
 BATCH = 5000
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -220,9 +221,10 @@ def _plain(value):
 
 class TableWriter:
     """Rows of `model` given as tuples of `columns` (attnames); the other columns get their
-    default once for all, the primary key its sequence when "id" is not among `columns`."""
+    default once for all, the primary key its sequence when "id" is not among `columns`, and
+    the report key (`mediation.report_keys`) one of its own per row, drawn from `keys`."""
 
-    def __init__(self, model, columns: list[str]):
+    def __init__(self, model, columns: list[str], keys: random.Random | None = None):
         self.table = connection.ops.quote_name(model._meta.db_table)
         fields = {field.attname: field for field in model._meta.concrete_fields}
         unknown = set(columns) - set(fields)
@@ -230,8 +232,12 @@ class TableWriter:
             raise ImproperlyConfigured(f"{model.__name__} has no column {unknown}")
         defaults = []
         names = list(columns)
+        self.keys = None
+        if "report_key" in fields and "report_key" not in columns:
+            self.keys = keys or random.Random()
+            names.append("report_key")
         for attname, field in fields.items():
-            if attname in columns or field.primary_key:
+            if attname in columns or field.primary_key or attname == "report_key":
                 continue
             default = field.get_default()
             if default is None and not field.null:
@@ -255,6 +261,9 @@ class TableWriter:
 
     def write(self, rows) -> None:
         defaults = self.defaults
+        if self.keys is not None:
+            draw, space = self.keys.randrange, KEY_SPACE
+            rows = (row + (draw(space),) for row in rows)
         with connection.cursor() as cursor:
             if self.postgres:
                 written = 0
@@ -346,6 +355,8 @@ class Generator:
         self.structures_count = structures
         self.residents = residents
         self.rng = random.Random(seed)
+        # Record keys from a stream of their own: the same seed gives the same activity.
+        self.key_rng = random.Random(f"report-keys-{seed}")
         self.years = years
         self.prefix = prefix
         self.chunk = chunk
@@ -357,7 +368,7 @@ class Generator:
     def writer(self, model, columns) -> TableWriter:
         key = (model, tuple(columns))
         if key not in self.writers:
-            self.writers[key] = TableWriter(model, columns)
+            self.writers[key] = TableWriter(model, columns, keys=self.key_rng)
         return self.writers[key]
 
     # --- Reference rows (few: model instances) ---------------------------------------------
