@@ -105,7 +105,8 @@ class TableSpec:
     equipment): there each unit is in at least one cell ("not_given" for a session without
     any), so each cell is at most the total and the cells add up to at least the total.
     `codes` is the fixed list of cells (zeros included), None for open lists (communes,
-    places, months). `protected`: counts of people (threshold rule); minutes are not."""
+    places, months). `protected`: published through `reports.protect` (every count, and the
+    minutes: they bound the counts of sessions)."""
 
     title: str
     unit: str
@@ -261,7 +262,6 @@ TABLES: dict[str, TableSpec] = {
         True,
         None,
         {},
-        protected=False,
     ),
 }
 
@@ -328,10 +328,10 @@ FIGURES: dict[str, str] = {
     "places_in_qpv": _("Lieux en QPV"),
     "places_in_frr": _("Lieux en FRR"),
 }
-#: Figures that are not counts of people: never hidden by the threshold rule.
-UNPROTECTED_FIGURES = frozenset(
-    {"help_minutes", "hours", "places", "places_in_qpv", "places_in_frr"}
-)
+#: Figures that count no one and bound no count: published exact. (Minutes bound the
+#: sessions, a session lasting at least a minute: they are protected like counts, and the
+#: hours derived from the published minutes.)
+UNPROTECTED_FIGURES = frozenset({"places", "places_in_qpv", "places_in_frr"})
 
 
 def tables_sharing_total() -> dict[str, list[str]]:
@@ -444,7 +444,7 @@ def _session_cells(period: Period) -> tuple[dict, dict, dict]:
 
     add("figures", "sessions", *sessions())
     add("figures", "accompaniments", *people())
-    add("figures", "help_minutes", Sum("duration_minutes"))
+    add("figures", "help_minutes", Sum("duration_minutes"), Sum("report_key"))
     for kind in SessionKind.values:
         add("sessions_by_kind", kind, *sessions(Q(kind=kind)))
         add("accompaniments_by_kind", kind, *people(Q(kind=kind)))
@@ -472,7 +472,12 @@ def _session_cells(period: Period) -> tuple[dict, dict, dict]:
         in_month = Q(date__gte=start, date__lt=end)
         add("trend_sessions", month, *sessions(in_month))
         add("trend_accompaniments", month, *people(in_month))
-        add("trend_help_minutes", month, Sum("duration_minutes", filter=in_month))
+        add(
+            "trend_help_minutes",
+            month,
+            Sum("duration_minutes", filter=in_month),
+            Sum("report_key", filter=in_month),
+        )
     return aggregates, cells, keys
 
 

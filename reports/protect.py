@@ -13,10 +13,11 @@ The method the Australian Bureau of Statistics uses for TableBuilder and the ONS
    same published value: in every report, period, scope, format and version, whatever other
    cells are published beside it. Two reports that differ by a few records differ by
    independent perturbations: their difference gives noise, not people.
-3. A count between 1 and k − 1 is published as "< k"; a true zero as 0, except in a table whose
-   total is itself below `k`, where zeros are hidden too (they would tell where the few people
-   are). Totals are perturbed as cells of their own: a total may differ from the sum of its
-   rows by a few units.
+3. A count below `k`, zero included, is published as "< k": were zeros shown, a hidden cell
+   would be known to be at least 1, and a few hidden cells under a small total could be pinned
+   down (ten structures with "< 11" each under a network's "< 11"). Totals are perturbed as
+   cells of their own: a total may differ from the sum of its rows by a few units. Minutes of
+   help go through the same rule (a session lasts at least a minute: minutes bound sessions).
 
 What it guarantees, against an attacker who holds every report ever published and knows this
 method and every identity of the data model, is checked by the attack itself:
@@ -78,8 +79,6 @@ class Published:
     value: int | None
     display: str
     suppressed: bool = False
-    # A hidden "< k" that may stand for 0 (zeros hidden in a table whose total is below k).
-    may_be_zero: bool = False
 
 
 def number(value: int | float) -> str:
@@ -93,18 +92,17 @@ def exact(value: int | float) -> Published:
     return Published(value, number(value))
 
 
-def hidden(k: int, may_be_zero: bool = False) -> Published:
-    return Published(None, PRIMARY_MARK.format(k=k), True, may_be_zero)
+def hidden(k: int) -> Published:
+    return Published(None, PRIMARY_MARK.format(k=k), True)
 
 
-def protect(value: int, cell_key: int, k: int, *, hide_zeros: bool = False) -> Published:
-    """The published form of a count of persons (or of sessions, appointments: anything
-    that counts records) of exact `value` and cell key `cell_key`."""
+def protect(value: int, cell_key: int, k: int) -> Published:
+    """The published form of a count of persons (or of sessions, appointments, minutes:
+    anything that counts records or bounds such a count) of exact `value` and cell key
+    `cell_key`."""
     value = int(value)
-    if value <= 0:
-        return hidden(k, may_be_zero=True) if hide_zeros else exact(0)
     if value < k:
-        return hidden(k, may_be_zero=hide_zeros)
+        return hidden(k)
     return exact(max(k, value + perturbation(cell_key, value)))
 
 

@@ -175,7 +175,8 @@ def public_method() -> dict:
         "k": k,
         "max_perturbation": protect.MAX_PERTURBATION,
         "primary_mark": protect.PRIMARY_MARK.format(k=k),
-        "zeros_hidden_below_k": True,
+        # "< k" stands for 0 to k − 1: zeros are hidden too.
+        "hidden_range": [0, k - 1],
     }
 
 
@@ -236,19 +237,9 @@ class Value:
     value: int | float | None
     display: str
     suppressed: bool
-    # A hidden "< k" that may stand for 0: in a table whose total is below k, zeros are
-    # hidden too (publishing them would tell where the few people are).
-    may_be_zero: bool = False
 
     def as_dict(self) -> dict:
-        item = {
-            "value": self.value,
-            "display": self.display,
-            "suppressed": self.suppressed,
-        }
-        if self.may_be_zero:
-            item["may_be_zero"] = True
-        return item
+        return {"value": self.value, "display": self.display, "suppressed": self.suppressed}
 
 
 def _exact(value) -> Value:
@@ -256,7 +247,7 @@ def _exact(value) -> Value:
 
 
 def _value(published: protect.Published) -> Value:
-    return Value(published.value, published.display, published.suppressed, published.may_be_zero)
+    return Value(published.value, published.display, published.suppressed)
 
 
 class _Published:
@@ -268,24 +259,16 @@ class _Published:
         self.k = k
         self.anonymised = anonymised
 
-    def _protect(self, value, cell_key: int, hide_zeros: bool = False) -> Value:
+    def _protect(self, value, cell_key: int) -> Value:
         if not self.anonymised:
             return _exact(value)
-        return _value(protect.protect(value, cell_key, self.k, hide_zeros=hide_zeros))
-
-    def total_hidden(self, table: str) -> bool:
-        total = self.exact["tables"][table]["total"]
-        return self.anonymised and 0 < total < self.k
+        return _value(protect.protect(value, cell_key, self.k))
 
     def cell(self, table: str, code: str) -> Value:
         exact, keys = self.exact["tables"][table], self.exact["keys"]["tables"][table]
         if code == TOTAL:
             return self._protect(exact["total"], keys["total"])
-        return self._protect(
-            exact["cells"].get(code, 0),
-            keys["cells"].get(code, 0),
-            hide_zeros=self.total_hidden(table),
-        )
+        return self._protect(exact["cells"].get(code, 0), keys["cells"].get(code, 0))
 
     def figure(self, key: str) -> Value | None:
         figures = self.exact["figures"]
@@ -293,6 +276,12 @@ class _Published:
             return _exact(figures[key])
         if key in EXACT_ONLY:
             return None
+        if key == "hours":
+            # From the published minutes, never from the exact ones.
+            minutes = self.figure("help_minutes")
+            if minutes.value is None:
+                return minutes
+            return _exact(round(minutes.value / 60, 1))
         return self._protect(figures[key], self.exact["keys"]["figures"][key])
 
 
@@ -346,12 +335,6 @@ def _table(key: str, exact: dict, reader: _Published, k: int) -> dict:
         row = {"code": code, "label": labels.get(code, code), **value.as_dict()}
         row["percent"] = percent
         rows.append(row)
-    zeros_note = ""
-    if any(row.get("may_be_zero") for row in rows):
-        zeros_note = _(
-            "Le total de ce tableau étant petit, ses zéros sont masqués eux aussi : "
-            "« < %(k)s » peut y valoir 0."
-        ) % {"k": k}
     if DIMENSIONS[key] == "month":
         chart = "line"
     elif key in ("accompaniments_by_place", "residents_by_commune") and len(rows) > 25:
@@ -366,7 +349,7 @@ def _table(key: str, exact: dict, reader: _Published, k: int) -> dict:
         "chart": chart,
         "rows": rows,
         "total": {"label": str(_("Total")), **total.as_dict()},
-        "note": " ".join(filter(None, [str(NOTES.get(key, "")), zeros_note])),
+        "note": str(NOTES.get(key, "")),
     }
 
 
@@ -422,22 +405,23 @@ def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str
     paragraphs.append(
         _(
             "Ce que garantissent ces chiffres : aucun effectif inférieur à %(k)s n'est publié "
-            "(« < %(k)s ») ; les autres effectifs sont arrondis au hasard de quelques unités "
+            "(« < %(k)s » vaut de 0 à %(last)s) ; les autres effectifs sont arrondis au hasard "
+            "de quelques unités "
             "(deux fois sur dix de plus d'une unité, exceptionnellement jusqu'à %(max)s), de sorte "
             "qu'un total peut différer de quelques unités de la somme de ses lignes ; les mêmes "
             "personnes donnent toujours le même chiffre, dans tous les bilans, périodes et "
             "formats, si bien qu'aucune soustraction entre bilans ne permet de retrouver un "
-            "petit effectif ; les heures d'accompagnement et les lieux sont exacts ; un bilan "
-            "anonymisé ne change plus une fois publié."
+            "petit effectif ; les durées d'accompagnement sont arrondies de même, le nombre de "
+            "lieux est exact ; un bilan anonymisé ne change plus une fois publié."
         )
-        % {"k": k, "max": protect.MAX_PERTURBATION}
+        % {"k": k, "last": k - 1, "max": protect.MAX_PERTURBATION}
     )
     return paragraphs
 
 
 def legend(k: int) -> dict[str, str]:
     return {
-        protect.PRIMARY_MARK.format(k=k): _("effectif inférieur à %(k)s, masqué") % {"k": k},
+        protect.PRIMARY_MARK.format(k=k): _("de 0 à %(last)s, masqué") % {"last": k - 1},
     }
 
 
