@@ -1,5 +1,5 @@
-"""Demo data of the reports app: last quarter's reports archived, as the quarterly schedule
-would have done on the first day of the quarter, so the archives pages are not empty."""
+"""Demo data of the reports app: the last closed quarter's reports (and its months') published
+and archived, as the quarterly schedule does, so the archives pages are not empty."""
 
 from mediation.demo import register_demo_step
 
@@ -7,9 +7,10 @@ from mediation.demo import register_demo_step
 @register_demo_step
 def seed_report_archives(context: dict) -> None:
     from reports import publish, services
-    from reports.periods import last_full_quarter
+    from reports.periods import last_closed_quarter
 
-    period = last_full_quarter()
+    periods = services.archived_periods(last_closed_quarter())
     with publish.batch():
         for scope in [*context["networks"].values(), *context["structures"].values()]:
-            services.report_archive(scope=scope, period=period)
+            for period in periods:
+                services.report_archive(scope=scope, period=period)

@@ -741,6 +741,7 @@ class _Chunk:
                     mediator,
                     SessionKind.COLLECTIVE.value if collective else SessionKind.INDIVIDUAL.value,
                     day,
+                    day,  # report_date: every generated session is entered on time
                     duration,
                     str(place_type),
                     other_commune,
@@ -956,6 +957,7 @@ SESSION_COLUMNS = [
     "created_by_id",
     "kind",
     "date",
+    "report_date",
     "duration_minutes",
     "place_type",
     "other_commune_insee",
