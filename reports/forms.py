@@ -108,7 +108,15 @@ class ReportForm(forms.Form):
             # Dates typed are what the person wants, whatever the list still says.
             code = CUSTOM
         exact = bool(data.get("exact"))
-        if code == CUSTOM:
+        if code == CUSTOM and not self.allow_exact:
+            self.add_error(
+                "periode",
+                _(
+                    "Les bilans anonymisés couvrent des mois, trimestres ou années entiers : "
+                    "choisissez une période dans la liste."
+                ),
+            )
+        elif code == CUSTOM:
             first, last = data.get("du"), data.get("au")
             if not first:
                 self.add_error("du", _("Indiquez la date de début."))

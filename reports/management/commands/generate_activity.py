@@ -741,7 +741,6 @@ class _Chunk:
                     mediator,
                     SessionKind.COLLECTIVE.value if collective else SessionKind.INDIVIDUAL.value,
                     day,
-                    day,  # report_date: every generated session is entered on time
                     duration,
                     str(place_type),
                     other_commune,
@@ -756,6 +755,7 @@ class _Chunk:
                     title,
                     str(level),
                     evening,
+                    day,  # report_date: every generated session is entered on time
                 ]
             )
 
@@ -957,7 +957,6 @@ SESSION_COLUMNS = [
     "created_by_id",
     "kind",
     "date",
-    "report_date",
     "duration_minutes",
     "place_type",
     "other_commune_insee",
@@ -972,6 +971,7 @@ SESSION_COLUMNS = [
     "title",
     "level",
     "created_at",
+    "report_date",
 ]
 GENDERS = Gender.values
 STATUSES = ResidentStatus.values
