@@ -148,5 +148,6 @@ class ReportForm(forms.Form):
             try:
                 require_closed(data["period"])
             except PeriodError as error:
-                self.add_error("periode", str(error))
+                hint = _(" Les chiffres exacts (usage interne) sont disponibles dès maintenant.")
+                self.add_error("periode", str(error) + (str(hint) if self.allow_exact else ""))
         return data

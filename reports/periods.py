@@ -312,8 +312,7 @@ def require_closed(period: Period, today: date | None = None) -> Period:
     raise PeriodError(
         f"{_subject(period)} n'est pas encore {closed} : des séances peuvent y être saisies "
         f"jusqu'au {_day_label(closing - timedelta(days=1))}, bilan anonymisé disponible à "
-        f"partir du {_day_label(closing)}. Les chiffres exacts de la structure, eux, sont "
-        f"disponibles à tout moment pour son équipe."
+        f"partir du {_day_label(closing)}."
     )
 
 
