@@ -17,7 +17,7 @@ from cases.choices import Theme
 from cases.models import HelpSession
 from cases.services_sessions import session_log, session_update
 from mediation.choices import Role
-from reports import publish, services
+from reports import frozen, publish, services
 from reports.indicators import compute
 from reports.models import PublishedReport, ReportArchive
 from reports.periods import Period, last_closed_quarter
@@ -182,6 +182,23 @@ def test_a_closed_period_is_not_recomputed_when_its_sessions_change(desk):
 
     assert publish.build(structure, month) == published
     assert PublishedReport.objects.filter(structure=structure, period=month.code).count() == 1
+
+
+def test_a_report_published_meanwhile_by_another_worker_is_the_one_served(desk, monkeypatch):
+    structure, *_ = desk
+    month = closed_month()
+    compute_now = frozen.publish_period_scope
+
+    def slower_than_another_worker(obj, period):
+        ours = compute_now(obj, period)
+        theirs = {**ours, "generated_at": "theirs"}
+        PublishedReport.objects.create(structure=obj, period=period.code, report=theirs)
+        return ours
+
+    monkeypatch.setattr(frozen, "publish_period_scope", slower_than_another_worker)
+
+    assert frozen.stored(structure, month)["generated_at"] == "theirs"
+    assert PublishedReport.objects.filter(structure=structure).count() == 1
 
 
 def test_the_previous_period_compared_with_comes_from_its_published_report(desk):
