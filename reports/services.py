@@ -18,7 +18,7 @@ from mediation.models import AccessAction, Membership, Network, NetworkMembershi
 from mediation.schedules import ensure_schedule
 from reports import exports, publish
 from reports.models import ReportArchive, ReportFormat
-from reports.periods import Period, closing_day, last_closed_quarter
+from reports.periods import YEAR, Period, closing_day, last_closed_quarter
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,9 @@ def _notify(scope, periods: list[Period]) -> int:
     ) % {
         "period": quarter.label,
         "scope": scope.name,
-        "others": ", ".join(period.label for period in others),
+        "others": ", ".join(
+            f"l'{period.label}" if period.kind == YEAR else period.label for period in others
+        ),
         "url": archives_url(scope),
     }
     # One message per person: coordinators do not see each other's addresses.
