@@ -316,6 +316,7 @@ def build(rng: random.Random):
                 created_by=mediators[0],
                 kind=SessionKind.COLLECTIVE if collective else SessionKind.INDIVIDUAL,
                 date=day,
+                report_date=day,
                 duration_minutes=rng.choice([15, 30, 45, 60, 90, 120]),
                 resident=None if collective else resident,
                 people_count=rng.randint(3, 12) if collective else 1,

@@ -29,6 +29,7 @@ from django_q.models import Schedule  # noqa: E402
 from mediation.models import Network, Structure  # noqa: E402
 from reports import services  # noqa: E402
 from reports.models import ReportArchive  # noqa: E402
+from reports.periods import last_closed_quarter  # noqa: E402
 
 TIMEOUT = 180
 
@@ -42,7 +43,8 @@ def main() -> None:
     Schedule.objects.filter(name=services.ARCHIVE_SCHEDULE).update(
         next_run=timezone.now() - timezone.timedelta(seconds=5)
     )
-    expected = 3 * (Network.objects.count() + Structure.objects.count())
+    periods = services.archived_periods(last_closed_quarter())
+    expected = 3 * len(periods) * (Network.objects.count() + Structure.objects.count())
     env = {**os.environ, "Q_WORKERS": "2"}
     started = time.perf_counter()
     cluster = subprocess.Popen(

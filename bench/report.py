@@ -56,7 +56,7 @@ from cases.models import HelpSession, ParticipantCount, SessionTag  # noqa: E402
 from mediation.choices import PlaceTimeZone  # noqa: E402
 from mediation.models import Network, Place, Resident, Structure  # noqa: E402
 from reports import indicators  # noqa: E402
-from reports.periods import last_full_quarter  # noqa: E402
+from reports.periods import last_closed_quarter  # noqa: E402
 
 POSTGRES = connection.vendor == "postgresql"
 SESSIONS = args.sessions or (1_000_000 if POSTGRES else 200_000)
@@ -86,7 +86,7 @@ def _bare_sql(network_id: int, period) -> dict:
         cursor.execute(f"SELECT id FROM {q(Structure)} WHERE network_id = %s", [network_id])
         ids = [row[0] for row in cursor.fetchall()]
         in_network = f"s.structure_id IN ({', '.join(['%s'] * len(ids))})"
-        where = f"s.date >= %s AND s.date < %s AND {in_network}"
+        where = f"s.report_date >= %s AND s.report_date < %s AND {in_network}"
         params = [start, end, *ids]
         # 1. One scan of the sessions: every single-valued breakdown and the monthly trend.
         columns = ["COUNT(*)", "SUM(s.people_count)", "SUM(s.duration_minutes)"]
@@ -124,7 +124,9 @@ def _bare_sql(network_id: int, period) -> dict:
         month_params = []
         for _month, first, following in period.month_ranges():
             for measure in ("COUNT(*)", "SUM(s.people_count)", "SUM(s.duration_minutes)"):
-                columns.append(f"{measure} FILTER (WHERE s.date >= %s AND s.date < %s)")
+                columns.append(
+                    f"{measure} FILTER (WHERE s.report_date >= %s AND s.report_date < %s)"
+                )
                 month_params += [
                     connection.ops.adapt_datefield_value(first),
                     connection.ops.adapt_datefield_value(following),
@@ -183,10 +185,10 @@ def _bare_sql(network_id: int, period) -> dict:
             flagged AS (
                 SELECT r.age_band, r.status, r.gender, r.commune_insee,
                     CASE WHEN (SELECT 1 FROM {q(HelpSession)} s2
-                            WHERE s2.resident_id = seen.resident_id AND s2.date < %s LIMIT 1)
+                            WHERE s2.resident_id = seen.resident_id AND s2.report_date < %s LIMIT 1)
                         IS NULL AND (SELECT 1 FROM {participants} p2
                             JOIN {q(HelpSession)} s2 ON s2.id = p2.helpsession_id
-                            WHERE p2.resident_id = seen.resident_id AND s2.date < %s LIMIT 1)
+                            WHERE p2.resident_id = seen.resident_id AND s2.report_date < %s LIMIT 1)
                         IS NULL THEN 1 ELSE 0 END AS is_new
                 FROM seen JOIN {q(Resident)} r ON r.id = seen.resident_id
             )
@@ -283,7 +285,7 @@ def main() -> None:
             prefix="activite",
         )
     network = Network.objects.get(slug="activite")
-    period = last_full_quarter()
+    period = last_closed_quarter()
     sessions_total = HelpSession.objects.count()
     print(
         f"{connection.vendor}: {sessions_total} sessions in all; report of "

@@ -496,6 +496,7 @@ def _new_session(plan: Plan, *, day: date, mediator_id: int, place, hour=None, *
         mediator_id=mediator_id,
         created_by_id=mediator_id,
         date=day,
+        report_date=day,  # on time
         created_at=created,
         **fields,
     )

@@ -146,6 +146,11 @@ class HelpSession(models.Model):
         _("type"), max_length=12, choices=SessionKind.choices, default=SessionKind.INDIVIDUAL
     )
     date = models.DateField(_("date"))
+    # The day this session counts in reports: its `date`, unless it was recorded when the
+    # month of `date` was already closed (REPORTS_GRACE_DAYS after its end): then the day it
+    # was recorded, so that a closed period never changes. Set by the session services only
+    # (`session_report_date`); an edit that keeps the date keeps it.
+    report_date = models.DateField(_("compté dans les bilans le"))
     duration_minutes = models.PositiveSmallIntegerField(
         _("durée (minutes)"),
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)],
@@ -225,6 +230,10 @@ class HelpSession(models.Model):
             models.Index(fields=["resident", "date"]),
             models.Index(fields=["case", "date"]),
             models.Index(fields=["place", "date"]),
+            # The report queries select a period by report_date (reports.indicators).
+            models.Index(fields=["structure", "report_date"]),
+            models.Index(fields=["resident", "report_date"]),
+            models.Index(fields=["place", "report_date"]),
         ]
         constraints = [
             models.CheckConstraint(

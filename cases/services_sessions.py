@@ -19,6 +19,13 @@ How many people a session counts (`people_count`, the "accompagnements" of the r
   is a split of the *same* people, so the totals of the ways that are filled in must be equal,
   and that common total is added once. A way left empty (every count 0 or blank) is ignored:
   a workshop may give only age bands. Named participants are never part of the counts.
+
+The day a session counts in reports (`report_date`, `session_report_date`): its date, unless
+the month of that date is already closed when the session is recorded (REPORTS_GRACE_DAYS days
+after the month's end, the rule of `reports.periods.is_closed`): then the day it is recorded.
+A closed period's published figures never change, and a late entry is counted in the month it
+was entered. `session_update` applies the same rule when the date changes; an edit of other
+fields keeps the report_date.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date as date_type
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -122,6 +129,18 @@ def local_today(place: Place | None, now: datetime | None = None) -> date_type:
     """Today where the session happened: the place's time zone, else the site's."""
     tz = place.tzinfo if place is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
     return timezone.localdate(now or timezone.now(), timezone=tz)
+
+
+def session_report_date(*, day: date_type, now: datetime | None = None) -> date_type:
+    """The day a session of `day` recorded at `now` counts in reports: `day`, or the day it is
+    recorded (reports' calendar, settings.TIME_ZONE) when the month of `day` is already closed.
+
+    The closing rule is `reports.periods.is_closed` (reports sit above cases: it is repeated
+    here, on the setting they share)."""
+    today = timezone.localdate(now or timezone.now())
+    following = date_type(day.year + day.month // 12, day.month % 12 + 1, 1)
+    closing = following + timedelta(days=int(getattr(settings, "REPORTS_GRACE_DAYS", 5)))
+    return today if closing <= today else day
 
 
 def anonymous_total(counts: Mapping[str, Mapping[str, int]] | None) -> tuple[int, dict]:
@@ -510,6 +529,7 @@ def session_log(
         notes=notes.strip(),
         created_by=by,
         created_at=now,
+        report_date=session_report_date(day=date, now=now),
     )
     session._history_user = by
     session.full_clean(exclude=["appointment"])
@@ -663,6 +683,8 @@ def session_update(
         "case",
     ):
         setattr(session, name, data[name])
+    if session.date != current["date"]:
+        session.report_date = session_report_date(day=session.date, now=now)
     session.other_commune_insee = (
         data["other_commune_insee"] if data["place_type"] == PlaceType.OTHER else ""
     )

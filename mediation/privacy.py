@@ -299,6 +299,7 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
         "mediator": K,
         "kind": K,
         "date": K,
+        "report_date": K,
         "duration_minutes": K,
         "place_type": K,
         "other_commune_insee": K,
@@ -336,6 +337,15 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
         "parameters": N,
         "created_at": N,
         "created_by": K,
+    },
+    # The anonymised report of a closed period, as first published (aggregates only).
+    "reports.publishedreport": {
+        "id": N,
+        "structure": N,
+        "network": N,
+        "period": N,
+        "report": N,
+        "created_at": N,
     },
 }
 

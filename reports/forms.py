@@ -6,40 +6,55 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.periods import Period, PeriodError, last_full_quarter
+from reports.periods import Period, PeriodError, is_closed, last_closed_quarter, require_closed
 
 CUSTOM = "dates"
 
 
-def period_choices(today=None) -> list[tuple[str, str]]:
-    """Quarters, months and years a coordinator picks from, most recent first."""
+def _state(period: Period, today) -> str:
+    if period.start <= today < period.end:
+        return " (en cours)"
+    if not is_closed(period, today):
+        return " (pas encore clos)"
+    return ""
+
+
+def period_choices(today=None, *, closed_only: bool = False) -> list[tuple[str, str]]:
+    """Quarters, months and years a coordinator picks from, most recent first; with
+    `closed_only` (anonymised reports only), the closed ones."""
     today = today or timezone.localdate()
-    quarters, months, years = [], [], []
-    quarter = Period.of_quarter(today.year, (today.month - 1) // 3 + 1)
-    for _i in range(8):
-        label = quarter.label + (" (en cours)" if quarter.start <= today < quarter.end else "")
-        quarters.append((quarter.code, label))
-        quarter = quarter.previous()
-    month = Period.of_month(today.year, today.month)
-    for _i in range(12):
-        current = " (en cours)" if month.start <= today < month.end else ""
-        months.append((month.code, month.label + current))
-        month = month.previous()
-    for year in range(today.year, today.year - 3, -1):
-        current = " (en cours)" if year == today.year else ""
-        years.append((str(year), Period.of_year(year).label + current))
+
+    def latest(period: Period, count: int) -> list[tuple[str, str]]:
+        if closed_only:
+            while not is_closed(period, today):
+                period = period.previous()
+        choices = []
+        for _i in range(count):
+            choices.append((period.code, period.label + _state(period, today)))
+            period = period.previous()
+        return choices
+
     return [
-        (_("Trimestres"), quarters),
-        (_("Mois"), months),
-        (_("Années"), years),
+        (_("Trimestres"), latest(Period.of_quarter(today.year, (today.month - 1) // 3 + 1), 8)),
+        (_("Mois"), latest(Period.of_month(today.year, today.month), 12)),
+        (_("Années"), latest(Period.of_year(today.year), 3)),
     ]
+
+
+class PeriodChoiceField(forms.ChoiceField):
+    """The list offers the usual periods, but any period code is read (a shared URL, a
+    period no longer listed): `ReportForm.clean` says what is wrong with it, in words."""
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
 
 
 class ReportForm(forms.Form):
     """`exact`, `place` and custom dates are for the members of a structure looking at their
-    own activity; anonymised reports (networks, exports) take whole periods only."""
+    own activity, any period, running ones included; anonymised reports (networks, exports)
+    take whole, closed periods only."""
 
-    periode = forms.ChoiceField(label=_("Période"), required=False)
+    periode = PeriodChoiceField(label=_("Période"), required=False)
     du = forms.DateField(
         label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -59,11 +74,11 @@ class ReportForm(forms.Form):
     def __init__(self, data=None, *, places=None, allow_exact: bool):
         super().__init__(data)
         self.allow_exact = allow_exact
-        choices = period_choices()
+        choices = period_choices(closed_only=not allow_exact)
         if allow_exact:
             choices = [*choices, (CUSTOM, _("Autres dates (chiffres exacts)"))]
         self.fields["periode"].choices = choices
-        self.fields["periode"].initial = last_full_quarter().code
+        self.fields["periode"].initial = last_closed_quarter().code
         if places is None or not allow_exact:
             for name in ("lieu", "du", "au", "exact"):
                 del self.fields[name]
@@ -88,12 +103,20 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        code = data.get("periode") or last_full_quarter().code
+        code = data.get("periode") or last_closed_quarter().code
         if self.allow_exact and (data.get("du") or data.get("au")):
             # Dates typed are what the person wants, whatever the list still says.
             code = CUSTOM
         exact = bool(data.get("exact"))
-        if code == CUSTOM:
+        if code == CUSTOM and not self.allow_exact:
+            self.add_error(
+                "periode",
+                _(
+                    "Les bilans anonymisés couvrent des mois, trimestres ou années entiers : "
+                    "choisissez une période dans la liste."
+                ),
+            )
+        elif code == CUSTOM:
             first, last = data.get("du"), data.get("au")
             if not first:
                 self.add_error("du", _("Indiquez la date de début."))
@@ -120,4 +143,11 @@ class ReportForm(forms.Form):
         if data.get("lieu") is not None:
             exact = True
         data["exact"] = exact and self.allow_exact
+        if not data["exact"] and data.get("period") is not None:
+            # Anonymised reports are published for closed periods only (reports.frozen).
+            try:
+                require_closed(data["period"])
+            except PeriodError as error:
+                hint = _(" Les chiffres exacts (usage interne) sont disponibles dès maintenant.")
+                self.add_error("periode", str(error) + (str(hint) if self.allow_exact else ""))
         return data

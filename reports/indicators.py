@@ -44,6 +44,10 @@ Definitions (the method note of the PDF repeats them):
 - appointments: by their start in the period, in the time zone of their place; a moved
   appointment counts once, as the new one (the old half is not a cancellation).
 - a place scope counts the sessions held at that place (not those at home or remote).
+- sessions are selected for a period by their `report_date`, not their `date`: a session
+  recorded after the month of its date was closed (REPORTS_GRACE_DAYS after its end) counts
+  in the month it was recorded, so a closed period's figures never change (the monthly trend,
+  the "new residents" probe and every table alike). Appointments are counted by their start.
 """
 
 from __future__ import annotations
@@ -414,7 +418,7 @@ DEMARCHES = Theme.DEMARCHES_ADMINISTRATIVES
 
 
 def _period_q(period: Period, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}date__gte": period.start, f"{prefix}date__lt": period.end})
+    return Q(**{f"{prefix}report_date__gte": period.start, f"{prefix}report_date__lt": period.end})
 
 
 #: A session's key times its people: the key sum of its accompaniments (bigint: no overflow).
@@ -469,7 +473,7 @@ def _session_cells(period: Period) -> tuple[dict, dict, dict]:
         add("accompaniments_by_redirection", code, *people(redirected & Q(redirected_to=code)))
     add("accompaniments_by_redirection", NOT_GIVEN, *people(redirected & Q(redirected_to="")))
     for month, start, end in period.month_ranges():
-        in_month = Q(date__gte=start, date__lt=end)
+        in_month = Q(report_date__gte=start, report_date__lt=end)
         add("trend_sessions", month, *sessions(in_month))
         add("trend_accompaniments", month, *people(in_month))
         add(
@@ -504,7 +508,7 @@ FROM (
         CAST(s.report_key AS BIGINT) * s.people_count AS people_key,
         ROW_NUMBER() OVER (PARTITION BY t.session_id, t.dimension ORDER BY t.code) AS position
     FROM {tags} t JOIN {sessions} s ON s.id = t.session_id
-    WHERE s.date >= %s AND s.date < %s AND {scope}
+    WHERE s.report_date >= %s AND s.report_date < %s AND {scope}
 ) tagged
 GROUP BY grp, dimension, code
 """
@@ -594,21 +598,23 @@ RESIDENTS_SQL = """
 WITH seen AS (
     SELECT {group}s.resident_id AS resident_id
     FROM {sessions} s
-    WHERE s.resident_id IS NOT NULL AND s.date >= %s AND s.date < %s AND {scope}
+    WHERE s.resident_id IS NOT NULL AND s.report_date >= %s AND s.report_date < %s
+        AND {scope}
     UNION
     SELECT {group}p.{p_resident} AS resident_id
     FROM {participants} p JOIN {sessions} s ON s.id = p.{p_session}
-    WHERE s.date >= %s AND s.date < %s AND {scope}
+    WHERE s.report_date >= %s AND s.report_date < %s AND {scope}
 ),
 flagged AS (
     SELECT {seen_group} AS grp, r.age_band AS age_band, r.status AS status, r.gender AS gender,
         r.commune_insee AS commune, CAST(r.report_key AS BIGINT) AS report_key,
         CASE WHEN (
                 SELECT 1 FROM {sessions} s2
-                WHERE s2.resident_id = seen.resident_id AND s2.date < %s LIMIT 1
+                WHERE s2.resident_id = seen.resident_id AND s2.report_date < %s LIMIT 1
             ) IS NULL AND (
                 SELECT 1 FROM {participants} p2 JOIN {sessions} s2 ON s2.id = p2.{p_session}
-                WHERE p2.{p_resident} = seen.resident_id AND s2.date < %s LIMIT 1
+                WHERE p2.{p_resident} = seen.resident_id AND s2.report_date < %s
+                LIMIT 1
             ) IS NULL THEN 1 ELSE 0 END AS is_new
     FROM seen JOIN {residents} r ON r.id = seen.resident_id
 )
@@ -625,7 +631,7 @@ def _resident_rows(scope: Scope, period: Period, by_structure: bool) -> list[tup
     """Distinct residents seen in the period, counted by (age band, status, gender) with how
     many are new, and by commune: one statement (the ORM has no UNION in FROM).
 
-    "New" is probed per resident on the index (resident, date) of the sessions, and on the
+    "New" is probed per resident on the index (resident, report_date) of the sessions, and on the
     participants' index (resident): scalar subqueries with LIMIT 1 rather than EXISTS, which
     PostgreSQL may turn into a hash of every earlier session."""
     quote = connection.ops.quote_name
@@ -948,6 +954,22 @@ def compute(scope, period: Period) -> dict:
         groups = {None: _Report({"kind": scope.kind, "id": scope.pk, "name": scope.name}, period)}
         _run(scope, period, groups, by_structure=False)
     return groups[None].as_dict()
+
+
+def has_activity(scope, period: Period) -> bool:
+    """Whether `scope` has any session (by report_date) or appointment (by start) in `period`:
+    two EXISTS probes on the indexes, for the command that refuses an empty report."""
+    scope = as_scope(scope)
+    sessions = HelpSession.objects.filter(_scope_q(scope, "structure", "place"), _period_q(period))
+    if sessions.exists():
+        return True
+    in_zone = Q()
+    for tz in PlaceTimeZone.values:
+        start, end = period.bounds_in(tz)
+        in_zone |= Q(place__time_zone=tz, starts_at__gte=start, starts_at__lt=end)
+    return Appointment.objects.filter(
+        _scope_q(scope, "place__structure", "place"), in_zone
+    ).exists()
 
 
 def compute_for_structures(network: Network, period: Period) -> dict[int, dict]:

@@ -7,6 +7,12 @@ staff views "2026-07-01..2026-07-15" (both days included, as people type them).
 Anonymised exports cover whole months, quarters or years only (`require_whole`): two exports
 of arbitrary ranges could be subtracted down to a few days, and a few days can single someone
 out.
+
+A whole period is *closed* once `REPORTS_GRACE_DAYS` days have passed after its end
+(`is_closed`): late entries are no longer counted in it (a session recorded after its month is
+closed counts in the month it was recorded, `HelpSession.report_date`), and its anonymised
+reports are published once and never change (`reports.frozen`). Anonymised reports exist for
+closed periods only (`require_closed`).
 """
 
 from __future__ import annotations
@@ -263,3 +269,61 @@ def last_full_quarter(today: date | None = None) -> Period:
     today = today or timezone.localdate()
     current = Period.of_quarter(today.year, (today.month - 1) // 3 + 1)
     return current.previous()
+
+
+def grace_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "REPORTS_GRACE_DAYS", 5))
+
+
+def closing_day(period: Period) -> date:
+    """The first day on which `period` is closed: `REPORTS_GRACE_DAYS` days after its end."""
+    return period.end + timedelta(days=grace_days())
+
+
+def is_closed(period: Period, today: date | None = None) -> bool:
+    """Whether `period` is closed on `today` (local date): its late entries go to the month
+    they are recorded in, and its anonymised reports never change."""
+    from django.utils import timezone
+
+    return closing_day(period) <= (today or timezone.localdate())
+
+
+def _subject(period: Period) -> str:
+    """ "Le 4e trimestre 2026", "Le mois de juillet 2026", "L'année 2026" (start of a
+    sentence)."""
+    if period.kind == YEAR:
+        return f"L'{period.label}"
+    if period.kind == MONTH:
+        return f"Le mois de {period.label}"
+    if period.kind == QUARTER:
+        return f"Le {period.label}"
+    return f"La période {period.label}"
+
+
+def require_closed(period: Period, today: date | None = None) -> Period:
+    """The period itself if it is closed (anonymised reports); PeriodError in French
+    otherwise."""
+    if is_closed(period, today):
+        return period
+    closing = closing_day(period)
+    closed = "close" if period.kind in (YEAR, CUSTOM) else "clos"
+    raise PeriodError(
+        f"{_subject(period)} n'est pas encore {closed} : des séances peuvent y être saisies "
+        f"jusqu'au {_day_label(closing - timedelta(days=1))}, bilan anonymisé disponible à "
+        f"partir du {_day_label(closing)}."
+    )
+
+
+def last_closed_quarter(today: date | None = None) -> Period:
+    """The last closed quarter on `today` (the default period of anonymised reports): the
+    last full quarter once the grace days after it have passed, the one before until then
+    (on 3 January 2027, with 5 days of grace, the third quarter of 2026)."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    quarter = last_full_quarter(today)
+    while not is_closed(quarter, today):
+        quarter = quarter.previous()
+    return quarter

@@ -63,7 +63,7 @@ from reports.indicators import (
     compute,
     compute_for_structures,
 )
-from reports.periods import MONTH_NAMES, Period, require_whole
+from reports.periods import MONTH_NAMES, Period, require_closed, require_whole
 from reports.periods import _day_label as day_label
 
 VERSION = 1
@@ -387,7 +387,9 @@ def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str
             "Un accompagnement correspond à une personne aidée lors d'une séance : un atelier de "
             "huit participants compte huit accompagnements. Les usagers sont comptés une fois "
             "par période, qu'ils soient venus une ou plusieurs fois ; un nouvel usager est venu "
-            "pour la première fois pendant la période. Les rendez-vous sont comptés à leur date."
+            "pour la première fois pendant la période. Les séances saisies après la clôture d'un "
+            "mois sont comptées dans le mois de leur saisie ; les rendez-vous sont comptés à "
+            "leur date."
         ),
         _(
             "Aucun nom, numéro, adresse, date de naissance ni texte libre ne figure dans ce "
@@ -412,7 +414,8 @@ def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str
             "personnes donnent toujours le même chiffre, dans tous les bilans, périodes et "
             "formats, si bien qu'aucune soustraction entre bilans ne permet de retrouver un "
             "petit effectif ; les durées d'accompagnement sont arrondies de même, le nombre de "
-            "lieux est exact ; un bilan anonymisé ne change plus une fois publié."
+            "lieux est exact. Les bilans anonymisés couvrent des mois, trimestres ou années "
+            "entiers et clos : une fois publié, le bilan d'une période ne change plus."
         )
         % {"k": k, "last": k - 1, "max": protect.MAX_PERTURBATION}
     )
@@ -455,14 +458,18 @@ def _exact_report(scope: Scope, period: Period) -> dict:
 def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True) -> dict:
     """The published report of `obj` (a Place, Structure or Network) for `period`.
 
-    Anonymised reports cover whole months, quarters or years (PeriodError otherwise) and a
-    structure or a network; exact ones (staff of the structure) any period and place. The
-    caller checks the user may see the scope.
+    Anonymised reports cover whole, closed months, quarters or years (PeriodError otherwise)
+    and a structure or a network, and are published once: `reports.frozen` stores the first
+    one and serves it ever after. Exact ones (staff of the structure) cover any period and
+    place, running ones included, and are always computed live. The caller checks the user
+    may see the scope.
 
-    Anonymised reports are kept in the cache (settings.REPORTS_CACHE): a network's costs the
-    whole family's figures for two periods, seconds on a large network. Ten minutes for a
-    period that is still open or just closed, a day for one closed over a week ago (late
-    entries are rare by then); the report says when it was computed."""
+    Anonymised reports are also kept in the cache (settings.REPORTS_CACHE), which saves
+    reading the stored reports back: what it holds is the stored report, which never changes.
+    The report says when it was computed (for a stored one, when it was first published)."""
+    if anonymised:
+        require_whole(period)
+        require_closed(period)
     seconds = _cache_seconds(period) if anonymised else 0
     key = None
     if seconds:
@@ -482,10 +489,24 @@ def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True)
         cached = cache.get(key)
         if cached is not None:
             return cached
-    report = _build(obj, period, anonymised=anonymised, compare=compare)
+    report = _published(obj, period, anonymised=anonymised, compare=compare)
     if key is not None:
         cache.set(key, report, seconds)
     return report
+
+
+def _published(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
+    if anonymised:
+        from reports import frozen
+
+        return frozen.published(obj, period, compare=compare)
+    return _build(obj, period, anonymised=False, compare=compare)
+
+
+def compute_published(obj, period: Period) -> dict:
+    """The anonymised report of `obj` for `period` computed now, without comparison: what
+    `reports.frozen` stores the first time a closed period is published."""
+    return _build(obj, period, anonymised=True, compare=False)
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from mediation.models import AccessAction, Membership, Network, NetworkMembershi
 from mediation.schedules import ensure_schedule
 from reports import exports, publish
 from reports.models import ReportArchive, ReportFormat
-from reports.periods import Period, last_full_quarter
+from reports.periods import YEAR, Period, closing_day, last_closed_quarter
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,10 @@ def record_export(user, scope) -> None:
 
 
 def report_export(*, scope, period: Period, fmt: str, by=None) -> tuple[bytes, str]:
-    """The anonymised report of `scope` (a Structure or a Network) for a whole `period`, as
-    `fmt` ("pdf", "csv", "xlsx"): (file content, file name). Raises PeriodError for a period
-    that is not a whole month, quarter or year."""
+    """The anonymised report of `scope` (a Structure or a Network) for a whole, closed
+    `period`, as `fmt` ("pdf", "csv", "xlsx"): (file content, file name), rendered from the
+    report published for that period (`reports.frozen`). Raises PeriodError for a period that
+    is not a whole month, quarter or year, or not closed yet."""
     report = publish.build(scope, period, anonymised=True)
     content = exports.render(report, fmt)
     if by is not None:
@@ -48,9 +49,11 @@ def report_export(*, scope, period: Period, fmt: str, by=None) -> tuple[bytes, s
 
 
 def report_archive(*, scope, period: Period, by=None) -> tuple[list[ReportArchive], bool]:
-    """Archive the anonymised report of `scope` for `period` in every format, once: an
-    archive that exists is kept as it is (the first one sent is the one of record).
-    Returns the archives and whether any was created now."""
+    """Archive the anonymised report of `scope` for the closed `period` in every format,
+    once: an archive that exists is kept as it is (the first one sent is the one of record).
+    Files are rendered from the published report (`reports.frozen`): an archive and a later
+    download of the same period carry the same figures. Returns the archives and whether any
+    was created now."""
     report = publish.build(scope, period, anonymised=True)
     archives, created = [], False
     for fmt in ReportFormat.values:
@@ -107,80 +110,106 @@ def archives_url(scope) -> str:
     return settings.SITE_URL + path
 
 
-def _notify(scope, period: Period) -> int:
+def _notify(scope, periods: list[Period]) -> int:
     recipients = _coordinator_emails(scope)
     if not recipients:
         return 0
+    quarter, others = periods[0], periods[1:]
     subject = _("Bilan d'activité %(period)s — %(scope)s") % {
-        "period": period.label,
+        "period": quarter.label,
         "scope": scope.name,
     }
     body = _(
         "Bonjour,\n\n"
         "Le bilan d'activité anonymisé du %(period)s de « %(scope)s » est prêt, en PDF, CSV "
-        "et tableur. Il est archivé tel quel et peut être transmis aux financeurs :\n\n"
+        "et tableur, avec ceux de %(others)s. La période est close : ces bilans sont "
+        "archivés tels quels, ne changeront plus et peuvent être transmis aux financeurs :\n\n"
         "%(url)s\n\n"
         "(connexion nécessaire)\n\n"
         "— Permanence"
-    ) % {"period": period.label, "scope": scope.name, "url": archives_url(scope)}
+    ) % {
+        "period": quarter.label,
+        "scope": scope.name,
+        "others": ", ".join(
+            f"l'{period.label}" if period.kind == YEAR else period.label for period in others
+        ),
+        "url": archives_url(scope),
+    }
     # One message per person: coordinators do not see each other's addresses.
     for email in recipients:
         send_mail(subject, body, None, [email], fail_silently=False)
     return len(recipients)
 
 
+def archived_periods(quarter: Period) -> list[Period]:
+    """What the quarterly job publishes and archives for a closed `quarter`: the quarter, its
+    three months, and the year when it is the fourth quarter (all closed with it)."""
+    months = [Period.of_month(quarter.start.year, quarter.start.month + n) for n in range(3)]
+    year = [Period.of_year(quarter.start.year)] if quarter.start.month == 10 else []
+    return [quarter, *months, *year]
+
+
 def archive_quarter(*, today: date | None = None) -> dict:
-    """The quarterly job: last full quarter's report of every structure and network,
-    archived, and the coordinators told. Idempotent (a rerun archives nothing twice and
-    sends no e-mail for archives that existed)."""
-    period = last_full_quarter(today)
+    """The quarterly job: for the last closed quarter, the anonymised reports of the quarter,
+    its months (and its year after the fourth quarter) of every structure and network,
+    published (`reports.frozen`), archived, and the coordinators told. Idempotent (a rerun
+    archives nothing twice and sends no e-mail for archives that existed). Counts are of
+    (scope, period) pairs."""
+    periods = archived_periods(last_closed_quarter(today))
     counts = {"archived": 0, "emails": 0, "failed": 0}
     scopes = list(Network.objects.order_by("pk")) + list(Structure.objects.order_by("pk"))
     with publish.batch():
         for scope in scopes:
-            counts = _archive_one(scope, period, counts)
-    logger.info("Quarterly reports %s: %s", period.code, counts)
+            created = [period for period in periods if _archive_one(scope, period, counts)]
+            if created:
+                counts["emails"] += _notify(scope, periods)
+    logger.info("Quarterly reports %s: %s", periods[0].code, counts)
     _pin_schedule()
     return counts
 
 
 def _pin_schedule() -> None:
-    """Keep the schedule on the first day of the quarter at 6:00: django-q2 adds three months
-    to the time it ran, which drifts after a late run (a cluster restarted on the 2nd)."""
+    """Keep the schedule on its day of the quarter at 6:00: django-q2 adds three months to
+    the time it ran, which drifts after a late run (a cluster restarted the day after)."""
     from django_q.models import Schedule
 
-    Schedule.objects.filter(name=ARCHIVE_SCHEDULE).update(next_run=next_quarter_start())
+    Schedule.objects.filter(name=ARCHIVE_SCHEDULE).update(next_run=next_archive_run())
 
 
-def _archive_one(scope, period: Period, counts: dict) -> dict:
+def _archive_one(scope, period: Period, counts: dict) -> bool:
+    """Archive one period of one scope; whether anything was archived now."""
     try:
         _archives, created = report_archive(scope=scope, period=period)
     except Exception:  # one scope's failure must not stop the others
-        logger.exception("Report archive failed for %s %s", type(scope).__name__, scope.pk)
+        logger.exception(
+            "Report archive failed for %s %s %s", type(scope).__name__, scope.pk, period.code
+        )
         counts["failed"] += 1
-        return counts
-    if created:
-        counts["archived"] += 1
-        counts["emails"] += _notify(scope, period)
-    return counts
+        return False
+    counts["archived"] += created
+    return created
 
 
-def next_quarter_start(now: datetime | None = None) -> datetime:
+def next_archive_run(now: datetime | None = None) -> datetime:
+    """When the quarterly job runs next: REPORTS_GRACE_DAYS days after the start of a
+    quarter (the day the quarter before is closed, 6 January with 5 days), at 6:00."""
     now = timezone.localtime(now)
-    month = ((now.month - 1) // 3 + 1) * 3 + 1
-    year = now.year + (month > 12)
-    month = month - 12 if month > 12 else month
-    return timezone.make_aware(datetime.combine(date(year, month, 1), time(6, 0)))
+    quarter = Period.of_quarter(now.year, (now.month - 1) // 3 + 1)
+    while True:
+        run = timezone.make_aware(datetime.combine(closing_day(quarter.previous()), time(6, 0)))
+        if run > now:
+            return run
+        quarter = Period.of_quarter(quarter.end.year, (quarter.end.month - 1) // 3 + 1)
 
 
 def ensure_schedules() -> None:
-    """The django-q2 schedule of `archive_quarter`: the first day of every quarter at 6:00.
-    Idempotent: run from the reports app's post_migrate hook."""
+    """The django-q2 schedule of `archive_quarter`: every quarter, REPORTS_GRACE_DAYS days
+    after its first day, at 6:00. Idempotent: run from the reports app's post_migrate hook."""
     from django_q.models import Schedule
 
     ensure_schedule(
         ARCHIVE_SCHEDULE,
-        first_run=next_quarter_start(),
+        first_run=next_archive_run(),
         func="reports.tasks.archive_quarter",
         schedule_type=Schedule.QUARTERLY,
         repeats=-1,

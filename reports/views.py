@@ -20,7 +20,7 @@ from mediation.scoping import access_object
 from reports import charts, exports, publish, services
 from reports.forms import ReportForm
 from reports.models import ReportArchive
-from reports.periods import PeriodError
+from reports.periods import PeriodError, last_closed_quarter
 
 REPORT_ROLES = (Role.COORDINATOR, Role.STRUCTURE_ADMIN)
 NETWORK_ROLES = (Role.COORDINATOR,)
@@ -53,9 +53,7 @@ def _dashboard(request, scope, *, places=None, allow_exact: bool, template_scope
         data = form.cleaned_data if request.GET else {}
         period = data.get("period")
         if period is None:
-            from reports.periods import last_full_quarter
-
-            period = last_full_quarter()
+            period = last_closed_quarter()
         exact = data.get("exact", False)
         target = data.get("lieu") or scope
         try:
@@ -126,9 +124,7 @@ def _export(request, scope, fmt: str):
         return redirect(_urls(scope)["dashboard"])
     period = form.cleaned_data.get("period") if request.GET else None
     if period is None:
-        from reports.periods import last_full_quarter
-
-        period = last_full_quarter()
+        period = last_closed_quarter()
     try:
         content, filename = services.report_export(
             scope=scope, period=period, fmt=fmt, by=request.user

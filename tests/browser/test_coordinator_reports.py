@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from mediation.models import Network
-from reports.periods import last_full_quarter
+from reports.periods import last_closed_quarter
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import DESKTOP, MOBILE, SCREENSHOTS
 from tests.factories import NetworkMembershipFactory, UserFactory
@@ -49,7 +49,7 @@ def test_coordinator_reads_the_dashboard_and_downloads_pdf_and_xlsx(
     login(page, live_server, user.email, PASSWORD)
     page.get_by_role("link", name=f"Réseau : {network.name}").click()
 
-    quarter = last_full_quarter()
+    quarter = last_closed_quarter()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bilan d'activité")
     expect(page.get_by_role("heading", name=quarter.label.capitalize())).to_be_visible()
     expect(page.get_by_text("Données anonymisées (seuil 11)")).to_be_visible()

@@ -36,6 +36,7 @@ class HelpSessionFactory(DjangoModelFactory):
     created_by = factory.SelfAttribute("mediator")
     kind = SessionKind.INDIVIDUAL
     date = date(2026, 1, 12)
+    report_date = factory.SelfAttribute("date")  # an on-time entry
     duration_minutes = 30
     resident = factory.SubFactory(ResidentFactory, structure=factory.SelfAttribute("..structure"))
     people_count = 1

@@ -72,6 +72,7 @@ def bulk_sessions(*, structure, resident, mediator, count, start=date(2025, 1, 6
             created_by=mediator,
             resident=resident,
             date=start + timedelta(days=n),
+            report_date=start + timedelta(days=n),
             duration_minutes=30,
         )
         for n in range(count)

@@ -16,8 +16,11 @@ from reports.periods import (
     YEAR,
     Period,
     PeriodError,
+    is_closed,
+    last_closed_quarter,
     last_full_quarter,
     parse_period,
+    require_closed,
     require_whole,
 )
 
@@ -156,3 +159,41 @@ def test_any_month_reads_back_from_its_code(year, month):
     period = Period.of_month(year, month)
     assert parse_period(period.code) == period
     assert period.previous().end == period.start
+
+
+@pytest.mark.parametrize(
+    ("code", "today", "closed"),
+    [
+        ("2026-09", date(2026, 10, 5), False),
+        ("2026-09", date(2026, 10, 6), True),
+        ("2026-Q4", date(2027, 1, 5), False),
+        ("2026-Q4", date(2027, 1, 6), True),
+        ("2026", date(2027, 1, 6), True),
+        ("2026-12", date(2026, 12, 15), False),
+    ],
+)
+def test_a_period_is_closed_grace_days_after_its_end(settings, code, today, closed):
+    settings.REPORTS_GRACE_DAYS = 5
+    assert is_closed(parse_period(code), today) is closed
+
+
+@pytest.mark.parametrize(
+    ("today", "quarter"),
+    [
+        (date(2027, 1, 5), "2026-Q3"),
+        (date(2027, 1, 6), "2026-Q4"),
+        (date(2026, 12, 3), "2026-Q3"),
+        (date(2026, 4, 1), "2025-Q4"),
+    ],
+)
+def test_the_default_anonymised_period_is_the_last_closed_quarter(settings, today, quarter):
+    settings.REPORTS_GRACE_DAYS = 5
+    assert last_closed_quarter(today).code == quarter
+
+
+def test_a_period_not_closed_says_from_when_its_report_is_available(settings):
+    settings.REPORTS_GRACE_DAYS = 5
+    with pytest.raises(PeriodError) as error:
+        require_closed(parse_period("2026-Q4"), date(2026, 12, 3))
+    assert str(error.value).startswith("Le 4e trimestre 2026 n'est pas encore clos : ")
+    assert "bilan anonymisé disponible à partir du 6 janvier 2027" in str(error.value)

@@ -140,6 +140,7 @@ def test_one_more_session_changes_only_the_cells_that_count_it(network):
         mediator=session.mediator,
         kind=session.kind,
         date=quarter.start,
+        report_date=quarter.start,
         duration_minutes=session.duration_minutes,
         place_type=session.place_type,
         people_count=1,

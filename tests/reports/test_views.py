@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from django.core import mail
@@ -19,7 +19,7 @@ from mediation.choices import Role
 from mediation.models import Network, Structure
 from reports import publish, services
 from reports.models import ReportArchive
-from reports.periods import last_full_quarter
+from reports.periods import Period, is_closed, last_closed_quarter
 from tests.factories import (
     MembershipFactory,
     NetworkFactory,
@@ -54,6 +54,11 @@ def admin(structure):
     return user
 
 
+def last_closed_year() -> Period:
+    year = Period.of_year(timezone.localdate().year - 1)
+    return year if is_closed(year) else year.previous()
+
+
 def dashboard_url(network):
     return reverse("network_report_dashboard", kwargs={"network": network.slug})
 
@@ -71,9 +76,9 @@ def test_the_dashboard_shows_last_quarter_anonymised_by_default(client, network,
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert last_full_quarter().label.capitalize() in body
+    assert last_closed_quarter().label.capitalize() in body
     assert "Données anonymisées (seuil 11)" in body
-    report = publish.build(network, last_full_quarter())
+    report = publish.build(network, last_closed_quarter())
     shown = figures_on_page(body)
     for figure in report["figures"]:
         assert shown[figure["key"]] == figure["display"]
@@ -81,8 +86,8 @@ def test_the_dashboard_shows_last_quarter_anonymised_by_default(client, network,
 
 def test_the_dashboard_takes_a_month_or_a_year(client, network, coordinator):
     client.force_login(coordinator)
-    month = f"{timezone.localdate():%Y-%m}"
-    for code in (month, str(timezone.localdate().year)):
+    month = f"{last_closed_quarter().start:%Y-%m}"
+    for code in (month, last_closed_year().code):
         response = client.get(dashboard_url(network), {"periode": code})
         assert response.status_code == 200
         assert "data-figure" in response.content.decode()
@@ -111,7 +116,7 @@ def test_a_network_has_no_custom_dates_nor_exact_figures(client, network, coordi
 
 def test_structure_staff_may_see_exact_figures_for_any_dates(client, structure, admin):
     client.force_login(admin)
-    first = last_full_quarter().start
+    first = last_closed_quarter().start
     url = reverse("report_dashboard", kwargs={"structure": structure.slug})
     response = client.get(
         url, {"periode": "dates", "du": first.isoformat(), "au": first.replace(day=20).isoformat()}
@@ -172,20 +177,20 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_activity(
 def test_the_csv_download_is_the_dashboards_report(client, network, coordinator):
     client.force_login(coordinator)
     url = reverse("network_report_export", kwargs={"network": network.slug, "fmt": "csv"})
-    response = client.get(url, {"periode": last_full_quarter().code})
+    response = client.get(url, {"periode": last_closed_quarter().code})
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    report = publish.build(network, last_full_quarter())
+    report = publish.build(network, last_closed_quarter())
     sessions = next(r for r in rows if r["indicator"] == "sessions")
     assert sessions["value"] == str(publish.figure_map(report)["sessions"]["value"])
 
 
 def test_the_xlsx_and_pdf_downloads_open(client, network, coordinator):
     client.force_login(coordinator)
-    code = last_full_quarter().code
+    code = last_closed_quarter().code
     xlsx = client.get(
         reverse("network_report_export", kwargs={"network": network.slug, "fmt": "xlsx"}),
         {"periode": code},
@@ -223,8 +228,9 @@ def test_the_quarterly_job_archives_every_structure_and_network_and_tells_coordi
     counts = services.archive_quarter()
 
     scopes = Network.objects.count() + Structure.objects.count()
-    assert ReportArchive.objects.count() == 3 * scopes
-    assert counts["archived"] == scopes and counts["failed"] == 0
+    periods = len(services.archived_periods(last_closed_quarter()))
+    assert ReportArchive.objects.count() == 3 * scopes * periods
+    assert counts["archived"] == scopes * periods and counts["failed"] == 0
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == sorted([coordinator.email, admin.email])
     assert "/reseaux/activite/bilans/archives/" in " ".join(m.body for m in mail.outbox)
@@ -251,14 +257,17 @@ def test_an_archive_is_never_changed(network):
 
 def test_an_archive_keeps_the_parameters_that_produced_it(network):
     services.archive_quarter()
-    archive = ReportArchive.objects.get(network=network, format="pdf")
+    archive = ReportArchive.objects.get(
+        network=network, format="pdf", period=last_closed_quarter().code
+    )
 
-    assert archive.parameters["period"] == last_full_quarter().code
+    assert archive.parameters["period"] == last_closed_quarter().code
     assert archive.parameters["k"] == 11 and archive.parameters["anonymised"] is True
     assert len(archive.sha256) == 64
 
 
-def test_the_schedule_runs_the_first_day_of_each_quarter(db):
+def test_the_schedule_runs_when_the_quarter_before_is_closed(db, settings):
+    settings.REPORTS_GRACE_DAYS = 5
     from django_q.models import Schedule
 
     services.ensure_schedules()
@@ -267,14 +276,22 @@ def test_the_schedule_runs_the_first_day_of_each_quarter(db):
     schedule = Schedule.objects.get(name=services.ARCHIVE_SCHEDULE)
     assert schedule.schedule_type == Schedule.QUARTERLY
     local = timezone.localtime(schedule.next_run)
-    assert (local.day, local.hour, local.month % 3) == (1, 6, 1)
+    assert (local.day, local.hour, local.month % 3) == (6, 6, 1)
 
 
-def test_next_quarter_start():
-    now = timezone.make_aware(datetime(2026, 11, 27, 10, 0))
-    assert timezone.localtime(services.next_quarter_start(now)).date() == date(2027, 1, 1)
-    now = timezone.make_aware(datetime(2026, 3, 31, 23, 0))
-    assert timezone.localtime(services.next_quarter_start(now)).date() == date(2026, 4, 1)
+@pytest.mark.parametrize(
+    ("now", "run"),
+    [
+        (datetime(2026, 11, 27, 10, 0), datetime(2027, 1, 6, 6, 0)),
+        (datetime(2026, 3, 31, 23, 0), datetime(2026, 4, 6, 6, 0)),
+        (datetime(2027, 1, 3, 8, 0), datetime(2027, 1, 6, 6, 0)),
+        (datetime(2027, 1, 6, 6, 30), datetime(2027, 4, 6, 6, 0)),
+    ],
+)
+def test_the_next_archive_run_is_grace_days_into_the_next_quarter(settings, now, run):
+    settings.REPORTS_GRACE_DAYS = 5
+    next_run = services.next_archive_run(timezone.make_aware(now))
+    assert timezone.localtime(next_run).replace(tzinfo=None) == run
 
 
 def test_the_due_schedule_runs_through_django_q(network, coordinator):
@@ -287,7 +304,8 @@ def test_the_due_schedule_runs_through_django_q(network, coordinator):
     )
     scheduler()  # the cluster's scheduler; the test settings run tasks synchronously
 
-    assert ReportArchive.objects.filter(network=network).count() == 3
+    periods = len(services.archived_periods(last_closed_quarter()))
+    assert ReportArchive.objects.filter(network=network).count() == 3 * periods
     schedule = Schedule.objects.get(name=services.ARCHIVE_SCHEDULE)
     assert schedule.next_run > timezone.now()
 
@@ -296,7 +314,9 @@ def test_archives_are_listed_and_downloaded_by_their_coordinators_only(
     client, network, coordinator
 ):
     services.archive_quarter()
-    archive = ReportArchive.objects.get(network=network, format="csv")
+    archive = ReportArchive.objects.get(
+        network=network, format="csv", period=last_closed_quarter().code
+    )
     client.force_login(coordinator)
 
     listing = client.get(reverse("network_report_archives", kwargs={"network": network.slug}))
@@ -320,7 +340,7 @@ def test_export_report_writes_the_file_of_a_network_or_a_structure(network, stru
         output = tmp_path / f"bilan.{fmt}"
         call_command(
             "export_report",
-            period=last_full_quarter().code,
+            period=last_closed_quarter().code,
             scope=scope,
             format=fmt,
             output=str(output),
@@ -330,7 +350,7 @@ def test_export_report_writes_the_file_of_a_network_or_a_structure(network, stru
 
 
 def test_export_report_takes_a_month_and_a_year(network, tmp_path):
-    for period in (f"{last_full_quarter().start:%Y-%m}", str(last_full_quarter().start.year)):
+    for period in (f"{last_closed_quarter().start:%Y-%m}", last_closed_year().code):
         output = tmp_path / "bilan.csv"
         call_command(
             "export_report",
@@ -369,7 +389,7 @@ def test_every_download_is_written_to_the_access_log(client, structure, admin):
 
     client.force_login(admin)
     url = reverse("report_export", kwargs={"structure": structure.slug, "fmt": "csv"})
-    client.get(url, {"periode": last_full_quarter().code})
+    client.get(url, {"periode": last_closed_quarter().code})
 
     entry = AccessLog.objects.get(action="report_export")
     assert (entry.user, entry.structure, entry.object_id) == (admin, structure, structure.pk)
@@ -394,12 +414,12 @@ def test_an_anonymised_report_is_cached_and_says_when_it_was_computed(
 
 def test_typed_dates_are_used_even_if_the_list_still_shows_a_quarter(client, structure, admin):
     client.force_login(admin)
-    first = last_full_quarter().start
+    first = last_closed_quarter().start
     url = reverse("report_dashboard", kwargs={"structure": structure.slug})
     response = client.get(
         url,
         {
-            "periode": last_full_quarter().code,
+            "periode": last_closed_quarter().code,
             "du": first.isoformat(),
             "au": first.replace(day=20).isoformat(),
         },
@@ -410,19 +430,21 @@ def test_typed_dates_are_used_even_if_the_list_still_shows_a_quarter(client, str
     assert "au 20 " in body
 
 
-def test_a_period_still_running_says_its_figures_are_partial(network):
-    from reports.periods import Period
-
+def test_a_period_still_running_says_its_figures_are_partial(network, structure):
     today = timezone.localdate()
-    report = publish.build(network, Period.of_month(today.year, today.month))
+    month = Period.of_month(today.year, today.month)
+    report = publish.build(structure, month, anonymised=False)
 
     assert report["period"]["in_progress"] is True
     assert "pas terminée" in report["method_note"][0]
-    assert publish.build(network, last_full_quarter())["period"]["in_progress"] is False
+    assert publish.build(network, last_closed_quarter())["period"]["in_progress"] is False
 
 
-def test_the_dashboard_of_a_running_month_says_it_is_partial(client, network, coordinator):
-    client.force_login(coordinator)
-    response = client.get(dashboard_url(network), {"periode": f"{timezone.localdate():%Y-%m}"})
+def test_the_dashboard_of_a_running_month_says_it_is_partial(client, structure, admin):
+    client.force_login(admin)
+    response = client.get(
+        reverse("report_dashboard", kwargs={"structure": structure.slug}),
+        {"periode": f"{timezone.localdate():%Y-%m}", "exact": "on"},
+    )
 
     assert "Période en cours" in response.content.decode()

@@ -766,6 +766,7 @@ class _Chunk:
                     title,
                     str(level),
                     evening,
+                    day,  # report_date: every generated session is entered on time
                 ]
             )
 
@@ -981,6 +982,7 @@ SESSION_COLUMNS = [
     "title",
     "level",
     "created_at",
+    "report_date",
 ]
 GENDERS = Gender.values
 STATUSES = ResidentStatus.values
