@@ -323,8 +323,10 @@ class LoginView(auth_views.LoginView):
             from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
             emails = [account.email for account in DEMO_ACCOUNTS]
-            if User.objects.filter(email__in=emails).exists():
-                context["demo_logins"] = DEMO_ACCOUNTS
+            existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+            if existing:
+                # Only those in the base: one filled by an older demo lacks the newer accounts.
+                context["demo_logins"] = [a for a in DEMO_ACCOUNTS if a.email in existing]
                 context["demo_password"] = DEMO_PASSWORD
         return context
 

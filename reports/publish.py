@@ -217,21 +217,26 @@ class Scope:
     obj: Place | Structure | Network
     kind: str  # "place", "structure", "network"
 
-    @property
+    @functools.cached_property
     def network(self) -> Network | None:
         if self.kind == "network":
             return self.obj
         structure = self.obj.structure if self.kind == "place" else self.obj
-        return structure.network
+        # TODO(report protection): a structure may belong to several networks. It is protected
+        # here with the first of them by name only, so its published figures are not
+        # protected together with the reports of its other networks. The rewrite of the
+        # protection decides how to protect such a structure with all its networks.
+        return min(structure.networks.all(), key=lambda n: (n.name, n.pk), default=None)
 
     def as_dict(self) -> dict:
-        network = self.network
+        structure = self.obj.structure if self.kind == "place" else self.obj
         return {
             "kind": self.kind,
             "id": self.obj.pk,
             "name": self.obj.name,
             "slug": getattr(self.obj, "slug", ""),
-            "network": network.name if network and self.kind != "network" else "",
+            # Shown as "Réseau : …": every network of the structure, by name.
+            "network": structure.networks_display if self.kind != "network" else "",
         }
 
 

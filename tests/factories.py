@@ -47,6 +47,12 @@ class StructureFactory(DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"structure-{n}")
     kind = StructureKind.MAIRIE
 
+    @factory.post_generation
+    def networks(self, create, extracted, **kwargs):
+        """`StructureFactory(networks=[a, b])`: the structure belongs to those networks."""
+        if create and extracted:
+            self.networks.set(extracted)
+
 
 class PlaceFactory(DjangoModelFactory):
     class Meta:

@@ -86,7 +86,7 @@ def alpha(db):
     """A structure with one of everything, full of strings that must never leak."""
     network = NetworkFactory(name="Réseau Alpha")
     structure = StructureFactory(
-        name="Structure Secrète Alpha", slug="structure-secrete-alpha", network=network
+        name="Structure Secrète Alpha", slug="structure-secrete-alpha", networks=[network]
     )
     place = PlaceFactory(structure=structure, name="Lieu Caché Alpha")
     staff = UserFactory(
@@ -145,7 +145,7 @@ def alpha(db):
 def outsider(db):
     """Holds every role, in another structure and another network."""
     other_network = NetworkFactory(name="Réseau Bêta")
-    other = StructureFactory(name="Structure Bêta", slug="structure-beta", network=other_network)
+    other = StructureFactory(name="Structure Bêta", slug="structure-beta", networks=[other_network])
     user = UserFactory(email="beta@exemple.fr")
     for role in Role.values:
         MembershipFactory(user=user, structure=other, role=role)

@@ -53,8 +53,8 @@ def appointment(place, resident, starts_at, status):
 @pytest.fixture
 def world():
     network = NetworkFactory(name="Vallons de Haute-Bretagne")
-    a = StructureFactory(network=network, name="Mairie A")
-    b = StructureFactory(network=network, name="Médiathèque B")
+    a = StructureFactory(networks=[network], name="Mairie A")
+    b = StructureFactory(networks=[network], name="Médiathèque B")
     outsider = StructureFactory(name="Hors réseau")
     a1 = PlaceFactory(structure=a, name="A1", is_qpv=True)
     a2 = PlaceFactory(structure=a, name="A2", is_rural=True)
@@ -400,7 +400,7 @@ def test_a_structure_scope(world):
 
 
 def test_a_queryset_or_list_of_structures_is_the_same_as_their_network(world, report):
-    queryset = compute(Structure.objects.filter(network=world.network), Q1)
+    queryset = compute(Structure.objects.in_network(world.network), Q1)
     ids = compute([world.a.pk, world.b.pk], Q1)
     for other in (queryset, ids):
         assert other["figures"] == report["figures"]

@@ -44,7 +44,7 @@ def coordinator(network):
 
 @pytest.fixture
 def structure(network):
-    return Structure.objects.filter(network=network).order_by("pk").first()
+    return Structure.objects.in_network(network).order_by("pk").first()
 
 
 @pytest.fixture
@@ -144,8 +144,9 @@ def test_a_mediator_has_no_reports(client, structure):
 
 def test_a_coordinator_of_another_network_gets_a_404(client, network):
     other = UserFactory()
-    elsewhere = StructureFactory(network=NetworkFactory())
-    NetworkMembershipFactory(user=other, network=elsewhere.network)
+    elsewhere = NetworkFactory()
+    StructureFactory(networks=[elsewhere])
+    NetworkMembershipFactory(user=other, network=elsewhere)
     client.force_login(other)
 
     assert client.get(dashboard_url(network)).status_code == 404
