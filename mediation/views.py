@@ -17,7 +17,7 @@ from mediation import selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
-from mediation.models import Membership, Network, NetworkMembership, Place, User
+from mediation.models import Membership, NetworkMembership, Place, User
 from mediation.ratelimit import client_ip, hit
 from mediation.scoping import access_object, structure_roles
 
@@ -47,12 +47,11 @@ def home(request):
         context["coordinated"] = list(
             selectors.structures_overview(request.user, [Role.COORDINATOR])
         )
-        context["networks"] = list(
-            Network.objects.visible_to(request.user, [Role.COORDINATOR]).order_by("name")
-        )
+        context["networks"] = selectors.networks_of(context["coordinated"])
     if context["is_admin"]:
         context["administered"] = list(
-            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN])
+            # The administration cards do not show the networks.
+            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN], with_networks=False)
         )
     return render(request, "mediation/home.html", context)
 

@@ -42,6 +42,7 @@ class NetworkFactory(DjangoModelFactory):
 class StructureFactory(DjangoModelFactory):
     class Meta:
         model = Structure
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Structure {n}")
     slug = factory.Sequence(lambda n: f"structure-{n}")

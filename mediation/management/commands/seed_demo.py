@@ -50,11 +50,11 @@ class Command(BaseCommand):
             user = users.get(email)
             if user is None:  # a base filled by an older demo (`--if-empty`): not there
                 continue
-            self.stdout.write(f"  {email:<36} {label}")
+            self.stdout.write(f"  {email:<42} {label}")
             if demo_totp_device(user) is not None:
                 with_code = True
                 self.stdout.write(
-                    f"  {'':<36} double authentification, clé TOTP : {demo_totp_secret(email)}"
+                    f"  {'':<42} double authentification, clé TOTP : {demo_totp_secret(email)}"
                 )
         if with_code:
             self.stdout.write(
