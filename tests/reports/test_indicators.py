@@ -540,3 +540,15 @@ def test_a_moved_appointment_counts_once_as_the_new_one(world):
 
     assert after["seen"] == 3 + 1
     assert after["cancelled_by_resident"] == 1  # the one of the fixture, not the move
+
+
+def test_a_structure_in_two_networks_counts_in_the_report_of_each():
+    a, b = NetworkFactory(name="Intercommunalité"), NetworkFactory(name="Département")
+    both = StructureFactory(networks=[a, b])
+    only_a, only_b = StructureFactory(networks=[a]), StructureFactory(networks=[b])
+    HelpSessionFactory.create_batch(2, structure=both, date=date(2026, 2, 2))
+    HelpSessionFactory(structure=only_a, date=date(2026, 2, 3))
+    HelpSessionFactory.create_batch(4, structure=only_b, date=date(2026, 2, 4))
+    assert compute(a, Q1)["figures"]["sessions"] == 3
+    assert compute(b, Q1)["figures"]["sessions"] == 6
+    assert set(compute_for_structures(b, Q1)) == {both.pk, only_b.pk}
