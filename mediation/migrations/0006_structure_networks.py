@@ -29,9 +29,22 @@ def links_forward(apps, schema_editor):
         ),
         batch_size=BATCH,
     )
+    # A history link row keeps the id of the link it copies: the link made above when the
+    # structure still has that network, 0 for a network it had only in the past.
+    link_ids = {
+        (structure_id, network_id): pk
+        for pk, structure_id, network_id in Link.objects.values_list(
+            "pk", "structure_id", "network_id"
+        )
+    }
     HistoricalLink.objects.bulk_create(
         (
-            HistoricalLink(history_id=history_id, structure_id=pk, network_id=network_id)
+            HistoricalLink(
+                id=link_ids.get((pk, network_id), 0),
+                history_id=history_id,
+                structure_id=pk,
+                network_id=network_id,
+            )
             for history_id, pk, network_id in HistoricalStructure.objects.filter(
                 network__isnull=False
             ).values_list("history_id", "id", "network_id")
