@@ -198,6 +198,13 @@ def test_a_structure_added_from_the_network_side_is_recorded_too(two_networks):
     assert {link.network for link in last.networks.all()} == {two_networks["a"], two_networks["c"]}
 
 
+def test_a_network_emptied_from_its_side_is_recorded_on_each_structure(two_networks):
+    two_networks["a"].structures.clear()
+    for structure in (two_networks["both"], two_networks["only_a"]):
+        last = structure.history.first()
+        assert two_networks["a"] not in {link.network for link in last.networks.all()}
+
+
 def test_the_operators_admin_edits_the_networks_of_a_structure(client, two_networks):
     operator = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(operator)
@@ -206,3 +213,16 @@ def test_the_operators_admin_edits_the_networks_of_a_structure(client, two_netwo
     assert 'name="networks"' in body and "selectfilter" in body
     listing = client.get(reverse("admin:mediation_structure_changelist")).content.decode()
     assert "Réseau départemental d&#x27;Ille-et-Vilaine, Vallons de Haute-Bretagne" in listing
+
+
+def test_the_operators_see_the_history_of_a_structure_with_its_networks(client, two_networks):
+    structure = two_networks["only_a"]
+    structure.networks.add(two_networks["b"])
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:mediation_structure_history", args=[structure.pk])
+    assert client.get(url).status_code == 200
+    record = structure.history.first()
+    detail = reverse(
+        "admin:mediation_structure_simple_history", args=[structure.pk, record.history_id]
+    )
+    assert client.get(detail).status_code == 200
