@@ -231,6 +231,23 @@ def test_the_quarterly_job_archives_every_structure_and_network_and_tells_coordi
     assert "/reseaux/activite/bilans/archives/" in " ".join(m.body for m in mail.outbox)
 
 
+def test_the_quarterly_job_archives_both_networks_of_a_structure_in_two(
+    network, coordinator, structure
+):
+    department = NetworkFactory(name="Réseau départemental", slug="departement")
+    structure.networks.add(department)
+    department_coordinator = UserFactory(email="departement@exemple.fr")
+    NetworkMembershipFactory(user=department_coordinator, network=department)
+
+    counts = services.archive_quarter()
+
+    assert counts["failed"] == 0
+    assert ReportArchive.objects.filter(network=department).count() == 3
+    assert ReportArchive.objects.filter(structure=structure).count() == 3
+    recipients = {address for message in mail.outbox for address in message.to}
+    assert {coordinator.email, department_coordinator.email} <= recipients
+
+
 def test_the_quarterly_job_run_twice_archives_and_mails_once(network, coordinator):
     services.archive_quarter()
     sent, archived = len(mail.outbox), ReportArchive.objects.count()
