@@ -26,9 +26,11 @@ from mediation.models import (  # noqa: E402
 
 def build(network: Network, start: int, count: int, admin: User) -> None:
     structures = Structure.objects.bulk_create(
-        Structure(network=network, name=f"Structure {i}", slug=f"s-{i}", kind="mairie")
+        Structure(name=f"Structure {i}", slug=f"s-{i}", kind="mairie")
         for i in range(start, start + count)
     )
+    Link = Structure.networks.through
+    Link.objects.bulk_create(Link(structure=s, network=network) for s in structures)
     Place.objects.bulk_create(
         Place(
             structure=s,

@@ -83,7 +83,8 @@ def _bare_sql(network_id: int, period) -> dict:
     out = {}
     with connection.cursor() as cursor:
         # 0. The network's structures, as a list for the other statements.
-        cursor.execute(f"SELECT id FROM {q(Structure)} WHERE network_id = %s", [network_id])
+        links = q(Structure.networks.through)
+        cursor.execute(f"SELECT structure_id FROM {links} WHERE network_id = %s", [network_id])
         ids = [row[0] for row in cursor.fetchall()]
         in_network = f"s.structure_id IN ({', '.join(['%s'] * len(ids))})"
         where = f"s.report_date >= %s AND s.report_date < %s AND {in_network}"

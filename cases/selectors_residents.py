@@ -27,12 +27,10 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 
 
 def desk_residents(user, structure: Structure):
-    """Residents a desk of `structure` works with: its own, and those of the other structures of
-    its network who agreed to be shared. Anonymous records included (filter with followed())."""
-    mine = Q(structure=structure)
-    if structure.network_id:
-        mine |= Q(shared_with_network=True, structure__network_id=structure.network_id)
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(mine)
+    """Residents a desk of `structure` works with: its own, and those of the structures sharing
+    a network with it who agreed to be shared. Anonymous records included (filter with
+    followed())."""
+    return Resident.objects.visible_to(user, DESK_ROLES).at_desk_of(structure)
 
 
 def own_residents(user, structure: Structure):

@@ -89,16 +89,14 @@ def case_open(
     """Open a case for a followed resident, with its first event ("" → open).
 
     The case belongs to `structure` (by default the resident's own). A resident of another
-    structure of the same network may be followed only if they agreed to be shared."""
+    structure sharing a network with it may be followed only if they agreed to be shared."""
     structure = structure or resident.structure
     now = now or timezone.now()
     errors: dict[str, str] = {}
     if resident.is_anonymous:
         errors["resident"] = _("Un dossier se suit pour un usager nommé, pas pour un anonyme.")
     elif resident.structure_id != structure.pk and not (
-        resident.shared_with_network
-        and structure.network_id is not None
-        and resident.structure.network_id == structure.network_id
+        resident.shared_with_network and structure.shares_a_network_with(resident.structure_id)
     ):
         errors["resident"] = _("Cet usager n'est pas suivi par %(structure)s.") % {
             "structure": structure.name

@@ -39,7 +39,6 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -391,13 +390,10 @@ def _touch_residents(resident_ids: Iterable[int], moment: datetime) -> None:
 
 
 def residents_for(user: User, structure: Structure):
-    """The residents `user` may help at `structure`: the structure's own, and those of its
-    network who agreed to be shared. (A mediator working for two structures does not carry
-    one structure's residents into the other's log.)"""
-    here = Q(structure=structure)
-    if structure.network_id is not None:
-        here |= Q(shared_with_network=True, structure__network_id=structure.network_id)
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(here)
+    """The residents `user` may help at `structure`: the structure's own, and those of the
+    structures sharing a network with it who agreed to be shared. (A mediator working for two
+    structures does not carry one structure's residents into the other's log.)"""
+    return Resident.objects.visible_to(user, DESK_ROLES).at_desk_of(structure)
 
 
 def _check_visible(

@@ -264,7 +264,7 @@ def resident_detail(request, structure, resident: int):
             "resident": person,
             "own": own,
             "shared_from": None if own else person.structure,
-            "in_network": structure.network_id is not None,
+            "in_network": structure.networks.exists(),
             "sharing_form": SharingForm(
                 initial={"shared_with_network": person.shared_with_network}
             ),

@@ -88,11 +88,19 @@ class NetworkAdmin(SimpleHistoryAdmin):
 
 @admin.register(Structure)
 class StructureAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "network", "slug"]
-    list_filter = ["kind", "network"]
+    list_display = ["name", "kind", "networks_list", "slug"]
+    list_filter = ["kind", "networks"]
     search_fields = ["name", "slug", "siret"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["networks"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("networks")
+
+    @admin.display(description=_("réseaux"))
+    def networks_list(self, obj):
+        return obj.networks_display or "—"
 
 
 @admin.register(Place)

@@ -1,4 +1,6 @@
-"""Demo data: two networks, five structures and their teams (see `manage.py seed_demo`).
+"""Demo data: three networks, five structures and their teams (see `manage.py seed_demo`). The
+département network overlaps the two others: France Services de Guichen and the CCAS de Redon
+each belong to two networks.
 
 Later apps extend the demo by registering a function with `register_demo_step`: each step
 receives the objects created here and must be idempotent."""
@@ -48,6 +50,11 @@ NETWORKS = [
         "name": "Hub inclusion numérique CCAS & Outre-mer",
         "kind": NetworkKind.HUB,
     },
+    {
+        "slug": "departement-ille-et-vilaine",
+        "name": "Réseau départemental d'Ille-et-Vilaine",
+        "kind": NetworkKind.DEPARTEMENT,
+    },
 ]
 
 STRUCTURES = [
@@ -55,7 +62,7 @@ STRUCTURES = [
         "slug": "mairie-loheac",
         "name": "Mairie de Lohéac",
         "kind": StructureKind.MAIRIE,
-        "network": "vallons-haute-bretagne",
+        "networks": ["vallons-haute-bretagne"],
         "email": "accueil@mairie-loheac.example",
         "places": [
             {
@@ -73,7 +80,7 @@ STRUCTURES = [
         "slug": "france-services-guichen",
         "name": "France Services de Guichen",
         "kind": StructureKind.FRANCE_SERVICES,
-        "network": "vallons-haute-bretagne",
+        "networks": ["vallons-haute-bretagne", "departement-ille-et-vilaine"],
         "siret": "21350126700011",
         "email": "franceservices@guichen.example",
         "places": [
@@ -100,7 +107,7 @@ STRUCTURES = [
         "slug": "mediatheque-grand-clos",
         "name": "Médiathèque Le Grand Clos — EPN",
         "kind": StructureKind.MEDIATHEQUE,
-        "network": "vallons-haute-bretagne",
+        "networks": ["vallons-haute-bretagne"],
         "email": "epn@grandclos.example",
         "places": [
             {
@@ -117,7 +124,7 @@ STRUCTURES = [
         "slug": "ccas-redon",
         "name": "CCAS de Redon — pôle inclusion",
         "kind": StructureKind.CCAS,
-        "network": "hub-inclusion-ccas-outre-mer",
+        "networks": ["hub-inclusion-ccas-outre-mer", "departement-ille-et-vilaine"],
         "email": "ccas@redon.example",
         "places": [
             {
@@ -135,7 +142,7 @@ STRUCTURES = [
         "slug": "kaz-numerik-saint-pierre",
         "name": "Kaz Numérik — Saint-Pierre",
         "kind": StructureKind.ASSOCIATION,
-        "network": "hub-inclusion-ccas-outre-mer",
+        "networks": ["hub-inclusion-ccas-outre-mer"],
         "email": "contact@kaznumerik.example",
         # Shows the per-structure setting: here mediators too sign in with a code.
         "mediators_need_two_factor": True,
@@ -203,6 +210,13 @@ STAFF = [
     ("coordinatrice@permanence.demo", "Sophie", "Martin", [], ["vallons-haute-bretagne"]),
     ("coordinateur.hub@permanence.demo", "Thomas", "Grondin", [], ["hub-inclusion-ccas-outre-mer"]),
     (
+        "coordinatrice.departement@permanence.demo",
+        "Anne",
+        "Le Floch",
+        [],
+        ["departement-ille-et-vilaine"],
+    ),
+    (
         "admin@permanence.demo",
         "Hélène",
         "Robin",
@@ -238,6 +252,13 @@ DEMO_ACCOUNTS = [
         "Thomas",
         "Grondin",
         "coordinateur du hub CCAS & Outre-mer",
+    ),
+    DemoAccount(
+        "coordinatrice.departement@permanence.demo",
+        "Anne",
+        "Le Floch",
+        "coordinatrice du réseau départemental d'Ille-et-Vilaine "
+        "(France Services de Guichen et CCAS de Redon)",
     ),
 ]
 OPERATOR_EMAIL = "operateur@permanence.demo"
@@ -392,12 +413,12 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
             defaults={
                 "name": data["name"],
                 "kind": data["kind"],
-                "network": networks[data["network"]],
                 "siret": data.get("siret", ""),
                 "email": data.get("email", ""),
                 "mediators_need_two_factor": data.get("mediators_need_two_factor", False),
             },
         )
+        structure.networks.set([networks[slug] for slug in data["networks"]])
         structures[structure.slug] = structure
         places[structure.slug] = []
         for place_data in data["places"]:

@@ -115,9 +115,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class NetworkQuerySet(ScopedQuerySet):
     def visible_to(self, user, roles=None):
-        # A network is visible through any of its structures (no join: no duplicates).
+        # A network is visible through any of its structures. Read from the link table in a
+        # subquery (no join on the networks): a network of two visible structures comes once.
         ids = visible_structure_ids(user, roles)
-        return self.filter(pk__in=Structure.objects.filter(pk__in=ids).values("network_id"))
+        links = Structure.networks.through.objects.filter(structure_id__in=ids)
+        return self.filter(pk__in=links.values("network_id"))
 
 
 class NetworkMembershipQuerySet(ScopedQuerySet):
@@ -146,16 +148,51 @@ class Network(models.Model):
         return self.name
 
 
-class Structure(models.Model):
-    """The organisation that runs desks (mairie, France Services, médiathèque…)."""
+class StructureQuerySet(scoped_queryset("")):
+    def in_network(self, network):
+        """The structures linked to `network` (each once: a link is unique)."""
+        return self.filter(networks=network)
 
-    network = models.ForeignKey(
-        Network,
-        verbose_name=_("réseau"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="structures",
+    def sharing_a_network_with(self, structure_ids):
+        """The structures that share at least one network with one of `structure_ids` (those
+        included when they belong to a network). Meant as a subquery (`pk__in=`): it may
+        name a structure twice."""
+        links = Structure.networks.through.objects.filter(structure_id__in=structure_ids)
+        return self.filter(networks__in=links.values("network_id"))
+
+
+class StructureHistory(HistoricalRecords):
+    """Structure's history, with its networks. simple-history records a change of the links
+    made from the structure's side (`structure.networks.add(…)`), but fails on one made from
+    the network's side (`network.structures.add(…)`, django-simple-history issue #1048): that
+    side is turned into a record of each structure concerned."""
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        if not reverse:
+            return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+        if action == "pre_clear":
+            instance._history_cleared_structures = list(instance.structures.all())
+            return None
+        if action == "post_clear":
+            structures = getattr(instance, "_history_cleared_structures", [])
+        elif action in ("post_add", "post_remove"):
+            structures = Structure.objects.filter(pk__in=pk_set)
+        else:
+            return None
+        for structure in structures:
+            super().m2m_changed(structure, action, attr, None, False, **kwargs)
+        return None
+
+
+class Structure(models.Model):
+    """The organisation that runs desks (mairie, France Services, médiathèque…).
+
+    It may belong to several networks (an intercommunality and a département hub): each gives
+    its coordinators the coordinator role here, and residents who agreed to be shared are
+    seen by the desks of every structure sharing a network with theirs."""
+
+    networks = models.ManyToManyField(
+        Network, verbose_name=_("réseaux"), blank=True, related_name="structures"
     )
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(
@@ -185,8 +222,8 @@ class Structure(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = scoped_queryset("").as_manager()
-    history = HistoricalRecords()
+    objects = StructureQuerySet.as_manager()
+    history = StructureHistory(m2m_fields=[networks])
 
     class Meta:
         verbose_name = _("structure")
@@ -198,6 +235,22 @@ class Structure(models.Model):
 
     def get_absolute_url(self):
         return reverse("structure_home", kwargs={"structure": self.slug})
+
+    @property
+    def networks_display(self) -> str:
+        """Its networks' names, comma-separated ("" for none). Prefetch `networks` when
+        listing structures: this reads `networks.all()`."""
+        return ", ".join(network.name for network in self.networks.all())
+
+    def shares_a_network_with(self, other: Structure | int) -> bool:
+        """Whether the two structures (`other` or its id) belong to at least one common
+        network (one query)."""
+        other_id = other if isinstance(other, int) else other.pk
+        return (
+            Structure.objects.filter(pk=other_id)
+            .filter(pk__in=Structure.objects.sharing_a_network_with([self.pk]).values("pk"))
+            .exists()
+        )
 
 
 class Place(models.Model):
@@ -318,15 +371,24 @@ def fold_name(*parts: str) -> str:
 class ResidentQuerySet(scoped_queryset("structure")):
     def visible_to(self, user, roles=None):
         """Residents of the user's structures, for desk roles (mediators and structure admins:
-        coordinators work on anonymised figures only), plus those of the other structures of
-        the same network who agreed to be shared (`shared_with_network`)."""
+        coordinators work on anonymised figures only), plus those of the structures sharing
+        at least one network with one of them who agreed to be shared
+        (`shared_with_network`)."""
         roles = roles if roles is not None else [Role.MEDIATOR, Role.STRUCTURE_ADMIN]
         ids = visible_structure_ids(user, roles)
-        networks = Structure.objects.filter(pk__in=ids, network__isnull=False).values("network_id")
-        return self.filter(
-            models.Q(structure_id__in=ids)
-            | models.Q(shared_with_network=True, structure__network_id__in=networks)
-        )
+        return self.filter(models.Q(structure_id__in=ids) | self._shared_with_any_of(ids))
+
+    def at_desk_of(self, structure: Structure):
+        """Residents a desk of `structure` works with: its own, and those of the structures
+        sharing at least one network with it who agreed to be shared. (Combine with
+        `visible_to(user)`: this says nothing about the user.)"""
+        return self.filter(models.Q(structure=structure) | self._shared_with_any_of([structure.pk]))
+
+    @staticmethod
+    def _shared_with_any_of(structure_ids) -> models.Q:
+        # One subquery, whatever the number of networks: no join that would repeat a resident.
+        neighbours = Structure.objects.sharing_a_network_with(structure_ids).values("pk")
+        return models.Q(shared_with_network=True, structure_id__in=neighbours)
 
     def matching_name(self, text: str):
         """Residents whose name contains every word of `text`, accents and case ignored."""

@@ -108,7 +108,7 @@ PERSONAL_DATA: dict[str, dict[str, Rule]] = {
     # Organisations' contact details are not personal data.
     "mediation.structure": {
         "id": N,
-        "network": N,
+        "networks": N,
         "name": N,
         "slug": N,
         "kind": N,

@@ -6,8 +6,8 @@ by using `ScopedQuerySet.as_manager()` and saying, in `structure_path`, how it r
 structure (`"structure"`, `"place__structure"`, …). No view filters by structure by hand.
 
 Roles are cumulative per structure: the roles a user holds in a structure come from their
-memberships of that structure, plus "coordinator" on every structure of a network they
-coordinate.
+memberships of that structure, plus "coordinator" on every structure linked to a network they
+coordinate (a structure may belong to several networks).
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ def structure_roles(user) -> dict[int, frozenset[str]]:
         "structure_id", "role"
     ):
         roles.setdefault(structure_id, set()).add(role)
+    # Every structure linked to a network the user coordinates, read from the link table
+    # (a structure in two of their networks comes twice: the set keeps one role).
     network_ids = NetworkMembership.objects.filter(user=user).values("network_id")
-    for structure_id in Structure.objects.filter(network_id__in=network_ids).values_list(
-        "id", flat=True
-    ):
+    links = Structure.networks.through.objects.filter(network_id__in=network_ids)
+    for structure_id in links.values_list("structure_id", flat=True):
         roles.setdefault(structure_id, set()).add(Role.COORDINATOR)
     result = {sid: frozenset(r) for sid, r in roles.items()}
     user._structure_roles_cache = result

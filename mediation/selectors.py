@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from mediation.choices import Role
-from mediation.models import Membership, Place, Resident, Structure
+from mediation.models import Membership, Network, Place, Resident, Structure
 from mediation.scoping import structure_roles
 
 
@@ -24,28 +24,36 @@ def _count(model, **filters):
     )
 
 
-def structures_overview(user, roles=None):
+def structures_overview(user, roles=None, *, with_networks: bool = True):
     """The structures the user sees (for `roles`), each with its counts of active places,
-    staff and followed residents, in one query."""
-    return (
-        Structure.objects.visible_to(user, roles)
-        .select_related("network")
-        .annotate(
-            place_count=_count(Place, is_active=True),
-            staff_count=Coalesce(
-                Subquery(
-                    Membership.objects.filter(structure=OuterRef("pk"))
-                    .order_by()
-                    .values("structure")
-                    .annotate(n=Count("user", distinct=True))
-                    .values("n")[:1]
-                ),
-                0,
+    staff and followed residents, in one query (and one more for their networks, unless
+    `with_networks` is false)."""
+    structures = Structure.objects.visible_to(user, roles)
+    if with_networks:
+        structures = structures.prefetch_related("networks")
+    return structures.annotate(
+        place_count=_count(Place, is_active=True),
+        staff_count=Coalesce(
+            Subquery(
+                Membership.objects.filter(structure=OuterRef("pk"))
+                .order_by()
+                .values("structure")
+                .annotate(n=Count("user", distinct=True))
+                .values("n")[:1]
             ),
-            resident_count=_count(Resident, is_anonymous=False),
-        )
-        .order_by("network__name", "name")
-    )
+            0,
+        ),
+        resident_count=_count(Resident, is_anonymous=False),
+    ).order_by("name")
+
+
+def networks_of(structures) -> list[Network]:
+    """The networks of `structures` (from `structures_overview`, networks prefetched), each
+    once, by name. For `structures_overview(user, roles)` it is the same set as
+    `Network.objects.visible_to(user, roles)` (the networks of the structures the user sees),
+    read without another query."""
+    networks = {network.pk: network for s in structures for network in s.networks.all()}
+    return sorted(networks.values(), key=lambda network: (network.name, network.pk))
 
 
 def places_for(user, structure, *, include_inactive=False):

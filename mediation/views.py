@@ -17,7 +17,7 @@ from mediation import selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
-from mediation.models import Membership, Network, NetworkMembership, Place, User
+from mediation.models import Membership, NetworkMembership, Place, User
 from mediation.ratelimit import client_ip, hit
 from mediation.scoping import access_object, structure_roles
 
@@ -47,12 +47,11 @@ def home(request):
         context["coordinated"] = list(
             selectors.structures_overview(request.user, [Role.COORDINATOR])
         )
-        context["networks"] = list(
-            Network.objects.visible_to(request.user, [Role.COORDINATOR]).order_by("name")
-        )
+        context["networks"] = selectors.networks_of(context["coordinated"])
     if context["is_admin"]:
         context["administered"] = list(
-            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN])
+            # The administration cards do not show the networks.
+            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN], with_networks=False)
         )
     return render(request, "mediation/home.html", context)
 
@@ -323,8 +322,10 @@ class LoginView(auth_views.LoginView):
             from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
             emails = [account.email for account in DEMO_ACCOUNTS]
-            if User.objects.filter(email__in=emails).exists():
-                context["demo_logins"] = DEMO_ACCOUNTS
+            existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+            if existing:
+                # Only those in the base: one filled by an older demo lacks the newer accounts.
+                context["demo_logins"] = [a for a in DEMO_ACCOUNTS if a.email in existing]
                 context["demo_password"] = DEMO_PASSWORD
         return context
 

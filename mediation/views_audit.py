@@ -37,10 +37,10 @@ class JournalFilterForm(forms.Form):
 
 
 def _people(structure):
-    """Who may appear in the log of `structure`: its members and its network's coordinators."""
-    condition = Q(memberships__structure=structure)
-    if structure.network_id:
-        condition |= Q(network_memberships__network_id=structure.network_id)
+    """Who may appear in the log of `structure`: its members and its networks' coordinators."""
+    condition = Q(memberships__structure=structure) | Q(
+        network_memberships__network__in=structure.networks.values("pk")
+    )
     return list(User.objects.filter(condition).distinct().order_by("last_name", "first_name"))
 
 

@@ -382,7 +382,7 @@ def as_scope(scope) -> Scope:
     if isinstance(scope, Structure):
         return Scope(STRUCTURE, scope.pk, scope.name, (scope.pk,))
     if isinstance(scope, Network):
-        ids = Structure.objects.filter(network=scope).order_by().values_list("pk", flat=True)
+        ids = Structure.objects.in_network(scope).order_by().values_list("pk", flat=True)
         return Scope(NETWORK, scope.pk, scope.name, tuple(ids))
     if isinstance(scope, QuerySet):
         if scope.model is Structure:
@@ -982,7 +982,7 @@ def compute_for_structures(network: Network, period: Period) -> dict[int, dict]:
     is counted once there, once in each structure that saw them)."""
     with _report_queries():
         structures = list(
-            Structure.objects.filter(network=network).order_by("name").values("pk", "name")
+            Structure.objects.in_network(network).order_by("name").values("pk", "name")
         )
         groups = {
             row["pk"]: _Report({"kind": STRUCTURE, "id": row["pk"], "name": row["name"]}, period)

@@ -33,7 +33,7 @@ class ReportArchiveQuerySet(ScopedQuerySet):
     def visible_to(self, user, roles=None):
         """Archives of the user's structures, and of the networks of those structures."""
         ids = visible_structure_ids(user, roles)
-        networks = Structure.objects.filter(pk__in=ids).values("network_id")
+        networks = Network.objects.visible_to(user, roles).values("pk")
         return self.filter(Q(structure_id__in=ids) | Q(network_id__in=networks))
 
 

@@ -201,21 +201,25 @@ class Scope:
     obj: Place | Structure | Network
     kind: str  # "place", "structure", "network"
 
-    @property
+    @functools.cached_property
     def network(self) -> Network | None:
         if self.kind == "network":
             return self.obj
         structure = self.obj.structure if self.kind == "place" else self.obj
-        return structure.network
+        # A structure may belong to several networks: any of them does for `batch()` (which
+        # computes the exact reports of a network's structures at once). Protection needs no
+        # network: cell keys make a structure's figures the same in every network's report.
+        return min(structure.networks.all(), key=lambda n: (n.name, n.pk), default=None)
 
     def as_dict(self) -> dict:
-        network = self.network
+        structure = self.obj.structure if self.kind == "place" else self.obj
         return {
             "kind": self.kind,
             "id": self.obj.pk,
             "name": self.obj.name,
             "slug": getattr(self.obj, "slug", ""),
-            "network": network.name if network and self.kind != "network" else "",
+            # Shown as "Réseau : …": every network of the structure, by name.
+            "network": structure.networks_display if self.kind != "network" else "",
         }
 
 

@@ -42,10 +42,17 @@ class NetworkFactory(DjangoModelFactory):
 class StructureFactory(DjangoModelFactory):
     class Meta:
         model = Structure
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Structure {n}")
     slug = factory.Sequence(lambda n: f"structure-{n}")
     kind = StructureKind.MAIRIE
+
+    @factory.post_generation
+    def networks(self, create, extracted, **kwargs):
+        """`StructureFactory(networks=[a, b])`: the structure belongs to those networks."""
+        if create and extracted:
+            self.networks.set(extracted)
 
 
 class PlaceFactory(DjangoModelFactory):

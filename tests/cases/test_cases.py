@@ -144,7 +144,7 @@ def test_an_anonymous_resident_has_no_case(structure, mediator):
 
 def test_a_resident_shared_in_the_network_may_be_followed_by_another_structure(mediator):
     network = NetworkFactory()
-    home, other = StructureFactory(network=network), StructureFactory(network=network)
+    home, other = StructureFactory(networks=[network]), StructureFactory(networks=[network])
     shared = ResidentFactory(structure=home, shared_with_network=True)
     private = ResidentFactory(structure=home)
     case = services.case_open(
@@ -690,8 +690,7 @@ def test_a_coordinator_sees_the_structure_with_initials_only(client, structure, 
 
 def test_a_network_coordinator_sees_the_followups_too(client, followed, structure):
     network = NetworkFactory()
-    structure.network = network
-    structure.save()
+    structure.networks.add(network)
     coordinator = member(StructureFactory(), Role.MEDIATOR)
     NetworkMembershipFactory(user=coordinator, network=network)
     client.force_login(coordinator)

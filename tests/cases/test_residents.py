@@ -99,9 +99,8 @@ def network_pair(structure, mediator):
     """`structure` and a neighbour in the same network, each with a resident; only the
     neighbour's "Zélie Partagée" agreed to be shared."""
     network = NetworkFactory(name="Réseau du Pays de Lohéac")
-    structure.network = network
-    structure.save()
-    neighbour = StructureFactory(name="CCAS de Guichen", slug="ccas-guichen", network=network)
+    structure.networks.add(network)
+    neighbour = StructureFactory(name="CCAS de Guichen", slug="ccas-guichen", networks=[network])
     shared = ResidentFactory(
         structure=neighbour, first_name="Zélie", last_name="Partagée", shared_with_network=True
     )

@@ -315,8 +315,7 @@ def test_a_resident_the_mediator_may_not_see_is_refused(structure, place, mediat
 def test_a_resident_shared_within_the_network_may_be_helped(structure, place, mediator, other):
     network = NetworkFactory()
     for s in (structure, other["structure"]):
-        s.network = network
-        s.save()
+        s.networks.add(network)
     shared = other["resident"]
     shared.shared_with_network = True
     shared.save()

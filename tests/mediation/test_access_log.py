@@ -149,8 +149,7 @@ def test_structure_admins_and_coordinators_review_the_log_mediators_do_not(
 
 def test_a_network_coordinator_reviews_the_log_of_its_structures(client, structure, mediator):
     network = NetworkFactory()
-    structure.network = network
-    structure.save()
+    structure.networks.add(network)
     coordinator = NetworkMembershipFactory(network=network).user
     access_record(
         user=mediator,

@@ -38,8 +38,8 @@ def test_mediator_shared_between_two_town_halls_sees_both():
 
 def test_network_coordinator_sees_every_structure_of_the_network_and_no_other():
     network = NetworkFactory()
-    inside = [StructureFactory(network=network) for _ in range(3)]
-    outside = StructureFactory(network=NetworkFactory())
+    inside = [StructureFactory(networks=[network]) for _ in range(3)]
+    outside = StructureFactory(networks=[NetworkFactory()])
     coordinator = UserFactory()
     NetworkMembershipFactory(user=coordinator, network=network)
     assert set(Structure.objects.visible_to(coordinator)) == set(inside)
@@ -99,7 +99,7 @@ def test_structure_roles_are_computed_once_per_request(django_assert_num_queries
 
 def test_coordinators_never_list_named_residents():
     network = NetworkFactory()
-    structure = StructureFactory(network=network)
+    structure = StructureFactory(networks=[network])
     ResidentFactory(structure=structure)
     network_coordinator = UserFactory()
     NetworkMembershipFactory(user=network_coordinator, network=network)
@@ -111,8 +111,8 @@ def test_coordinators_never_list_named_residents():
 
 def test_a_resident_who_agreed_is_seen_by_the_other_structures_of_the_network():
     network = NetworkFactory()
-    home, neighbour = StructureFactory(network=network), StructureFactory(network=network)
-    elsewhere = StructureFactory(network=NetworkFactory())
+    home, neighbour = StructureFactory(networks=[network]), StructureFactory(networks=[network])
+    elsewhere = StructureFactory(networks=[NetworkFactory()])
     shared = ResidentFactory(structure=home, shared_with_network=True)
     private = ResidentFactory(structure=home)
     neighbour_mediator = member(neighbour)

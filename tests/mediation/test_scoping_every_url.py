@@ -1,5 +1,7 @@
 """Walks every URL of the project, taken from the URL resolver, as a member of another
-structure: none answers with the data of a structure the user does not belong to.
+structure: none answers with the data of a structure the user does not belong to. The alpha
+structure belongs to two networks, the outsider's too (none in common), and the network pages
+are walked for both of alpha's networks.
 
 URLs added later are covered without editing this test; a URL whose parameter this test cannot
 fill fails with a message saying which value to add to `kwarg_values`."""
@@ -83,10 +85,14 @@ def iter_urls(patterns=None, prefix="", namespace=""):
 
 @pytest.fixture
 def alpha(db):
-    """A structure with one of everything, full of strings that must never leak."""
+    """A structure with one of everything, full of strings that must never leak. It belongs to
+    two networks."""
     network = NetworkFactory(name="Réseau Alpha")
+    second_network = NetworkFactory(name="Réseau Alpha départemental", slug="alpha-departement")
     structure = StructureFactory(
-        name="Structure Secrète Alpha", slug="structure-secrete-alpha", network=network
+        name="Structure Secrète Alpha",
+        slug="structure-secrete-alpha",
+        networks=[network, second_network],
     )
     place = PlaceFactory(structure=structure, name="Lieu Caché Alpha")
     staff = UserFactory(
@@ -129,6 +135,7 @@ def alpha(db):
         "archive": archive,
         "case": case,
         "network": network,
+        "second_network": second_network,
         "structure": structure,
         "place": place,
         "staff": staff,
@@ -143,18 +150,19 @@ def alpha(db):
 
 @pytest.fixture
 def outsider(db):
-    """Holds every role, in another structure and another network."""
-    other_network = NetworkFactory(name="Réseau Bêta")
-    other = StructureFactory(name="Structure Bêta", slug="structure-beta", network=other_network)
+    """Holds every role, in another structure of two other networks, and coordinates both."""
+    other_networks = [NetworkFactory(name="Réseau Bêta"), NetworkFactory(name="Réseau Gamma")]
+    other = StructureFactory(name="Structure Bêta", slug="structure-beta", networks=other_networks)
     user = UserFactory(email="beta@exemple.fr")
     for role in Role.values:
         MembershipFactory(user=user, structure=other, role=role)
-    NetworkMembershipFactory(user=user, network=other_network)
+    for network in other_networks:
+        NetworkMembershipFactory(user=user, network=network)
     PlaceFactory(structure=other, name="Lieu Bêta")
     return user
 
 
-def kwarg_values(alpha) -> dict[str, str]:
+def kwarg_values(alpha, network="network") -> dict[str, str]:
     resident = alpha["resident"]
     return {
         # Structure-scoped pages
@@ -168,7 +176,7 @@ def kwarg_values(alpha) -> dict[str, str]:
         "absence": str(alpha["absence"].pk),
         "session": str(alpha["help_session"].pk),
         "case": str(alpha["case"].pk),
-        "network": alpha["network"].slug,
+        "network": alpha[network].slug,
         "archive": str(alpha["archive"].pk),
         "fmt": "csv",
         "pk": str(alpha["staff"].pk),
@@ -212,10 +220,12 @@ def assert_no_secret(response, url, name=None):
         assert secret not in body, f"{url} shows {secret!r} to a user of another structure"
 
 
-def all_urls(alpha):
-    values = kwarg_values(alpha)
+def all_urls(alpha, network="network", only_params=()):
+    values = kwarg_values(alpha, network)
     urls = []
     for name, regex, params in iter_urls():
+        if not set(only_params) <= set(params):
+            continue
         url = build(name, regex, params, values)
         urls.append((name, url, bool(params)))
     return urls
@@ -249,6 +259,28 @@ def test_member_of_another_structure_never_sees_its_data(client, alpha, outsider
     # Nothing of alpha's was changed by the POSTs.
     assert (Membership.objects.count(), Place.objects.count(), Resident.objects.count()) == before
     assert Membership.objects.filter(pk=alpha["membership"].pk).exists()
+
+
+def test_coordinator_of_other_networks_never_sees_the_second_network_of_a_structure(
+    client, alpha, outsider
+):
+    urls = all_urls(alpha, "second_network", only_params=["network"])
+    assert urls, "no network page to walk"
+    for _name, url, _has_params in urls:
+        for method in ("get", "post"):
+            client.force_login(outsider)
+            response = getattr(client, method)(url, {})
+            assert response.status_code in (403, 404, 405), f"{method.upper()} {url}"
+            assert_no_secret(response, url)
+
+
+def test_a_coordinator_of_the_second_network_does_see_its_pages(client, alpha):
+    # Control: the walk above would find the network pages if the user could see them.
+    coordinator = UserFactory()
+    NetworkMembershipFactory(user=coordinator, network=alpha["second_network"])
+    client.force_login(coordinator)
+    url = reverse("network_report_dashboard", kwargs={"network": alpha["second_network"].slug})
+    assert client.get(url).status_code == 200
 
 
 def test_anonymous_visitor_is_sent_to_login_except_on_public_pages(client, alpha):

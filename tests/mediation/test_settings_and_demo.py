@@ -5,9 +5,18 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from mediation.choices import Role, age_band_for
-from mediation.models import Membership, NetworkMembership, Place, Resident, Structure, User
+from mediation.models import (
+    Membership,
+    Network,
+    NetworkMembership,
+    Place,
+    Resident,
+    Structure,
+    User,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +82,7 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
         User.objects.count(),
         Membership.objects.count(),
         Resident.objects.count(),
+        Structure.networks.through.objects.count(),
     )
     call_command("seed_demo")
     assert counts == (
@@ -81,12 +91,16 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
         User.objects.count(),
         Membership.objects.count(),
         Resident.objects.count(),
+        Structure.networks.through.objects.count(),
     )
     assert Structure.objects.count() == 5
     assert Structure.objects.filter(places__time_zone="Indian/Reunion").exists()
     mediators = User.objects.filter(memberships__role=Role.MEDIATOR).distinct()
     assert mediators.count() == 8
-    assert NetworkMembership.objects.values("user").distinct().count() == 2
+    assert NetworkMembership.objects.values("user").distinct().count() == 3
+    assert Network.objects.count() == 3
+    in_two = Structure.objects.annotate(n=Count("networks")).filter(n=2)
+    assert set(in_two.values_list("slug", flat=True)) == {"france-services-guichen", "ccas-redon"}
     assert Membership.objects.filter(role=Role.STRUCTURE_ADMIN).count() == 1
     shared = [u for u in mediators if u.memberships.count() > 1]
     assert shared, "a mediator is shared between two structures"
@@ -95,7 +109,7 @@ def test_seed_demo_is_idempotent_and_complete(capsys):
     # Last quarter's reports are archived once, in three formats, for every scope.
     from reports.models import ReportArchive
 
-    assert ReportArchive.objects.count() == 3 * (Structure.objects.count() + 2)
+    assert ReportArchive.objects.count() == 3 * (Structure.objects.count() + 3)
 
 
 @pytest.mark.django_db

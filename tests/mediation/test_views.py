@@ -45,7 +45,7 @@ def test_mediator_lands_on_their_day_with_their_places(mediator_client, place):
 
 def test_coordinator_lands_on_the_overview_of_their_network(client):
     network = NetworkFactory()
-    structures = [StructureFactory(network=network) for _ in range(2)]
+    structures = [StructureFactory(networks=[network]) for _ in range(2)]
     ResidentFactory.create_batch(3, structure=structures[0])
     user = UserFactory()
     NetworkMembershipFactory(user=user, network=network)
@@ -67,7 +67,7 @@ def test_home_runs_a_bounded_number_of_queries(client, django_assert_max_num_que
     user = UserFactory()
     NetworkMembershipFactory(user=user, network=network)
     for _ in range(15):
-        structure = StructureFactory(network=network)
+        structure = StructureFactory(networks=[network])
         Membership.objects.create(user=user, structure=structure, role=Role.MEDIATOR)
         Membership.objects.create(user=user, structure=structure, role=Role.STRUCTURE_ADMIN)
         PlaceFactory.create_batch(2, structure=structure)

@@ -259,8 +259,8 @@ def test_the_exact_figures_of_a_running_quarter_are_shown_to_structure_staff(cli
 
 def test_a_network_is_offered_closed_periods_only(client):
     network = NetworkFactory()
-    StructureFactory(network=network)
-    coordinator = member(StructureFactory(network=network), Role.COORDINATOR)
+    StructureFactory(networks=[network])
+    coordinator = member(StructureFactory(networks=[network]), Role.COORDINATOR)
     client.force_login(coordinator)
 
     response = client.get(reverse("network_report_dashboard", kwargs={"network": network.slug}))

@@ -125,7 +125,7 @@ def test_the_same_seed_gives_the_same_activity():
         stdout=StringIO(),
     )
     second = list(
-        HelpSession.objects.filter(structure__network__slug="autre")
+        HelpSession.objects.filter(structure__networks__slug="autre")
         .order_by("pk")
         .values_list("date", "duration_minutes")
     )

@@ -53,8 +53,8 @@ def appointment(place, resident, starts_at, status):
 @pytest.fixture
 def world():
     network = NetworkFactory(name="Vallons de Haute-Bretagne")
-    a = StructureFactory(network=network, name="Mairie A")
-    b = StructureFactory(network=network, name="Médiathèque B")
+    a = StructureFactory(networks=[network], name="Mairie A")
+    b = StructureFactory(networks=[network], name="Médiathèque B")
     outsider = StructureFactory(name="Hors réseau")
     a1 = PlaceFactory(structure=a, name="A1", is_qpv=True)
     a2 = PlaceFactory(structure=a, name="A2", is_rural=True)
@@ -400,7 +400,7 @@ def test_a_structure_scope(world):
 
 
 def test_a_queryset_or_list_of_structures_is_the_same_as_their_network(world, report):
-    queryset = compute(Structure.objects.filter(network=world.network), Q1)
+    queryset = compute(Structure.objects.in_network(world.network), Q1)
     ids = compute([world.a.pk, world.b.pk], Q1)
     for other in (queryset, ids):
         assert other["figures"] == report["figures"]
@@ -540,3 +540,15 @@ def test_a_moved_appointment_counts_once_as_the_new_one(world):
 
     assert after["seen"] == 3 + 1
     assert after["cancelled_by_resident"] == 1  # the one of the fixture, not the move
+
+
+def test_a_structure_in_two_networks_counts_in_the_report_of_each():
+    a, b = NetworkFactory(name="Intercommunalité"), NetworkFactory(name="Département")
+    both = StructureFactory(networks=[a, b])
+    only_a, only_b = StructureFactory(networks=[a]), StructureFactory(networks=[b])
+    HelpSessionFactory.create_batch(2, structure=both, date=date(2026, 2, 2))
+    HelpSessionFactory(structure=only_a, date=date(2026, 2, 3))
+    HelpSessionFactory.create_batch(4, structure=only_b, date=date(2026, 2, 4))
+    assert compute(a, Q1)["figures"]["sessions"] == 3
+    assert compute(b, Q1)["figures"]["sessions"] == 6
+    assert set(compute_for_structures(b, Q1)) == {both.pk, only_b.pk}

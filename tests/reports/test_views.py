@@ -44,7 +44,7 @@ def coordinator(network):
 
 @pytest.fixture
 def structure(network):
-    return Structure.objects.filter(network=network).order_by("pk").first()
+    return Structure.objects.in_network(network).order_by("pk").first()
 
 
 @pytest.fixture
@@ -149,8 +149,9 @@ def test_a_mediator_has_no_reports(client, structure):
 
 def test_a_coordinator_of_another_network_gets_a_404(client, network):
     other = UserFactory()
-    elsewhere = StructureFactory(network=NetworkFactory())
-    NetworkMembershipFactory(user=other, network=elsewhere.network)
+    elsewhere = NetworkFactory()
+    StructureFactory(networks=[elsewhere])
+    NetworkMembershipFactory(user=other, network=elsewhere)
     client.force_login(other)
 
     assert client.get(dashboard_url(network)).status_code == 404
@@ -234,6 +235,25 @@ def test_the_quarterly_job_archives_every_structure_and_network_and_tells_coordi
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == sorted([coordinator.email, admin.email])
     assert "/reseaux/activite/bilans/archives/" in " ".join(m.body for m in mail.outbox)
+
+
+def test_the_quarterly_job_archives_both_networks_of_a_structure_in_two(
+    network, coordinator, structure
+):
+    department = NetworkFactory(name="Réseau départemental", slug="departement")
+    structure.networks.add(department)
+    department_coordinator = UserFactory(email="departement@exemple.fr")
+    NetworkMembershipFactory(user=department_coordinator, network=department)
+
+    counts = services.archive_quarter()
+
+    assert counts["failed"] == 0
+    # Each network and the structure: the quarter and its months, in the three formats.
+    expected = 3 * len(services.archived_periods(last_closed_quarter()))
+    assert ReportArchive.objects.filter(network=department).count() == expected
+    assert ReportArchive.objects.filter(structure=structure).count() == expected
+    recipients = {address for message in mail.outbox for address in message.to}
+    assert {coordinator.email, department_coordinator.email} <= recipients
 
 
 def test_the_quarterly_job_run_twice_archives_and_mails_once(network, coordinator):

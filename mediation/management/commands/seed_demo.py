@@ -47,12 +47,14 @@ class Command(BaseCommand):
         users = {u.email: u for u in User.objects.filter(email__in=[e for e, _ in accounts])}
         with_code = False
         for email, label in accounts:
-            self.stdout.write(f"  {email:<36} {label}")
             user = users.get(email)
-            if user is not None and demo_totp_device(user) is not None:
+            if user is None:  # a base filled by an older demo (`--if-empty`): not there
+                continue
+            self.stdout.write(f"  {email:<42} {label}")
+            if demo_totp_device(user) is not None:
                 with_code = True
                 self.stdout.write(
-                    f"  {'':<36} double authentification, clé TOTP : {demo_totp_secret(email)}"
+                    f"  {'':<42} double authentification, clé TOTP : {demo_totp_secret(email)}"
                 )
         if with_code:
             self.stdout.write(

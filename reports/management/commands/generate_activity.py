@@ -388,13 +388,17 @@ class Generator:
             commune = COMMUNES[index % len(COMMUNES)]
             structures.append(
                 Structure(
-                    network=self.network,
                     name=pattern.format(commune[0]) + f" ({index + 1})",
                     slug=f"{self.prefix}-{index + 1}",
                     kind=kind,
                 )
             )
         Structure.objects.bulk_create(structures, batch_size=BATCH)
+        Link = Structure.networks.through
+        Link.objects.bulk_create(
+            [Link(structure=structure, network=self.network) for structure in structures],
+            batch_size=BATCH,
+        )
         places = []
         for index, structure in enumerate(structures):
             for number in range(1 + (index % 3 == 0) + (index % 7 == 0)):
