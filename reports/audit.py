@@ -358,8 +358,9 @@ class _Builder:
             # A month of a trend: the total of its unit in that month's report.
             return (*table_parent(table), scope, row.dimension), False
         if dim == "place":
+            # A place is its structure's: the same count in the network's report.
             owner = self.place_owner.get(row.dimension)
-            if owner is not None and (self.family.network is None or owner != pub.scope):
+            if owner is not None:
                 scope = (STRUCTURE, owner)
         return (*table_cell(table, row.dimension), scope, period), is_opaque(table, row.dimension)
 
@@ -978,6 +979,16 @@ class Audit:
         for recovery in self.recoveries:
             counts[recovery.family] += 1
         return counts
+
+    @property
+    def contradicted(self) -> list[Recovery]:
+        """Recovered cells whose true value lies outside their range: a wrong assumption of
+        the attacker (a bug of the audit, never of the protection)."""
+        return [
+            r
+            for r in self.recoveries
+            if r.true is not None and not r.range.low - 1e-6 <= r.true <= r.range.high + 1e-6
+        ]
 
     @property
     def failed(self) -> bool:

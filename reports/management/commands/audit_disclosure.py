@@ -138,6 +138,11 @@ class Command(BaseCommand):
         )
         if result.conservative:
             write("« < k » lus comme 0 à k−1 (la lecture stricte contredisait les chiffres).")
+        if result.contradicted:
+            write(
+                f"Attention : {len(result.contradicted)} case(s) retrouvée(s) hors de leur vraie "
+                f"valeur : une hypothèse de l'audit est fausse."
+            )
         if result.inconsistent:
             write(f"Attention : {result.inconsistent} case(s) dans des composantes incohérentes.")
         shown = result.recoveries if verbose else result.recoveries[:SHOWN]
