@@ -257,3 +257,32 @@ def test_the_command_attacks_a_generated_network_end_to_end(
     assert len(read_back) == int(values["reports"])
     assert {p.period for p in read_back} == {p.code for p in periods}
     assert all(p.rows for p in read_back)
+
+
+def test_a_place_is_the_same_count_in_the_network_and_in_its_structure():
+    # Places are read by name: the network hides "Salle A", its structure publishes it.
+    family = audit.Family("reseau", ("a", "b"))
+    network = publication(
+        "reseau",
+        "2026-Q2",
+        ("accompaniments_by_place", "Salle A", "< 11"),
+        ("accompaniments_by_place", "Salle B", "< 11"),
+        ("accompaniments_by_place", "total", 12),
+        kind=audit.NETWORK,
+    )
+    a = publication(
+        "a",
+        "2026-Q2",
+        ("accompaniments_by_place", "Salle A", 3),
+        ("accompaniments_by_place", "total", 3),
+    )
+    b = publication(
+        "b",
+        "2026-Q2",
+        ("accompaniments_by_place", "Salle B", "< 11"),
+        ("accompaniments_by_place", "total", "< 11"),
+    )
+
+    found = recovered(audit.run([network, a, b], family))
+
+    assert found[("2026-Q2", "accompaniments_by_place", "Salle B")][:2] == (9, 9)
