@@ -154,16 +154,6 @@ def parse_csv(content: bytes | str) -> list[Row]:
 # --- Periods ----------------------------------------------------------------------------------
 
 
-def period_kind(code: str) -> str:
-    if _MONTH.match(code):
-        return "month"
-    if _QUARTER.match(code):
-        return "quarter"
-    if _YEAR.match(code):
-        return "year"
-    return "other"
-
-
 def period_parts(code: str) -> list[str]:
     """The periods a period is the union of: a quarter's months, a year's quarters."""
     if match := _QUARTER.match(code):
@@ -476,37 +466,20 @@ class _Builder:
             )
 
     # --- Identities between reports
-    def _relate(self, whole: int, parts: list[int], unit: str, how: str, origin) -> None:
+    def _relate(self, whole: int, parts: list[int], how: str, origin: tuple) -> None:
+        """A count and the counts of its parts (months of a quarter, structures of a
+        network): "sum" whole = Σ parts; "distinct" each part ≤ whole ≤ Σ parts (distinct
+        people); "at_least_parts" Σ parts ≤ whole; "each_at_most" each part ≤ whole."""
         s = self.s
-        if how == "distinct_low":  # some parts unpublished: each published one is at most
+        if how in ("distinct", "each_at_most"):
             for part in parts:
-                s.add({part: 1, whole: -1}, "<=", 0, origin)
-        elif how == "low":  # some parts unpublished: the published ones add up to at most
-            coefs: dict[int, float] = defaultdict(float)
-            for part in parts:
-                coefs[part] += 1
-            coefs[whole] -= 1
-            s.add(coefs, "<=", 0, origin)
-        elif how == "distinct":
-            for part in parts:
-                s.add({part: 1, whole: -1}, "<=", 0, origin)
-            coefs: dict[int, float] = defaultdict(float)
-            for part in parts:
-                coefs[part] -= 1
-            coefs[whole] += 1
-            s.add(coefs, "<=", 0, origin)
+                s.add({part: 1.0, whole: -1.0}, "<=", 0, origin)
+        if how == "distinct":
+            s.add({**dict.fromkeys(parts, -1.0), whole: 1.0}, "<=", 0, origin)
         elif how == "at_least_parts":
-            coefs = defaultdict(float)
-            for part in parts:
-                coefs[part] += 1
-            coefs[whole] -= 1
-            s.add(coefs, "<=", 0, origin)
-        else:
-            coefs = defaultdict(float)
-            for part in parts:
-                coefs[part] += 1
-            coefs[whole] -= 1
-            s.add(coefs, "=", 0, origin)
+            s.add({**dict.fromkeys(parts, 1.0), whole: -1.0}, "<=", 0, origin)
+        elif how == "sum":
+            s.add({**dict.fromkeys(parts, 1.0), whole: -1.0}, "=", 0, origin)
 
     def _over_time(self) -> None:
         s = self.s
@@ -516,26 +489,20 @@ class _Builder:
             var = s.index[key]
             if var in s.opaque:
                 continue
-            how = (
-                "distinct"
-                if unit in DISTINCT_UNITS
-                else ("at_least_parts" if unit in AT_LEAST_PARTS_OVER_TIME else "sum")
-            )
+            if unit in DISTINCT_UNITS:
+                how, partial = "distinct", "each_at_most"
+            elif unit in AT_LEAST_PARTS_OVER_TIME:
+                how, partial = "at_least_parts", "at_least_parts"
+            else:
+                how, partial = "sum", "at_least_parts"
             for parts in (period_parts(period), year_months(period)):
-                if not parts:
-                    continue
                 present = [p for p in parts if (*scope, p) in reports]
                 if not present:
                     continue
                 part_vars = [s.var((unit, filt, scope, p)) for p in present]
-                origin = ("periods", scope)
-                if len(present) == len(parts):
-                    self._relate(var, part_vars, unit, how, origin)
-                else:
-                    # Some parts not published: only what the published ones bound.
-                    self._relate(
-                        var, part_vars, unit, "distinct_low" if how == "distinct" else "low", origin
-                    )
+                # Some parts not published: only what the published ones bound.
+                whole = len(present) == len(parts)
+                self._relate(var, part_vars, how if whole else partial, ("periods", scope))
 
     def _over_scopes(self) -> None:
         s = self.s
@@ -559,7 +526,7 @@ class _Builder:
                 continue
             parts = [s.var((unit, filt, (STRUCTURE, slug), period)) for slug in structures]
             how = "distinct" if unit in DISTINCT_OVER_SCOPES else "sum"
-            self._relate(var, parts, unit, how, ("scopes", period))
+            self._relate(var, parts, how, ("scopes", period))
 
 
 def build_system(
