@@ -14,15 +14,17 @@ declarations of `reports.indicators`: `TABLES`, `DIMENSIONS`, `DISTINCT_UNITS`, 
    tables bound it, months add up to quarters, structures to their network…); the bounds
    each published value or mark gives;
 3. **solve** (`solve`): the smallest and largest value of every hidden count of people, by
-   linear programming (scipy HiGHS), component by component, with a few "witness" solutions
-   first so that only the cells still undecided get their own two programmes;
+   linear programming (scipy HiGHS), component by component: integer bound propagation
+   first (`propagate`), then a few "witness" solutions, so that only the cells still
+   undecided get their own two programmes;
 4. **verdicts** (`Audit`): a cell is recovered "exact" or "within ±2", and attributed to the
    cheapest attack family that recovers it (its own report, the periods of its scope, the
    scopes of its period, everything combined); two versions of one report that differ are a
    finding of their own ("versions").
 
-The attack is a linear relaxation: integer reasoning could sometimes narrow a range further,
-so what it finds is a lower bound of what an attacker can do.
+The attack is a linear relaxation tightened by integer propagation: an integer search could
+sometimes narrow a range further, so what it finds is a lower bound of what an attacker can
+do. Where the CSVs come from (database, folder) is at the end of the module.
 """
 
 from __future__ import annotations
