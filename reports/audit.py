@@ -89,6 +89,7 @@ class Row:
     dimension: str
     value: float | None  # the published number, None when hidden
     mark: str  # the mark shown instead ("< 11", "s"), "" when published
+    may_be_zero: bool | None = None  # when the CSV says (a "may_be_zero" column)
 
 
 @dataclass
@@ -128,7 +129,8 @@ def _number(text: str) -> float | None:
 
 def parse_csv(content: bytes | str) -> list[Row]:
     """The rows of a published CSV (columns indicator, dimension, value, suppressed; any
-    other column, e.g. a label, is ignored). Raises ValueError when a column is missing."""
+    other column, e.g. a label, is ignored, but for "may_be_zero": whether a "< k" may
+    stand for 0). Raises ValueError when a column is missing."""
     if isinstance(content, bytes | memoryview):
         content = bytes(content).decode("utf-8-sig")
     else:
@@ -142,12 +144,14 @@ def parse_csv(content: bytes | str) -> list[Row]:
         text = _unquote((record.get("value") or "").strip())
         suppressed = (record.get("suppressed") or "").strip().lower() in ("true", "1", "oui")
         value = None if suppressed else _number(text)
+        zero = (record.get("may_be_zero") or "").strip().lower()
         rows.append(
             Row(
                 indicator=_unquote((record.get("indicator") or "").strip()),
                 dimension=_unquote((record.get("dimension") or "").strip()),
                 value=value,
                 mark="" if value is not None else text,
+                may_be_zero={"true": True, "false": False}.get(zero),
             )
         )
     return rows
@@ -385,6 +389,8 @@ class _Builder:
                 low = max(low, self.k)
             return max(0.0, low), high
         if row.mark == self.primary:
+            if row.may_be_zero is not None and not self.conservative:
+                return (0.0 if row.may_be_zero else 1.0), self.k - 1.0
             if self.conservative or self._zeros_hidden(row, zeros, small):
                 return 0.0, self.k - 1.0
             return 1.0, self.k - 1.0

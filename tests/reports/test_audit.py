@@ -80,6 +80,22 @@ def test_the_parser_reads_a_label_column_and_neutralised_text():
     assert rows[1] == audit.Row("sessions", "", 12.0, "")
 
 
+def test_a_may_be_zero_column_says_how_to_read_a_small_count():
+    content = (
+        b"indicator,dimension,value,suppressed,may_be_zero\r\n"
+        b"appointments_by_status,seen,< 11,true,false\r\n"
+        b"appointments_by_status,no_show,< 11,true,true\r\n"
+        b"appointments_by_status,total,< 11,true,false\r\n"
+    )
+    pub = audit.Publication("structure", "mairie", "2026-Q1", "file", audit.parse_csv(content))
+
+    system = audit.build_system([pub], LONE)
+
+    bounds = {o.row.dimension: (o.low, o.high) for o in system.observations}
+    assert bounds["seen"] == (1.0, 10.0)
+    assert bounds["no_show"] == (0.0, 10.0)
+
+
 def test_individual_sessions_are_individual_accompaniments():
     # Sessions by kind all hidden; accompaniments by kind published: an individual session
     # is one accompaniment (SAME_COUNTS), so both session cells come back.
