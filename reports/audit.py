@@ -1160,15 +1160,12 @@ def scopes_of(obj) -> tuple[Family, list[tuple[str, object]]]:
 def collect_database(scopes: list[tuple[str, object]], periods: list) -> list[Publication]:
     """The live anonymised CSV export of every scope and period, then every archived CSV of
     them (older versions)."""
-    from django.test.utils import override_settings
 
     from reports import publish, services
     from reports.models import ReportArchive, ReportFormat
 
     publications = []
-    # Fresh figures: a cached report may come from before late entries (or, on a development
-    # machine, from another database sharing the cache: its keys do not name the database).
-    with override_settings(REPORTS_CACHE=False), publish.batch():
+    with publish.batch():
         for kind, obj in scopes:
             for period in periods:
                 content, _name = services.report_export(scope=obj, period=period, fmt="csv")

@@ -36,19 +36,15 @@ Anonymisation (the method note says the same to funders):
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mediation.models import Network, Place, Structure
 from reports import protect
@@ -468,35 +464,12 @@ def build(obj, period: Period, *, anonymised: bool = True, compare: bool = True)
     place, running ones included, and are always computed live. The caller checks the user
     may see the scope.
 
-    Anonymised reports are also kept in the cache (settings.REPORTS_CACHE), which saves
-    reading the stored reports back: what it holds is the stored report, which never changes.
-    The report says when it was computed (for a stored one, when it was first published)."""
+    The report says when it was computed (for a stored one, when it was first published).
+    Nothing is cached: a published period is one stored row, read back."""
     if anonymised:
         require_whole(period)
         require_closed(period)
-    seconds = _cache_seconds(period) if anonymised else 0
-    key = None
-    if seconds:
-        key = ":".join(
-            str(part)
-            for part in (
-                "report",
-                code_version(),
-                type(obj).__name__,
-                obj.pk,
-                period.code,
-                threshold(),
-                compare,
-                get_language(),
-            )
-        )
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    report = _published(obj, period, anonymised=anonymised, compare=compare)
-    if key is not None:
-        cache.set(key, report, seconds)
-    return report
+    return _published(obj, period, anonymised=anonymised, compare=compare)
 
 
 def _published(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
@@ -511,24 +484,6 @@ def compute_published(obj, period: Period) -> dict:
     """The anonymised report of `obj` for `period` computed now, without comparison: what
     `reports.frozen` stores the first time a closed period is published."""
     return _build(obj, period, anonymised=True, compare=False)
-
-
-@functools.cache
-def code_version() -> str:
-    """A fingerprint of the code that computes reports: a new version never reads a report
-    cached by the previous one."""
-    digest = hashlib.sha256()
-    for name in ("protect", "indicators", "publish", "periods"):
-        digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
-    return f"{VERSION}-{digest.hexdigest()[:12]}"
-
-
-def _cache_seconds(period: Period) -> int:
-    if not getattr(settings, "REPORTS_CACHE", False):
-        return 0
-    if period.end <= timezone.localdate() - timedelta(days=7):
-        return 24 * 3600
-    return 600
 
 
 def _build(obj, period: Period, *, anonymised: bool, compare: bool) -> dict:
