@@ -967,7 +967,9 @@ class Audit:
 
     @property
     def failed(self) -> bool:
-        return bool(self.small or self.versions)
+        # Cells the audit could not attack (its equations contradict the published figures)
+        # are not shown safe: the verdict is incomplete.
+        return bool(self.small or self.versions or self.inconsistent)
 
     def summary(self) -> str:
         families = self.by_family()

@@ -20,7 +20,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-CSV_COLUMNS = ("indicator", "dimension", "value", "suppressed")
+CSV_COLUMNS = ("indicator", "dimension", "label", "value", "suppressed")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -44,27 +44,28 @@ def _csv_value(item: dict):
 
 def csv_rows(report: dict):
     """The tidy rows: one per figure (dimension "") and per cell of every table, each table
-    ending with its "total" row. Place rows carry the place's name (their id means nothing
-    to a funder), commune rows the INSEE code."""
+    ending with its "total" row: (indicator, dimension, label, value, suppressed). The
+    dimension is the cell's code (a place's id, a commune's INSEE code: two places may share a
+    name), the label what a person reads."""
     for figure in report["figures"]:
-        yield (figure["key"], "", _csv_value(figure), figure["suppressed"])
+        yield (figure["key"], "", figure["label"], _csv_value(figure), figure["suppressed"])
     for table in report["tables"]:
-        by_name = table["key"] == "accompaniments_by_place"
         for row in table["rows"]:
-            dimension = row["label"] if by_name else row["code"]
-            yield (table["key"], dimension, _csv_value(row), row["suppressed"])
-        yield (table["key"], "total", _csv_value(table["total"]), table["total"]["suppressed"])
+            yield (table["key"], row["code"], row["label"], _csv_value(row), row["suppressed"])
+        total = table["total"]
+        yield (table["key"], "total", total["label"], _csv_value(total), total["suppressed"])
 
 
 def render_csv(report: dict) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for indicator, dimension, value, suppressed in csv_rows(report):
+    for indicator, dimension, label, value, suppressed in csv_rows(report):
         writer.writerow(
             [
                 safe_text(indicator),
                 safe_text(dimension),
+                safe_text(label),
                 safe_text(value) if isinstance(value, str) else value,
                 "true" if suppressed else "false",
             ]

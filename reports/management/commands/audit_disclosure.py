@@ -72,7 +72,8 @@ class Command(BaseCommand):
         if result.failed:
             raise CommandError(
                 f"Audit échoué : {len(result.small)} petit(s) effectif(s) retrouvé(s) à ±2 "
-                f"près, {len(result.versions)} différence(s) entre versions.",
+                f"près, {len(result.versions)} différence(s) entre versions, "
+                f"{result.inconsistent} case(s) non vérifiée(s) (équations contredites).",
                 returncode=1,
             )
 
