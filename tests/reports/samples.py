@@ -4,8 +4,8 @@ built without a database: tests and benchmarks of the renderers reuse it.
 The figures hang together like real ones: every table adds up to the figure it breaks down
 (or, for multi-valued fields, each cell is at most the total), the monthly trends add up to the
 period, the communes follow a long tail. With `anonymised=True, suppressed=True` some cells are
-hidden as a publication would show them ("< 11" for a count under the threshold, "s" for a cell
-hidden to protect another), with `value` and `percent` set to None; `KNOWN_HIDDEN` gives the true
+hidden as a publication would show them ("< 11" for a count under the threshold), with
+`value` and `percent` set to None; `KNOWN_HIDDEN` gives the true
 value of a few of them, so that a test can check that it is shown nowhere.
 
 Labels and titles come from `reports.indicators` (Django settings needed, no database)."""
@@ -314,17 +314,11 @@ class _Builder:
     # --- Publication ----------------------------------------------------------------------
 
     def _hidden(self, cells: dict[str, int], protected: bool) -> dict[str, str]:
-        """{code: "< 11" | "s"}: the threshold rule, and one more cell (the smallest published
-        one) in each table with a hidden cell, so that it cannot be recomputed from the
-        total."""
+        """{code: "< 11"}: the threshold rule (zeros included), as reports.protect applies it
+        (the sample's published values are not perturbed: renderers do not care)."""
         if not (self.hide and protected):
             return {}
-        hidden = {code: f"< {K}" for code, value in cells.items() if 0 < value < K}
-        if hidden:
-            rest = [code for code, value in cells.items() if code not in hidden and value]
-            if len(rest) > 1:
-                hidden[min(rest, key=cells.__getitem__)] = "s"
-        return hidden
+        return {code: f"< {K}" for code, value in cells.items() if value < K}
 
     def table(self, key: str) -> dict:
         spec = TABLES[key]
@@ -450,12 +444,5 @@ def sample_report(
         "tables": [builder.table(key) for key in TABLES],
         "places": builder.places,
         "method_note": _method_note(anonymised),
-        "legend": (
-            {
-                f"< {K}": f"effectif inférieur à {K}, masqué",
-                "s": "masqué pour protéger une autre case (secret secondaire)",
-            }
-            if anonymised
-            else {}
-        ),
+        "legend": ({f"< {K}": f"de 0 à {K - 1}, masqué"} if anonymised else {}),
     }

@@ -140,11 +140,6 @@ def test_hidden_cells_show_their_mark_and_never_their_value(pdf):
     ]
     assert no_shows and all("9" not in line for line in no_shows)
     assert pdf.row("Rendez-vous manqués (absents)", "< 11", "< 11", "—")
-    secondary = [row for table in pdf.report["tables"] for row in table["rows"]]
-    assert any(row["display"] == "s" for row in secondary)
-    for row in secondary:
-        if row["display"] == "s":
-            assert pdf.row(row["label"], "s", "—")
 
 
 def test_exact_report_shows_the_small_counts(exact_pdf):
@@ -159,7 +154,7 @@ def test_exact_report_shows_the_small_counts(exact_pdf):
 
 
 def test_charts_leave_out_hidden_cells_and_list_them_below(pdf):
-    assert "Non représentés car masqués : Tablette (< 11), Non renseigné (s)." in pdf.text
+    assert "Non représentés car masqués : Tablette (< 11)." in pdf.text
     # Bars carry their value: a label with its value only (no percentage) is a bar.
     computer = next_row(pdf, "accompaniments_by_equipment", "computer")
     assert pdf.row("Ordinateur", computer["display"])
@@ -181,7 +176,7 @@ def test_method_note_and_legend_close_the_report(pdf):
     last = pdf.pages[-1]
     assert "Note de méthode" in last
     assert "secret secondaire" in last
-    assert re.search(r"< 11\s{2,}effectif inférieur à 11, masqué", last)
+    assert re.search(r"< 11\s{2,}de 0 à 10, masqué", last)
 
 
 def test_network_year_report_runs_long_tables_over_pages_under_their_header(network_pdf):
@@ -205,7 +200,7 @@ def test_unusual_reports_still_render():
         figure |= {"previous": None, "change": None}
     equipment = next(t for t in report["tables"] if t["key"] == "accompaniments_by_equipment")
     for row in equipment["rows"]:
-        row |= {"value": None, "display": "s", "suppressed": True, "percent": None}
+        row |= {"value": None, "display": "< 11", "suppressed": True, "percent": None}
     trend = next(t for t in report["tables"] if t["key"] == "trend_sessions")
     trend["rows"] = [
         {"code": "2026-07", "label": "juillet 2026", "value": 0, "display": "0",
