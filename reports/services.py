@@ -142,30 +142,52 @@ def _notify(scope, periods: list[Period]) -> int:
 
 
 def archived_periods(quarter: Period) -> list[Period]:
-    """What the quarterly job publishes and archives for a closed `quarter`: the quarter, its
-    three months, and the year when it is the fourth quarter (all closed with it)."""
-    months = [Period.of_month(quarter.start.year, quarter.start.month + n) for n in range(3)]
+    """What the quarterly job archives as files (PDF, CSV, XLSX) for a closed `quarter`: the
+    quarter, and the year when it is the fourth quarter (closed with it)."""
     year = [Period.of_year(quarter.start.year)] if quarter.start.month == 10 else []
-    return [quarter, *months, *year]
+    return [quarter, *year]
+
+
+def published_periods(quarter: Period) -> list[Period]:
+    """What the quarterly job publishes without archiving files: the quarter's three months
+    (their figures are stored and never change; a download renders them from the stored
+    report). Rendering every month of every scope would cost the job four times as long at
+    national scale (bench/national.py)."""
+    return [Period.of_month(quarter.start.year, quarter.start.month + n) for n in range(3)]
 
 
 def archive_quarter(*, today: date | None = None) -> dict:
-    """The quarterly job: for the last closed quarter, the anonymised reports of the quarter,
-    its months (and its year after the fourth quarter) of every structure and network,
-    published (`reports.frozen`), archived, and the coordinators told. Idempotent (a rerun
-    archives nothing twice and sends no e-mail for archives that existed). Counts are of
-    (scope, period) pairs."""
-    periods = archived_periods(last_closed_quarter(today))
-    counts = {"archived": 0, "emails": 0, "failed": 0}
+    """The quarterly job: for the last closed quarter, the anonymised reports of every
+    structure and network for the quarter (and its year after the fourth quarter), published
+    (`reports.frozen`), archived and the coordinators told, and for its months, published.
+    Idempotent (a rerun archives nothing twice and sends no e-mail for archives that existed).
+    Counts are of (scope, period) pairs."""
+    quarter = last_closed_quarter(today)
+    periods = archived_periods(quarter)
+    counts = {"archived": 0, "published": 0, "emails": 0, "failed": 0}
     scopes = list(Network.objects.order_by("pk")) + list(Structure.objects.order_by("pk"))
     with publish.batch():
         for scope in scopes:
+            for month in published_periods(quarter):
+                _publish_one(scope, month, counts)
             created = [period for period in periods if _archive_one(scope, period, counts)]
             if created:
                 counts["emails"] += _notify(scope, periods)
-    logger.info("Quarterly reports %s: %s", periods[0].code, counts)
+    logger.info("Quarterly reports %s: %s", quarter.code, counts)
     _pin_schedule()
     return counts
+
+
+def _publish_one(scope, period: Period, counts: dict) -> None:
+    try:
+        publish.build(scope, period, compare=False)
+    except Exception:  # one scope's failure must not stop the others
+        logger.exception(
+            "Report publication failed for %s %s %s", type(scope).__name__, scope.pk, period.code
+        )
+        counts["failed"] += 1
+        return
+    counts["published"] += 1
 
 
 def _pin_schedule() -> None:
