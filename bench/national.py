@@ -29,9 +29,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 
-from common import ROOT, finish, setup_django
+from common import ROOT, Timings, finish, setup_django
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--structures", type=int, default=3000)
@@ -56,12 +55,12 @@ if args.reuse:
 else:
     setup_django(args.name)
 
+from bare import bare_sql  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bare import bare_sql  # noqa: E402
 from cases.models import HelpSession  # noqa: E402
 from mediation.models import Network, Structure  # noqa: E402
 from reports import exports, protect, publish, services  # noqa: E402
@@ -96,38 +95,6 @@ def generate() -> None:
     started = time.perf_counter()
     subprocess.run(command, check=True, env=os.environ.copy())
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-
-
-class Timings:
-    """Wall time spent in the job's steps, measured by wrapping the functions it calls
-    through module attributes (no change to the code measured)."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self._saved = []
-
-    def wrap(self, module, name: str, label, progress=None) -> None:
-        original = getattr(module, name)
-
-        def wrapper(*a, **kw):
-            key = label(*a, **kw) if callable(label) else label
-            start = time.perf_counter()
-            try:
-                return original(*a, **kw)
-            finally:
-                self.seconds[key] += time.perf_counter() - start
-                self.calls[key] += 1
-                if progress is not None:
-                    progress(key)
-
-        self._saved.append((module, name, original))
-        setattr(module, name, wrapper)
-
-    def restore(self) -> None:
-        for module, name, original in reversed(self._saved):
-            setattr(module, name, original)
-        self._saved = []
 
 
 def job_timings(started: list[float], scopes: int) -> Timings:
