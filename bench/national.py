@@ -23,6 +23,7 @@ Targets (issue): the job within 30 minutes on 2 cores, peak memory under 1 GB.
 """
 
 import argparse
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -39,6 +40,12 @@ parser.add_argument("--years", type=int, default=1)
 parser.add_argument("--name", default="national", help="database permanence_bench_<name>")
 parser.add_argument("--reuse", action="store_true")
 parser.add_argument("--progress", type=int, default=250, help="print every N scopes")
+parser.add_argument(
+    "--render-sample",
+    type=int,
+    default=200,
+    help="structures' reports rendered in 1 then 2 processes, for the speed-up (0: not)",
+)
 args = parser.parse_args()
 
 if args.reuse:
@@ -71,7 +78,7 @@ PREFIX = "national"
 
 
 def uptime() -> str:
-    return os.getloadavg().__repr__()
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def rss_mb() -> float:
@@ -129,6 +136,29 @@ def bare_reads(network: Network, periods) -> float:
     return time.perf_counter() - start
 
 
+def _render_all(report: dict) -> int:
+    return sum(len(exports.render(report, fmt)) for fmt in ("pdf", "xlsx", "csv"))
+
+
+def render_sample(network: Network, period, n: int) -> tuple[float, float]:
+    """Wall time to render n structures' published reports in the three formats, in this
+    process, then in 2 forked processes (they render only: no database): what rendering in
+    two processes would save the job on this machine, under its current load."""
+    structures = list(Structure.objects.filter(network=network).order_by("pk")[:n])
+    with publish.batch():
+        reports = [publish.build(structure, period) for structure in structures]
+    t0 = time.perf_counter()
+    for report in reports:
+        _render_all(report)
+    serial = time.perf_counter() - t0
+    connection.close()  # not shared with the children
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        t0 = time.perf_counter()
+        pool.map(_render_all, reports, chunksize=4)
+        parallel = time.perf_counter() - t0
+    return serial, parallel
+
+
 def main() -> None:
     started = time.perf_counter()
     if not args.reuse:
@@ -167,8 +197,7 @@ def main() -> None:
     timings.restore()
     peak_mb = rss_mb()
     archives = ReportArchive.objects.count()
-    load_job = os.getloadavg()
-    print(f"  job: {job_s:.1f} s, {counts}, {archives} archives, load {load_job}")
+    print(f"  job: {job_s:.1f} s, {counts}, {archives} archives, load {uptime()}")
 
     sql_s = bare_reads(network, periods)
     print(f"  bare SQL (network and every structure, both quarters): {sql_s:.1f} s")
@@ -209,6 +238,15 @@ def main() -> None:
         f"  Python allocations peak {traced_mb:.0f} MB (every structure's figures for the "
         "quarter, and the network's report published and rendered)"
     )
+    speedup = 0.0
+    if args.render_sample:
+        serial, parallel = render_sample(network, period, min(args.render_sample, structures))
+        speedup = serial / parallel
+        print(
+            f"  rendering {min(args.render_sample, structures)} structures' reports (PDF, XLSX, "
+            f"CSV): {serial:.1f} s in one process, {parallel:.1f} s in two: x{speedup:.2f} "
+            f"(load {uptime()})"
+        )
     print(f"  (whole bench: {time.perf_counter() - started:.0f} s, load {uptime()})")
     finish(
         job_s=job_s,
@@ -220,6 +258,7 @@ def main() -> None:
         pdf_s=timings.seconds.get("render pdf", 0.0),
         xlsx_s=timings.seconds.get("render xlsx", 0.0),
         csv_s=timings.seconds.get("render csv", 0.0),
+        render_speedup_2=speedup,
         structures=structures,
         sessions=sessions,
     )
