@@ -3,17 +3,27 @@
 
 Prints the median time of `reports.indicators.compute` for the network over the last full
 quarter and, in the same run, of bare SQL GROUP BY queries written by hand that read the same
-figures (and checks both give the same figures); their ratio; the peak of Python memory
-allocated while computing (tracemalloc) and the growth of the process's peak RSS. Then the
-whole published report as a funder gets it (`reports.publish.build`: the network and every
-structure computed and protected together, with the previous quarter for the changes) and the
-time to draw its PDF.
+figures (bench/bare.py; checks both give the same figures); their ratio; the peak of Python
+memory allocated while computing (tracemalloc) and the growth of the process's peak RSS. Then
+the network's published report as a funder gets it (`reports.publish.build`, this quarter
+and the previous one) and the time to draw its PDF.
 
-    .venv/bin/python bench/report.py [--sessions N] [--structures S] [--reuse]
+Then the whole anonymised publication as the quarterly job needs it: within
+`publish.batch()`, `publish.build()` of the network and of every structure, for the quarter
+and the previous one (`compare=True`), against the bare SQL that reads the same counts (the
+network's and, grouped by structure, every structure's, for both quarters; counts only, no
+keys; checked against `compute_for_structures`): `publish_ratio`. And where the
+publication's time goes: the exact figures, the protection (`reports.protect`: µs per cell,
+for the network's cells alone and for the whole publication's, which must be the same:
+linear in cells), the assembly of the published dicts.
+
+    .venv/bin/python bench/report.py [--sessions N] [--structures S] [--reuse] [--name report]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence .venv/bin/python bench/report.py
 
-`--reuse` keeps the data of the previous run (same database) instead of generating it again.
-Targets: report ≤ 2× the bare SQL and ≤ 3 s on PostgreSQL, peak ≤ 300 MB.
+`--reuse` keeps the data of the previous run (same database) instead of generating it again;
+`--name` the database (permanence_bench_<name>, var/bench/<name>.sqlite3).
+Targets: report ≤ 2× the bare SQL and ≤ 3 s on PostgreSQL, peak ≤ 300 MB; the whole
+publication ≤ 1.5× its bare SQL at 1 000 000 sessions and 50 structures on PostgreSQL.
 """
 
 import argparse
@@ -23,218 +33,44 @@ import sys
 import time
 import tracemalloc
 
-from common import ROOT, finish, median_ms, setup_django
+from common import ROOT, Timings, finish, median_ms, setup_django
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--sessions", type=int, default=None)
 parser.add_argument("--structures", type=int, default=50)
 parser.add_argument("--repeat", type=int, default=7)
+parser.add_argument("--publish-repeat", type=int, default=5)
 parser.add_argument("--reuse", action="store_true")
+parser.add_argument("--name", default="report", help="database permanence_bench_<name>")
 args = parser.parse_args()
+os.environ["REPORTS_CACHE"] = "false"  # every build measured is computed
 
 if args.reuse:
-    # The same database as setup_django("report"), neither dropped nor migrated again.
+    # The same database as setup_django(args.name), neither dropped nor migrated again.
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediation.settings")
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/permanence_bench_report"
+        os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/permanence_bench_{args.name}"
     else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / 'report.sqlite3'}"
+        os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / f'{args.name}.sqlite3'}"
     import django
 
     django.setup()
 else:
-    setup_django("report")
+    setup_django(args.name)
 
+from bare import STATEMENTS, bare_sql, check_same_figures, check_same_structures  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 
-from bookings.models import Appointment  # noqa: E402
-from cases.models import HelpSession, ParticipantCount, SessionTag  # noqa: E402
-from mediation.choices import PlaceTimeZone  # noqa: E402
-from mediation.models import Network, Place, Resident, Structure  # noqa: E402
-from reports import indicators  # noqa: E402
+from cases.models import HelpSession  # noqa: E402
+from mediation.models import Network, Structure  # noqa: E402
+from reports import indicators, protect, publish  # noqa: E402
 from reports.periods import last_closed_quarter  # noqa: E402
 
 POSTGRES = connection.vendor == "postgresql"
 SESSIONS = args.sessions or (1_000_000 if POSTGRES else 200_000)
-
-
-def q(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def bare_sql(network_id: int, period) -> dict:
-    """The report's figures read by hand-written SQL, one statement per family of figures,
-    under the same session settings as compute() (one transaction, JIT off on PostgreSQL)."""
-    if POSTGRES:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-            return _bare_sql(network_id, period)
-    return _bare_sql(network_id, period)
-
-
-def _bare_sql(network_id: int, period) -> dict:
-    start = connection.ops.adapt_datefield_value(period.start)
-    end = connection.ops.adapt_datefield_value(period.end)
-    out = {}
-    with connection.cursor() as cursor:
-        # 0. The network's structures, as a list for the other statements.
-        links = q(Structure.networks.through)
-        cursor.execute(f"SELECT structure_id FROM {links} WHERE network_id = %s", [network_id])
-        ids = [row[0] for row in cursor.fetchall()]
-        in_network = f"s.structure_id IN ({', '.join(['%s'] * len(ids))})"
-        where = f"s.report_date >= %s AND s.report_date < %s AND {in_network}"
-        params = [start, end, *ids]
-        # 1. One scan of the sessions: every single-valued breakdown and the monthly trend.
-        columns = ["COUNT(*)", "SUM(s.people_count)", "SUM(s.duration_minutes)"]
-        for kind in ("individual", "collective"):
-            columns.append(f"COUNT(*) FILTER (WHERE s.kind = '{kind}')")
-            columns.append(f"SUM(s.people_count) FILTER (WHERE s.kind = '{kind}')")
-        for condition in (
-            "s.duration_minutes < 30",
-            "s.duration_minutes >= 30 AND s.duration_minutes < 60",
-            "s.duration_minutes >= 60 AND s.duration_minutes < 120",
-            "s.duration_minutes >= 120",
-        ):
-            columns.append(f"SUM(s.people_count) FILTER (WHERE {condition})")
-        for field, codes in (
-            ("place_type", ("place", "home", "remote", "other")),
-            ("autonomy", ("fully_assisted", "partly_autonomous", "autonomous", "")),
-            ("outcome", ("resolved", "to_follow_up", "resident_to_finish", "redirected", "")),
-        ):
-            for code in codes:
-                columns.append(f"SUM(s.people_count) FILTER (WHERE s.{field} = '{code}')")
-        for code in (
-            "administration",
-            "mediation_numerique",
-            "operateur",
-            "aide_sociale",
-            "insertion_professionnelle",
-            "france_services",
-            "other",
-            "",
-        ):
-            columns.append(
-                "SUM(s.people_count) FILTER "
-                f"(WHERE s.outcome = 'redirected' AND s.redirected_to = '{code}')"
-            )
-        month_params = []
-        for _month, first, following in period.month_ranges():
-            for measure in ("COUNT(*)", "SUM(s.people_count)", "SUM(s.duration_minutes)"):
-                columns.append(
-                    f"{measure} FILTER (WHERE s.report_date >= %s AND s.report_date < %s)"
-                )
-                month_params += [
-                    connection.ops.adapt_datefield_value(first),
-                    connection.ops.adapt_datefield_value(following),
-                ]
-        cursor.execute(
-            f"SELECT s.place_id, {', '.join(columns)} FROM {q(HelpSession)} s "
-            f"WHERE {where} GROUP BY s.place_id",
-            month_params + params,
-        )
-        rows = cursor.fetchall()
-        out["sessions"] = sum(row[1] for row in rows)
-        out["accompaniments"] = sum(row[2] or 0 for row in rows)
-        out["help_minutes"] = sum(row[3] or 0 for row in rows)
-        # 2. Themes, procedure areas, equipment; with the accompaniments of each session's
-        # first code of a dimension, to count those with none.
-        cursor.execute(
-            "SELECT dimension, code, SUM(people_count), "
-            "SUM(CASE WHEN position = 1 THEN people_count ELSE 0 END) FROM ("
-            "SELECT t.dimension, t.code, s.people_count, ROW_NUMBER() OVER "
-            "(PARTITION BY t.session_id, t.dimension ORDER BY t.code) AS position "
-            f"FROM {q(SessionTag)} t JOIN {q(HelpSession)} s ON s.id = t.session_id "
-            f"WHERE {where}) tagged GROUP BY dimension, code",
-            params,
-        )
-        rows = cursor.fetchall()
-        out["tags"] = {(d, c): n for d, c, n, _first in rows}
-        out["tagged"] = {d: 0 for d, *_rest in rows}
-        for dimension, _code, _n, first in rows:
-            out["tagged"][dimension] += first
-        # 3. Anonymous participants by age band, status, gender.
-        cursor.execute(
-            f"SELECT c.dimension, c.code, SUM(c.count) FROM {q(ParticipantCount)} c "
-            f"JOIN {q(HelpSession)} s ON s.id = c.session_id "
-            f"WHERE {where} AND s.kind = 'collective' GROUP BY c.dimension, c.code",
-            params,
-        )
-        out["counts"] = {(d, c): n for d, c, n in cursor.fetchall()}
-        # 4. Named participations.
-        participants = connection.ops.quote_name(HelpSession.participants.through._meta.db_table)
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {participants} p JOIN {q(HelpSession)} s "
-            f"ON s.id = p.helpsession_id WHERE {where} AND s.kind = 'collective'",
-            params,
-        )
-        out["named"] = cursor.fetchone()[0]
-        # 5. Distinct residents, new ones, by profile and commune.
-        cursor.execute(
-            f"""
-            WITH seen AS (
-                SELECT s.resident_id FROM {q(HelpSession)} s
-                WHERE s.resident_id IS NOT NULL AND {where}
-                UNION
-                SELECT p.resident_id FROM {participants} p
-                JOIN {q(HelpSession)} s ON s.id = p.helpsession_id WHERE {where}
-            ),
-            flagged AS (
-                SELECT r.age_band, r.status, r.gender, r.commune_insee,
-                    CASE WHEN (SELECT 1 FROM {q(HelpSession)} s2
-                            WHERE s2.resident_id = seen.resident_id AND s2.report_date < %s LIMIT 1)
-                        IS NULL AND (SELECT 1 FROM {participants} p2
-                            JOIN {q(HelpSession)} s2 ON s2.id = p2.helpsession_id
-                            WHERE p2.resident_id = seen.resident_id AND s2.report_date < %s LIMIT 1)
-                        IS NULL THEN 1 ELSE 0 END AS is_new
-                FROM seen JOIN {q(Resident)} r ON r.id = seen.resident_id
-            )
-            SELECT 'profile', age_band, status, gender, '', COUNT(*), SUM(is_new)
-            FROM flagged GROUP BY age_band, status, gender
-            UNION ALL
-            SELECT 'commune', '', '', '', commune_insee, COUNT(*), 0
-            FROM flagged GROUP BY commune_insee
-            """,
-            params + params + [start, start],
-        )
-        profile = [row for row in cursor.fetchall() if row[0] == "profile"]
-        out["residents"] = sum(row[5] for row in profile)
-        out["new_residents"] = sum(row[6] for row in profile)
-        # 6. Appointments by status, by their start in their place's time zone.
-        zones, zone_params, bounds = [], [], []
-        for tz in PlaceTimeZone.values:
-            first, following = period.bounds_in(tz)
-            bounds += [first, following]
-            zones.append("(p.time_zone = %s AND a.starts_at >= %s AND a.starts_at < %s)")
-            zone_params += [
-                tz,
-                connection.ops.adapt_datetimefield_value(first),
-                connection.ops.adapt_datetimefield_value(following),
-            ]
-        cursor.execute(
-            f"SELECT a.status, COUNT(*) FROM {q(Appointment)} a JOIN {q(Place)} p "
-            f"ON p.id = a.place_id WHERE {in_network.replace('s.', 'p.')} "
-            f"AND a.starts_at >= %s AND a.starts_at < %s AND ({' OR '.join(zones)}) "
-            "GROUP BY a.status",
-            [
-                *ids,
-                connection.ops.adapt_datetimefield_value(min(bounds)),
-                connection.ops.adapt_datetimefield_value(max(bounds)),
-                *zone_params,
-            ],
-        )
-        out["appointments"] = dict(cursor.fetchall())
-        # 7. The places and their QPV / FRR flags.
-        cursor.execute(
-            "SELECT p.id, p.structure_id, p.name, p.commune, p.insee_code, p.is_qpv, "
-            f"p.is_rural FROM {q(Place)} p WHERE {in_network.replace('s.', 'p.')}",
-            ids,
-        )
-        out["places"] = cursor.fetchall()
-    return out
 
 
 def statements(function) -> int:
@@ -245,32 +81,6 @@ def statements(function) -> int:
     with CaptureQueriesContext(connection) as captured:
         function()
     return sum(1 for q in captured if not q["sql"].lstrip().upper().startswith(control))
-
-
-def check_same_figures(report: dict, raw: dict) -> None:
-    figures, tables = report["figures"], report["tables"]
-    pairs = [
-        ("sessions", figures["sessions"], raw["sessions"]),
-        ("accompaniments", figures["accompaniments"], raw["accompaniments"]),
-        ("help_minutes", figures["help_minutes"], raw["help_minutes"]),
-        ("residents", figures["residents"], raw["residents"]),
-        ("new_residents", figures["new_residents"], raw["new_residents"]),
-        ("named", figures["named_workshop_participants"], raw["named"]),
-        ("appointments", figures["appointments"], sum(raw["appointments"].values())),
-        (
-            "email",
-            tables["accompaniments_by_theme"]["cells"]["email"],
-            raw["tags"].get(("theme", "email"), 0),
-        ),
-        (
-            "no equipment",
-            tables["accompaniments_by_equipment"]["cells"]["not_given"],
-            raw["accompaniments"] - raw["tagged"].get("equipment", 0),
-        ),
-    ]
-    wrong = [(name, ours, theirs) for name, ours, theirs in pairs if ours != theirs]
-    if wrong:
-        raise SystemExit(f"compute() and the bare SQL disagree: {wrong}")
 
 
 def main() -> None:
@@ -331,7 +141,7 @@ def main() -> None:
     peak_mb = peak / 1024 / 1024
 
     print(f"  compute():                {report_median:9.1f} ms  ({queries} queries)")
-    print(f"  bare SQL:                 {sql_median:9.1f} ms  (8 statements)")
+    print(f"  bare SQL:                 {sql_median:9.1f} ms  ({STATEMENTS} statements)")
     print(
         f"  compute_for_structures(): {structures_ms:9.1f} ms  ({structures_queries} queries, "
         "every structure of the network)"
@@ -341,7 +151,6 @@ def main() -> None:
         f"{rss_growth / 1024:.1f} MB during the measured computation"
     )
 
-    from reports import publish
     from reports.pdf import render_pdf
 
     # Timed without tracemalloc (which slows Python down several times), then measured.
@@ -357,13 +166,14 @@ def main() -> None:
     tracemalloc.stop()
     hidden = sum(row["suppressed"] for table in published["tables"] for row in table["rows"])
     print(
-        f"  published report:         {publish_ms:9.1f} ms  (network and its "
-        f"{network.structures.count()} structures protected together, this quarter and the "
-        f"previous one; {hidden} cells hidden)"
+        f"  network's published report: {publish_ms:7.1f} ms  (this quarter and the previous "
+        f"one, protected; {hidden} cells hidden)"
     )
     print(f"  PDF:                      {pdf_ms:9.1f} ms  ({len(pdf) // 1024} KB)")
     print(f"  Python allocations peak while publishing and drawing: {publish_peak / 2**20:.1f} MB")
-    print(f"  (whole bench: {time.perf_counter() - started:.0f} s)")
+
+    whole = publication(network, period)
+    print(f"  (whole bench: {time.perf_counter() - started:.0f} s, load {load()})")
     finish(
         report_ms=report_median,
         sql_ms=sql_median,
@@ -371,7 +181,130 @@ def main() -> None:
         pdf_ms=pdf_ms,
         peak_mb=max(peak_mb, publish_peak / 2**20),
         publish_ms=publish_ms,
+        **whole,
     )
+
+
+def load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def publication(network, period) -> dict:
+    """The whole anonymised publication of the network as the quarterly job needs it, against
+    the bare SQL of the same counts; where its time goes; protection per cell."""
+    structures = list(Structure.objects.in_network(network).order_by("pk"))
+    periods = (period, period.previous())
+
+    def publish_all() -> list[dict]:
+        with publish.batch():
+            reports = [publish.build(network, period)]
+            reports += [publish.build(structure, period) for structure in structures]
+        return reports
+
+    def sql_all() -> list[dict]:
+        return [bare_sql(network.pk, p, by_structure=by) for p in periods for by in (False, True)]
+
+    for p in periods:
+        check_same_structures(
+            indicators.compute_for_structures(network, p),
+            bare_sql(network.pk, p, by_structure=True),
+        )
+        check_same_figures(indicators.compute(network, p), bare_sql(network.pk, p))
+    print(
+        f"  {len(structures)} structures' figures and the network's, {periods[0].code} and "
+        f"{periods[1].code}: same from compute_for_structures()/compute() and the bare SQL"
+    )
+    publish_all()
+    sql_all()
+    publish_ms, sql_ms = [], []
+    for _ in range(args.publish_repeat):  # interleaved, as above
+        publish_ms.append(median_ms(publish_all, repeat=1, warmup=0))
+        sql_ms.append(median_ms(sql_all, repeat=1, warmup=0))
+    publish_ms.sort()
+    sql_ms.sort()
+    publish_median = publish_ms[len(publish_ms) // 2]
+    sql_median = sql_ms[len(sql_ms) // 2]
+
+    # Where the time goes: one more run with the computations timed (a few calls: no cost
+    # worth counting); then the cells protected, recorded, to time the protection alone.
+    timings = Timings()
+    timings.wrap(publish, "compute", "compute")
+    timings.wrap(publish, "compute_for_structures", "compute_for_structures")
+    try:
+        t0 = time.perf_counter()
+        publish_all()
+        timed_ms = (time.perf_counter() - t0) * 1000
+    finally:
+        timings.restore()
+    original_protect = protect.protect
+    cells: list[tuple] = []
+
+    def recording(value, cell_key, k, *, hide_zeros=False):
+        cells.append((value, cell_key, k, hide_zeros))
+        return original_protect(value, cell_key, k, hide_zeros=hide_zeros)
+
+    protect.protect = recording
+    try:
+        publish.build(network, period)  # the network's report alone: the small size
+        small = list(cells)
+        cells.clear()
+        publish_all()  # the whole publication: the large size
+        large = list(cells)
+    finally:
+        protect.protect = original_protect
+
+    def per_cell_us(sample: list[tuple]) -> float:
+        """CPU time (process_time: the machine's load does not inflate it, as it does the
+        wall time of a loop longer than a time slice), best of 5, over at least 50 000
+        cells (a small sample is protected several times over)."""
+        times = max(1, 50_000 // len(sample))
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.process_time()
+            for _again in range(times):
+                for value, cell_key, k, hide_zeros in sample:
+                    original_protect(value, cell_key, k, hide_zeros=hide_zeros)
+            best = min(best, time.process_time() - t0)
+        return best / (len(sample) * times) * 1e6
+
+    small_us, large_us = per_cell_us(small), per_cell_us(large)
+    protect_ms = large_us * len(large) / 1000
+    compute_ms = timings.seconds["compute"] * 1000
+    structures_ms = timings.seconds["compute_for_structures"] * 1000
+    assembly_ms = timed_ms - compute_ms - structures_ms - protect_ms
+    print(
+        f"  whole publication:        {publish_median:9.1f} ms  (network and {len(structures)} "
+        "structures, this quarter and the previous one, within publish.batch())"
+    )
+    print(
+        f"  its bare SQL:             {sql_median:9.1f} ms  (network, and grouped by "
+        f"structure, both quarters: {4 * STATEMENTS} statements)"
+    )
+    print(f"  publish_ratio = {publish_median / sql_median:.2f} (load {load()})")
+    print(f"  where the publication's time goes (one run of {timed_ms:.0f} ms):")
+    for label, ms in (
+        (f"compute() of the network x{timings.calls['compute']}", compute_ms),
+        (
+            f"compute_for_structures() x{timings.calls['compute_for_structures']}",
+            structures_ms,
+        ),
+        (f"protection, {len(large)} cells", protect_ms),
+        ("assembly of the published dicts", assembly_ms),
+    ):
+        print(f"    {label:<40} {ms:8.1f} ms {ms / timed_ms * 100:5.1f} %")
+    print(
+        f"  protection: {small_us:.2f} µs of CPU per cell over the {len(small)} cells of the "
+        f"network's report, {large_us:.2f} µs over the {len(large)} of the whole publication"
+    )
+    return {
+        "publish_all_ms": publish_median,
+        "bare_all_ms": sql_median,
+        "publish_ratio": publish_median / sql_median,
+        "protect_ms": protect_ms,
+        "protect_us_small": small_us,
+        "protect_us_large": large_us,
+        "cells": len(large),
+    }
 
 
 if __name__ == "__main__":
