@@ -42,7 +42,15 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from reports.indicators import DIMENSIONS, DISTINCT_UNITS, SAME_COUNTS, TABLES, UNPROTECTED_FIGURES
+from reports.indicators import (
+    AT_LEAST_SUM_OVER_TIME,
+    DIMENSIONS,
+    DISTINCT_FIGURES,
+    DISTINCT_UNITS,
+    SAME_COUNTS,
+    TABLES,
+    UNPROTECTED_FIGURES,
+)
 from reports.publish import FIGURE_CELLS, public_method
 
 TOTAL = "total"
@@ -58,13 +66,9 @@ WITHIN_REPORT, PERIODS, SCOPES, COMBINED, VERSIONS = (
 )
 FAMILIES = (WITHIN_REPORT, PERIODS, SCOPES, COMBINED)
 
-#: Figures that are not a cell of a table but a count of their own, and how their count over
-#: a longer period relates to the counts over its parts. "New residents" of a quarter are at
-#: least the sum of its months' (a resident is new in the month of their first session ever;
-#: one first seen elsewhere in month 1 and here in month 2 is new here in the quarter only).
-AT_LEAST_PARTS_OVER_TIME = frozenset({"new_residents"})
-#: Units whose count over a network lies between the largest structure's and their sum.
-DISTINCT_OVER_SCOPES = DISTINCT_UNITS | {"new_residents"}
+#: Declared with the tables (reports.indicators): new residents over time and over scopes.
+AT_LEAST_PARTS_OVER_TIME = AT_LEAST_SUM_OVER_TIME
+DISTINCT_OVER_SCOPES = DISTINCT_UNITS | DISTINCT_FIGURES
 #: Units that count no one: never protected, left out of the attack.
 UNPROTECTED_UNITS = frozenset(
     spec.unit for spec in TABLES.values() if not spec.protected

@@ -301,6 +301,13 @@ DIMENSIONS = {
 #: network's the sum of its structures'): it lies between their largest and their sum.
 DISTINCT_UNITS = frozenset({"residents"})
 
+#: Figures of distinct people over time and scopes. "New residents" (first session ever in
+#: the period) of a quarter are at least the sum of its months' (one first seen elsewhere in
+#: month 1 and here in month 2 is new here in the quarter only); over a network they lie
+#: between the largest structure's and the sum, as distinct units do.
+AT_LEAST_SUM_OVER_TIME = frozenset({"new_residents"})
+DISTINCT_FIGURES = frozenset({"new_residents"})
+
 #: Identities of the data model between units, for the same filter: an individual session
 #: counts exactly one accompaniment. ((unit, dimension, code), (unit, dimension, code)).
 SAME_COUNTS = ((("accompaniments", "kind", "individual"), ("sessions", "kind", "individual")),)
