@@ -20,6 +20,26 @@ class AppointmentStatus(models.TextChoices):
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NO_SHOW)
 CANCELLED_STATUSES = (AppointmentStatus.CANCELLED_BY_RESIDENT, AppointmentStatus.CANCELLED_BY_STAFF)
 
+#: The one table of allowed appointment status changes: status → statuses it may change to, all
+#: through `bookings.services.appointment_set_status` (which adds the rules of time: outcomes on
+#: the day, the resident's cut-off before cancelling online). A move cancels the old appointment
+#: (`booked` → cancelled) and books a new one. A cancelled appointment keeps its status.
+APPOINTMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AppointmentStatus.BOOKED: frozenset(
+        {
+            AppointmentStatus.SEEN,
+            AppointmentStatus.NO_SHOW,
+            AppointmentStatus.CANCELLED_BY_RESIDENT,
+            AppointmentStatus.CANCELLED_BY_STAFF,
+        }
+    ),
+    # A mistake is corrected on the day of the appointment; later, the record stands.
+    AppointmentStatus.SEEN: frozenset({AppointmentStatus.NO_SHOW}),
+    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.SEEN}),
+    AppointmentStatus.CANCELLED_BY_RESIDENT: frozenset(),
+    AppointmentStatus.CANCELLED_BY_STAFF: frozenset(),
+}
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("lundi")

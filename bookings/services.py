@@ -1,4 +1,13 @@
-"""Writes of bookings: book, cancel. One transaction per action, history inside it."""
+"""Writes of bookings: book, change status (cancel, outcome), move. One transaction per action,
+history inside it.
+
+Every change of an appointment's status goes through `appointment_set_status`: it checks
+`APPOINTMENT_TRANSITIONS` and the rules of time (`status_refusal`), records the change in the
+history (author and "before → after"), and does what entering the status implies (a
+cancellation frees the seat, tells the resident, offers the time to the waiting list).
+`appointment_cancel`, `appointment_move`, the desk's outcome buttons and the session logged
+from an appointment (cases) all call it; `tests/bookings/test_status_changes.py` fails when code
+elsewhere writes the status."""
 
 from __future__ import annotations
 
@@ -11,7 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings import notifications
-from bookings.choices import AppointmentStatus, WaitlistStatus
+from bookings.choices import (
+    APPOINTMENT_TRANSITIONS,
+    CANCELLED_STATUSES,
+    AppointmentStatus,
+    WaitlistStatus,
+)
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Place, Resident, User
 
@@ -140,12 +154,133 @@ def appointment_book(
     return appointment
 
 
+S = AppointmentStatus
+
+#: The outcomes the desk records; each may be corrected into the other on the day.
+OUTCOMES = (S.SEEN, S.NO_SHOW)
+
+
+def _local_day(moment: datetime, appointment: Appointment):
+    return timezone.localtime(moment, appointment.place.tzinfo).date()
+
+
+def _refusal(*, appointment: Appointment, to: str, now: datetime) -> tuple[str, str] | None:
+    """(French sentence, error code) saying why `appointment` may not change to `to` now."""
+    current = appointment.status
+    if to not in APPOINTMENT_TRANSITIONS:
+        return _("Ce statut n'existe pas."), "transition"
+    if to in CANCELLED_STATUSES:
+        if current != S.BOOKED:
+            return (
+                _("Ce rendez-vous n'est plus à venir : il ne peut pas être annulé."),
+                "not_booked",
+            )
+        if to == S.CANCELLED_BY_RESIDENT:
+            hours = appointment.place.structure.cancel_cutoff_hours
+            if now > appointment.starts_at - timedelta(hours=hours):
+                return (
+                    _("Il est trop tard pour annuler en ligne : appelez la structure."),
+                    "too_late",
+                )
+        return None
+    if current in CANCELLED_STATUSES:
+        return _("Ce rendez-vous est annulé : son statut ne peut plus changer."), "transition"
+    if to == current:
+        return _("Ce rendez-vous a déjà ce statut."), "transition"
+    if to not in APPOINTMENT_TRANSITIONS[current]:
+        return _("Ce changement de statut n'est pas possible."), "transition"
+    today = _local_day(now, appointment)
+    day = _local_day(appointment.starts_at, appointment)
+    if current == S.BOOKED and appointment.starts_at > now and day != today:
+        return (
+            _("Ce rendez-vous n'a pas encore eu lieu : attendez le jour du rendez-vous."),
+            "transition",
+        )
+    if current in OUTCOMES and day != today:
+        return _("Ce statut ne peut être corrigé que le jour du rendez-vous."), "transition"
+    return None
+
+
+def status_refusal(*, appointment: Appointment, to: str, now: datetime | None = None) -> str | None:
+    """Why `appointment` may not change to `to` now (a French sentence), or None.
+
+    Shared by `appointment_set_status` and the pages, which offer only the buttons that would
+    work. Checking a resident's cancellation reads `appointment.place.structure`."""
+    refusal = _refusal(appointment=appointment, to=to, now=now or timezone.now())
+    return None if refusal is None else refusal[0]
+
+
 def _release_seat(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
     Slot.objects.filter(pk=slot_id, seats_taken=0).update(is_active=False)
 
 
+#: simple-history's `history_change_reason` holds 100 characters.
+CHANGE_REASON_MAX = 100
+
+
 @transaction.atomic
+def appointment_set_status(
+    *,
+    appointment: Appointment,
+    to: str,
+    by: User | None,
+    comment: str = "",
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Appointment:
+    """The one way to change an appointment's status.
+
+    Checked against `APPOINTMENT_TRANSITIONS` and the rules of time (`status_refusal`):
+    booked → seen | no-show once the appointment has started or is today (place time zone);
+    seen ↔ no-show on the day, to correct a mistake; booked → cancelled (by the resident: until
+    the structure's cut-off before the start; by the staff: any time); nothing out of a
+    cancellation. A refusal is a ValidationError with its French message (code "transition",
+    "not_booked" or "too_late") and changes nothing.
+
+    The history row records `by` as the author and "before → after" (and `comment`) as the
+    change reason. Cancelling also sets `cancelled_at`, frees the seat, records the cancellation
+    notice (unless `notify` is False: a move sends its own) and offers the time to the waiting
+    list; the messages leave once the transaction has committed."""
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("place__structure")
+        .get(pk=appointment.pk)
+    )
+    refusal = _refusal(appointment=appointment, to=to, now=now)
+    if refusal is not None:
+        message, code = refusal
+        raise ValidationError(message, code=code)
+    previous = appointment.get_status_display()
+    appointment.status = to
+    fields = ["status"]
+    cancelling = to in CANCELLED_STATUSES
+    if cancelling:
+        appointment.cancelled_at = now
+        fields.append("cancelled_at")
+    if by is not None:
+        appointment._history_user = by
+    reason = f"{previous} → {appointment.get_status_display()}"
+    if comment:
+        reason = f"{reason} : {comment}"
+    appointment._change_reason = reason[:CHANGE_REASON_MAX]
+    appointment.save(update_fields=fields)
+    if cancelling:
+        _release_seat(appointment.slot_id)
+        if notify:
+            notifications.on_cancelled(
+                appointment, by_resident=to == S.CANCELLED_BY_RESIDENT, now=now
+            )
+        waitlist_offer(
+            place=appointment.place,
+            motif=appointment.motif,
+            starts_at=appointment.starts_at,
+            now=now,
+        )
+    return appointment
+
+
 def appointment_cancel(
     *,
     appointment: Appointment,
@@ -154,44 +289,17 @@ def appointment_cancel(
     now: datetime | None = None,
     notify: bool = True,
 ) -> Appointment:
-    """Cancel an upcoming appointment and free its seat.
+    """Cancel an upcoming appointment and free its seat (`appointment_set_status` to
+    "cancelled by the resident" or "by the structure").
 
     A resident may cancel until the structure's cut-off (hours before the start)."""
-    now = now or timezone.now()
-    appointment = (
-        Appointment.objects.select_for_update()
-        .select_related("place__structure")
-        .get(pk=appointment.pk)
+    return appointment_set_status(
+        appointment=appointment,
+        to=S.CANCELLED_BY_RESIDENT if by_resident else S.CANCELLED_BY_STAFF,
+        by=by,
+        now=now,
+        notify=notify,
     )
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise ValidationError(
-            _("Ce rendez-vous n'est plus à venir : il ne peut pas être annulé."), code="not_booked"
-        )
-    if by_resident:
-        cutoff = appointment.starts_at - timedelta(
-            hours=appointment.place.structure.cancel_cutoff_hours
-        )
-        if now > cutoff:
-            raise ValidationError(
-                _("Il est trop tard pour annuler en ligne : appelez la structure."),
-                code="too_late",
-            )
-    appointment.status = (
-        AppointmentStatus.CANCELLED_BY_RESIDENT
-        if by_resident
-        else AppointmentStatus.CANCELLED_BY_STAFF
-    )
-    appointment.cancelled_at = now
-    if by is not None:
-        appointment._history_user = by
-    appointment.save(update_fields=["status", "cancelled_at"])
-    _release_seat(appointment.slot_id)
-    if notify:
-        notifications.on_cancelled(appointment, by_resident=by_resident, now=now)
-    waitlist_offer(
-        place=appointment.place, motif=appointment.motif, starts_at=appointment.starts_at, now=now
-    )
-    return appointment
 
 
 def _mediators_offering(
@@ -298,6 +406,10 @@ def public_booking_make(
     )
 
 
+#: Added to the history's change reason of the old half of a move.
+MOVED_COMMENT = "déplacé"
+
+
 @transaction.atomic
 def appointment_move(
     *,
@@ -310,8 +422,13 @@ def appointment_move(
     """Move an appointment to another time of the same motif and place: a new appointment
     (with its own private link) replaces the old one, which is cancelled and points to it."""
     now = now or timezone.now()
-    old = appointment_cancel(
-        appointment=appointment, by_resident=by_resident, by=by, now=now, notify=False
+    old = appointment_set_status(
+        appointment=appointment,
+        to=S.CANCELLED_BY_RESIDENT if by_resident else S.CANCELLED_BY_STAFF,
+        by=by,
+        comment=MOVED_COMMENT,
+        now=now,
+        notify=False,
     )
     new = _book_with_any_mediator(
         place=old.place,

@@ -181,7 +181,7 @@ def _decorate(appointment: Appointment, now: datetime) -> None:
     appointment.outcome_actions = [
         (status, label)
         for status, label in OUTCOME_BUTTONS.items()
-        if services_agenda.status_refusal(appointment=appointment, status=status, now=now) is None
+        if services.status_refusal(appointment=appointment, to=status, now=now) is None
     ]
     appointment.can_cancel = appointment.status == S.BOOKED and appointment.starts_at > now
     appointment.display_start = appointment.local_starts_at.replace(tzinfo=None)
@@ -212,7 +212,7 @@ def appointment_status(request, structure, appointment: int):
     )
     status = request.POST.get("status", "")
     try:
-        obj = services_agenda.appointment_set_status(
+        obj = services_agenda.appointment_record_outcome(
             appointment=obj, status=status, by=request.user
         )
     except ValidationError as error:

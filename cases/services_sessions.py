@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus, MotifMode
 from bookings.models import Appointment
-from bookings.services_agenda import appointment_set_status, status_refusal
+from bookings.services import appointment_set_status, status_refusal
 from cases.choices import (
     MAX_DURATION_MINUTES,
     Autonomy,
@@ -563,7 +563,7 @@ def appointment_session_refusal(
         )
     if appointment.status == AppointmentStatus.SEEN:
         return None
-    return status_refusal(appointment=appointment, status=AppointmentStatus.SEEN, now=now)
+    return status_refusal(appointment=appointment, to=AppointmentStatus.SEEN, now=now)
 
 
 def appointment_session_initial(appointment: Appointment) -> dict:
@@ -614,9 +614,7 @@ def session_from_appointment(
         **data,
     )
     if appointment.status != AppointmentStatus.SEEN:
-        appointment_set_status(
-            appointment=appointment, status=AppointmentStatus.SEEN, by=by, now=now
-        )
+        appointment_set_status(appointment=appointment, to=AppointmentStatus.SEEN, by=by, now=now)
     return session
 
 

@@ -22,7 +22,7 @@ from bookings.forms_agenda import format_slot_start, parse_slot_start
 from bookings.holidays import closed_days
 from bookings.models import Appointment
 from bookings.selectors import fold, resident_search
-from bookings.services_agenda import appointment_set_status
+from bookings.services_agenda import appointment_record_outcome
 from mediation.choices import Role
 from mediation.models import Resident
 from tests.bookings.factories import MotifFactory, OpeningHoursFactory, SlotFactory
@@ -354,7 +354,7 @@ def started(place, motif, mediator):
 
 
 def test_an_appointment_that_started_can_be_marked_seen_with_its_author(started, mediator):
-    appointment_set_status(appointment=started, status=S.SEEN, by=mediator)
+    appointment_record_outcome(appointment=started, status=S.SEEN, by=mediator)
     started.refresh_from_db()
     assert started.status == S.SEEN
     assert started.history.first().history_user == mediator
@@ -365,7 +365,7 @@ def test_an_appointment_later_today_can_be_marked_no_show(place, motif, mediator
     appointment = make_appointment(
         place=place, motif=motif, mediator=mediator, starts_at=now + timedelta(hours=6)
     )
-    appointment_set_status(appointment=appointment, status=S.NO_SHOW, by=mediator, now=now)
+    appointment_record_outcome(appointment=appointment, status=S.NO_SHOW, by=mediator, now=now)
     appointment.refresh_from_db()
     assert appointment.status == S.NO_SHOW
 
@@ -375,7 +375,7 @@ def test_a_future_appointment_cannot_be_marked_seen(place, motif, mediator):
         place=place, motif=motif, mediator=mediator, starts_at=timezone.now() + timedelta(days=2)
     )
     with pytest.raises(ValidationError) as error:
-        appointment_set_status(appointment=appointment, status=S.SEEN, by=mediator)
+        appointment_record_outcome(appointment=appointment, status=S.SEEN, by=mediator)
     assert "n'a pas encore eu lieu" in error.value.messages[0]
 
 
@@ -384,8 +384,8 @@ def test_seen_can_be_corrected_to_no_show_on_the_day(place, motif, mediator):
     appointment = make_appointment(
         place=place, motif=motif, mediator=mediator, starts_at=now - timedelta(hours=2)
     )
-    appointment_set_status(appointment=appointment, status=S.SEEN, by=mediator, now=now)
-    appointment_set_status(appointment=appointment, status=S.NO_SHOW, by=mediator, now=now)
+    appointment_record_outcome(appointment=appointment, status=S.SEEN, by=mediator, now=now)
+    appointment_record_outcome(appointment=appointment, status=S.NO_SHOW, by=mediator, now=now)
     appointment.refresh_from_db()
     assert appointment.status == S.NO_SHOW
     assert [h.status for h in appointment.history.order_by("history_date")] == [
@@ -401,7 +401,7 @@ def test_seen_cannot_be_corrected_the_next_day(place, motif, mediator):
         place=place, motif=motif, mediator=mediator, starts_at=at(yesterday, 10), status=S.SEEN
     )
     with pytest.raises(ValidationError) as error:
-        appointment_set_status(appointment=appointment, status=S.NO_SHOW, by=mediator)
+        appointment_record_outcome(appointment=appointment, status=S.NO_SHOW, by=mediator)
     assert "que le jour du rendez-vous" in error.value.messages[0]
 
 
@@ -415,14 +415,14 @@ def test_a_cancelled_appointment_keeps_its_status(place, motif, mediator, target
         status=S.CANCELLED_BY_RESIDENT,
     )
     with pytest.raises(ValidationError) as error:
-        appointment_set_status(appointment=appointment, status=target, by=mediator)
+        appointment_record_outcome(appointment=appointment, status=target, by=mediator)
     assert "annulé" in error.value.messages[0]
 
 
 @pytest.mark.parametrize("target", [S.CANCELLED_BY_STAFF, "n'importe quoi", S.BOOKED])
-def test_set_status_refuses_other_targets(started, mediator, target):
+def test_the_outcome_buttons_refuse_other_targets(started, mediator, target):
     with pytest.raises(ValidationError):
-        appointment_set_status(appointment=started, status=target, by=mediator)
+        appointment_record_outcome(appointment=started, status=target, by=mediator)
     started.refresh_from_db()
     assert started.status == S.BOOKED
 
