@@ -9,7 +9,10 @@ class MediationConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from mediation import lookups  # noqa: F401 - registers the lookups
+        from mediation import (
+            lookups,  # noqa: F401 - registers the lookups
+            privacy,  # noqa: F401 - the personal-data registry, with the core's own models
+        )
         from mediation.middleware import mark_login
 
         user_logged_in.connect(mark_login, dispatch_uid="permanence-mark-login")
