@@ -455,6 +455,14 @@ def test_the_daily_schedule_is_created_once(db):
     assert schedules.get().schedule_type == Schedule.DAILY
 
 
+def test_migrate_creates_the_daily_schedule(db):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Schedule.objects.filter(name=privacy.SCHEDULE_NAME).delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert Schedule.objects.get(name=privacy.SCHEDULE_NAME).schedule_type == Schedule.DAILY
+
+
 def test_the_task_reports_what_it_did(structure):
     _age(ResidentFactory(structure=structure), LONG_AGO)
     assert "anonymised=1" in privacy.retention_task()
