@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
         from bookings.actions import register_appointment_action
         from cases import (
             demo,  # noqa: F401  (registers the demo step)
+            privacy,  # noqa: F401  (declares the personal data of cases)
             views_sessions,
         )
 

@@ -8,8 +8,20 @@ class MediationConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate
 
-        from mediation import lookups  # noqa: F401 - registers the lookups
+        from mediation import (
+            lookups,  # noqa: F401 - registers the lookups
+            privacy,  # noqa: F401 - the personal-data registry, with the core's own models
+        )
         from mediation.middleware import mark_login
 
         user_logged_in.connect(mark_login, dispatch_uid="permanence-mark-login")
+        post_migrate.connect(_ensure_schedules, sender=self)
+
+
+def _ensure_schedules(sender, **kwargs):
+    # The daily privacy task (retention, access-log purge) exists after `migrate`.
+    from mediation.privacy import ensure_schedules
+
+    ensure_schedules()

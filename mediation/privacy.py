@@ -1,19 +1,24 @@
 """Personal data: where it is, what erasure and retention do to it, and the services that do it.
 
-- `PERSONAL_DATA` classifies every field of every model of the project's apps (mediation,
-  bookings, cases, reports). `tests/mediation/test_privacy.py` fails when a field is missing.
+- The registry: each app declares its own models with `register_personal_data(model, ...)`,
+  from its `privacy.py` imported in its `AppConfig.ready()` (`bookings/privacy.py`,
+  `cases/privacy.py`, `reports/privacy.py`; the core's own models at the end of this module).
+  A declaration classifies every field (`fields`) and says how the rows reach the resident
+  (`links`), what counts as a recent contact (`contact`), which section of the right-of-access
+  export they fill (`export`), when they expire (`expires`) and what else erasure does
+  (`before_erase`, `owned_rows`). `tests/mediation/test_privacy.py` fails when a model or a field
+  is missing, or when a model pointing at a resident is not reached through `links`.
   Historical models (django-simple-history) follow their model: erasing a field erases it in
-  the history rows too.
+  the history rows too, deleting a row deletes its history rows.
 - `resident_anonymise(*, resident, by, reason)`: erasure on request, objection, and retention
   all go through it.
 - `retention_run()`: the daily task (anonymise residents without contact for
-  PRIVACY_RETENTION_DAYS, delete old appointments, messages and waiting-list entries, purge the
+  PRIVACY_RETENTION_DAYS, delete the rows of the models declared with `expires`, purge the
   access log after ACCESS_LOG_RETENTION_DAYS).
 - `resident_data(*, resident)`: everything held on a resident (right of access).
 
-This module sits on the ground floor but has to reach the rows of the floors above (sessions,
-cases, appointments): it names their models as strings (`apps.get_model`), as `mediation/urls.py`
-names their URL modules, and never imports them.
+This module sits on the ground floor and never names the models of the floors above: it walks
+what they registered.
 
 Decisions about the statistics kept on an anonymised resident (see docs/security.md):
 age band, gender and status are coarse by construction (at most 8 values each) and are kept; the
@@ -26,8 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
+from functools import reduce
+from operator import or_
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -38,10 +46,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import AgeBand, age_band_for
-from mediation.models import AccessLog, Resident, fold_name
+from mediation.models import (
+    AccessLog,
+    Membership,
+    Network,
+    NetworkMembership,
+    Place,
+    Resident,
+    Structure,
+    User,
+    fold_name,
+)
 from mediation.schedules import ensure_schedule
-
-PROJECT_APPS = ("mediation", "bookings", "cases", "reports")
 
 NOT_PERSONAL = "not_personal"
 KEPT = "kept"
@@ -75,297 +91,149 @@ def erased(replacement: Any = "", why: str = "") -> Rule:
 E = erased()
 E_NULL = erased(None)
 
-
-def _new_token() -> str:
-    from secrets import token_urlsafe
-
-    return token_urlsafe(32)
-
-
 ANONYMOUS_NAME = "Anonyme"
 
-# Every concrete field (and many-to-many) of every model of PROJECT_APPS.
-PERSONAL_DATA: dict[str, dict[str, Rule]] = {
-    # --- mediation ---------------------------------------------------------------------------
-    # Staff accounts: personal data of staff, kept while the account exists (operators delete
-    # or deactivate it); never about residents.
-    "mediation.user": {
-        "id": N,
-        "password": N,
-        "last_login": K,
-        "is_superuser": N,
-        "email": K,
-        "first_name": K,
-        "last_name": K,
-        "phone": K,
-        "is_active": N,
-        "is_staff": N,
-        "date_joined": K,
-        "groups": N,
-        "user_permissions": N,
-    },
-    "mediation.network": {"id": N, "name": N, "slug": N, "kind": N},
-    # Organisations' contact details are not personal data.
-    "mediation.structure": {
-        "id": N,
-        "networks": N,
-        "name": N,
-        "slug": N,
-        "kind": N,
-        "siret": N,
-        "email": N,
-        "phone": N,
-        "cancel_cutoff_hours": N,
-        "reminder_hours_before": N,
-        "mediators_need_two_factor": N,
-        "created_at": N,
-    },
-    "mediation.place": {
-        "id": N,
-        "structure": N,
-        "name": N,
-        "address": N,
-        "postcode": N,
-        "commune": N,
-        "insee_code": N,
-        "time_zone": N,
-        "accessibility": N,
-        "phone": N,
-        "is_qpv": N,
-        "is_rural": N,
-        "is_active": N,
-    },
-    "mediation.membership": {"id": N, "user": K, "structure": N, "role": K, "created_at": K},
-    "mediation.networkmembership": {"id": N, "user": K, "network": N, "created_at": K},
-    "mediation.resident": {
-        "id": N,
-        "structure": K,
-        "is_anonymous": erased(True),
-        "first_name": E,
-        "last_name": erased(ANONYMOUS_NAME),
-        "phone": E,
-        "email": E,
-        "birth_year": erased(None, "turned into the age band first"),
-        "age_band": K,
-        "commune_insee": Rule(KEPT, why="emptied when fewer than PRIVACY_COMMUNE_MIN_RESIDENTS"),
-        "gender": K,
-        "status": K,
-        "shared_with_network": erased(False),
-        "search_name": erased(fold_name(ANONYMOUS_NAME)),
-        "created_at": K,
-        "last_contact_at": K,
-        "anonymised_at": K,
-        "report_key": N,
-    },
-    # Ids only, no names and no search terms; deleted after ACCESS_LOG_RETENTION_DAYS.
-    "mediation.accesslog": {
-        "id": N,
-        "at": R,
-        "user": R,
-        "structure": N,
-        "action": N,
-        "object_type": N,
-        "object_id": R,
-        "term_length": N,
-    },
-    # --- bookings ----------------------------------------------------------------------------
-    "bookings.motif": {
-        "id": N,
-        "structure": N,
-        "name": N,
-        "duration_minutes": N,
-        "mode": N,
-        "is_collective": N,
-        "capacity": N,
-        "bookable_online": N,
-        "min_delay_minutes": N,
-        "max_delay_days": N,
-        "instructions": N,
-        "is_active": N,
-    },
-    "bookings.openinghours": {
-        "id": N,
-        "place": N,
-        "mediator": K,
-        "weekdays": N,
-        "start_time": N,
-        "end_time": N,
-        "every_n_weeks": N,
-        "first_day": N,
-        "last_day": N,
-        "motifs": N,
-    },
-    # A staff member's absence: the form never asks for the cause.
-    "bookings.absence": {
-        "id": N,
-        "structure": N,
-        "mediator": K,
-        "starts_at": K,
-        "ends_at": K,
-        "reason": K,
-    },
-    "bookings.slot": {
-        "id": N,
-        "place": N,
-        "motif": N,
-        "mediator": K,
-        "starts_at": N,
-        "ends_at": N,
-        "capacity": N,
-        "seats_taken": N,
-        "is_active": N,
-    },
-    # Deleted PRIVACY_RETENTION_DAYS after their start (with their messages and history).
-    "bookings.appointment": {
-        "id": N,
-        "place": N,
-        "motif": N,
-        "mediator": K,
-        "resident": R,
-        "slot": N,
-        "starts_at": R,
-        "ends_at": R,
-        "status": R,
-        "need": E,
-        "token": erased(_new_token, "a new token: the old private link leads nowhere"),
-        "booked_online": N,
-        "created_by": K,
-        "created_at": R,
-        "cancelled_at": R,
-        "moved_from": N,
-        "report_key": N,
-    },
-    # Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
-    "bookings.waitlistentry": {
-        "id": N,
-        "place": N,
-        "motif": N,
-        "first_name": R,
-        "phone": R,
-        "status": R,
-        "token": R,
-        "created_at": R,
-        "offered_at": R,
-    },
-    # Deleted PRIVACY_RETENTION_DAYS after creation; the recipient is erased on anonymisation.
-    "bookings.notification": {
-        "id": N,
-        "structure": N,
-        "appointment": R,
-        "waitlist_entry": R,
-        "kind": R,
-        "channel": R,
-        "recipient": E,
-        "status": R,
-        "send_after": R,
-        "send_before": R,
-        "attempts": N,
-        "sent_at": R,
-        "last_error": N,
-        "provider_reference": N,
-        "created_at": R,
-    },
-    # --- cases -------------------------------------------------------------------------------
-    "cases.case": {
-        "id": N,
-        "structure": N,
-        "resident": K,
-        "procedure_area": K,
-        "title": erased("—", "free text: may name the person"),
-        "status": K,
-        "next_action_on": K,
-        "mediator": K,
-        "opened_at": K,
-        "status_changed_at": K,
-        "closed_at": K,
-    },
-    "cases.caseevent": {
-        "id": N,
-        "case": K,
-        "at": K,
-        "by": K,
-        "from_status": K,
-        "to_status": K,
-        "comment": E,
-        "next_action_on": K,
-    },
-    # The statistics of the activity log are kept (linked to the anonymised record); free text
-    # is erased. A workshop's notes are erased when any named participant is anonymised: they
-    # may name them.
-    "cases.helpsession": {
-        "id": N,
-        "structure": N,
-        "place": N,
-        "mediator": K,
-        "kind": K,
-        "date": K,
-        "report_date": K,
-        "duration_minutes": K,
-        "place_type": K,
-        "other_commune_insee": K,
-        "resident": K,
-        "people_count": N,
-        "appointment": K,
-        "case": K,
-        "procedure_detail": E,
-        "autonomy": K,
-        "done_on_behalf": K,
-        "outcome": K,
-        "redirected_to": K,
-        "title": N,
-        "level": N,
-        "notes": E,
-        "created_by": K,
-        "created_at": K,
-        "participants": K,
-        "report_key": N,
-    },
-    "cases.sessiontag": {"id": N, "session": K, "dimension": K, "code": K},
-    "cases.participantcount": {"id": N, "session": N, "dimension": N, "code": N, "count": N},
-    # --- reports -----------------------------------------------------------------------------
-    # Archived reports are anonymised aggregates (the archive never holds exact staff views);
-    # who archived one is a staff account.
-    "reports.reportarchive": {
-        "id": N,
-        "structure": N,
-        "network": N,
-        "period": N,
-        "format": N,
-        "content": N,
-        "filename": N,
-        "sha256": N,
-        "parameters": N,
-        "created_at": N,
-        "created_by": K,
-    },
-    # The anonymised report of a closed period, as first published (aggregates only).
-    "reports.publishedreport": {
-        "id": N,
-        "structure": N,
-        "network": N,
-        "period": N,
-        "report": N,
-        "created_at": N,
-    },
-}
 
-# How the rows of a model reach the resident they are about (lookups to the resident's id).
-RESIDENT_LINKS: dict[str, tuple[str, ...]] = {
-    "mediation.resident": ("pk",),
-    "bookings.appointment": ("resident",),
-    "bookings.notification": ("appointment__resident",),
-    "cases.case": ("resident",),
-    "cases.caseevent": ("case__resident",),
-    "cases.helpsession": ("resident", "participants"),
-    "cases.sessiontag": ("session__resident",),
-}
+# --- The registry -----------------------------------------------------------------------------
 
-# Rows deleted after a retention period: model → (date field, setting, default days).
-ROW_RETENTION: dict[str, tuple[str, str, int]] = {
-    "bookings.appointment": ("starts_at", "PRIVACY_RETENTION_DAYS", 730),
-    "bookings.notification": ("created_at", "PRIVACY_RETENTION_DAYS", 730),
-    "bookings.waitlistentry": ("created_at", "PRIVACY_RETENTION_DAYS", 730),
-}
+
+@dataclasses.dataclass(frozen=True)
+class Export:
+    """A section of the right-of-access export (JSON and PDF)."""
+
+    #: Its key in the JSON export.
+    key: str
+    #: Its title in the PDF, in French, addressed to the resident ("Vos rendez-vous").
+    title: str
+    #: (row) -> names of fields left out of this row: a workshop's free text is about the whole
+    #: group, other participants included.
+    left_out: Callable[[models.Model], Iterable[str]] | None = None
+    #: Fields kept in the JSON but not worth a line in the PDF (internal links between rows).
+    hidden_in_pdf: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Expiry:
+    """Rows deleted (with their history rows) once `field` is older than the setting's days."""
+
+    field: str
+    setting: str = "PRIVACY_RETENTION_DAYS"
+    default_days: int = 730
+
+    def cutoff(self, now):
+        return now - timedelta(days=int(getattr(settings, self.setting, self.default_days)))
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonalData:
+    """What one model holds about people, and what erasure, retention and the export do with it.
+    See `register_personal_data`."""
+
+    model: type[models.Model]
+    fields: dict[str, Rule]
+    links: tuple[str, ...] = ()
+    contact: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    export: Export | None = None
+    expires: Expiry | None = None
+    before_erase: Callable[[models.QuerySet], Any] | None = None
+    owned_rows: Callable[[Resident], models.QuerySet] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    def erased_fields(self) -> dict[str, Rule]:
+        return {name: rule for name, rule in self.fields.items() if rule.kind == ERASED}
+
+
+_registry: dict[str, PersonalData] = {}
+
+
+def register_personal_data(
+    model: type[models.Model],
+    *,
+    fields: dict[str, Rule],
+    links: Iterable[str] = (),
+    contact: dict[str, Iterable[str]] | None = None,
+    export: Export | None = None,
+    expires: Expiry | None = None,
+    before_erase: Callable[[models.QuerySet], Any] | None = None,
+    owned_rows: Callable[[Resident], models.QuerySet] | None = None,
+) -> PersonalData:
+    """Declare what `model` holds about people. Every model of the project's apps is declared,
+    from its own app's `privacy.py` (imported in the app's `AppConfig.ready()`).
+
+    - `fields`: every concrete field and many-to-many of the model → N (not personal), K (kept),
+      E / `erased(replacement)` (erased when the resident is anonymised), R (deleted with the
+      row after the retention period).
+    - `links`: lookups from a row to the resident it is about (`"resident"`,
+      `"case__resident"`, `"participants"`): erasure and the export find the rows through them.
+      Every field pointing at `Resident` must be one of them.
+    - `contact`: lookup to the resident → date fields; a row dated after the retention cutoff
+      in any of them is a recent contact and keeps the resident from anonymisation.
+    - `export`: the section of the right-of-access export the linked rows fill.
+    - `expires`: rows deleted after a retention period (`Expiry(field, setting, default_days)`).
+    - `before_erase`: (queryset of the rows linked to a resident being anonymised) -> None,
+      run before their fields are erased (pending messages are dropped).
+    - `owned_rows`: (resident) -> queryset of rows that are the resident's without a link to
+      their record (a waiting-list entry with their mobile number): deleted with their history
+      rows on anonymisation.
+
+    Declaring a model again replaces its declaration."""
+    if export is not None and not links:
+        raise ValueError(f"{model._meta.label}: an export needs the links to the resident")
+    entry = PersonalData(
+        model=model,
+        fields=dict(fields),
+        links=tuple(links),
+        contact={lookup: tuple(names) for lookup, names in (contact or {}).items()},
+        export=export,
+        expires=expires,
+        before_erase=before_erase,
+        owned_rows=owned_rows,
+    )
+    _registry[entry.label] = entry
+    return entry
+
+
+def registered() -> list[PersonalData]:
+    """Every declaration, in the order of registration (the apps' order in INSTALLED_APPS)."""
+    return list(_registry.values())
+
+
+def declaration(model: type[models.Model]) -> PersonalData | None:
+    return _registry.get(model._meta.label_lower)
+
+
+def exported() -> list[PersonalData]:
+    """The declarations that fill a section of the right-of-access export, in order."""
+    return [entry for entry in registered() if entry.export is not None]
+
+
+def _points_at(model, target) -> bool:
+    return any(
+        field.is_relation and field.related_model is target for field in model._meta.concrete_fields
+    )
+
+
+def expiring() -> list[PersonalData]:
+    """The declarations with rows to delete after a retention period, in the order of deletion:
+    a model pointing at another one's rows goes first (the cascade would take its rows uncounted
+    and leave their history rows), otherwise the latest registered first."""
+    pending = [entry for entry in reversed(registered()) if entry.expires is not None]
+    ordered = []
+    while pending:
+        entry = next(
+            (
+                e
+                for e in pending
+                if not any(o is not e and _points_at(o.model, e.model) for o in pending)
+            ),
+            pending[0],  # a cycle: any order
+        )
+        pending.remove(entry)
+        ordered.append(entry)
+    return ordered
 
 
 class AnonymisationReason(models.TextChoices):
@@ -392,15 +260,21 @@ def commune_min_residents() -> int:
 # --- Classification ---------------------------------------------------------------------------
 
 
+def project_apps() -> list[str]:
+    """The labels of the project's own apps (those in the repository, not installed packages)."""
+    base = Path(settings.BASE_DIR).resolve()
+    return [
+        config.label
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().parent == base
+    ]
+
+
 def classified_models() -> Iterator[type[models.Model]]:
-    """The models PERSONAL_DATA must cover: every model of PROJECT_APPS but the historical ones
-    (they follow their model) and auto-created many-to-many tables."""
-    for label in PROJECT_APPS:
-        try:
-            config = apps.get_app_config(label)
-        except LookupError:
-            continue
-        for model in config.get_models():
+    """The models that must be declared: every model of the project's apps but the historical
+    ones (they follow their model) and auto-created many-to-many tables."""
+    for label in project_apps():
+        for model in apps.get_app_config(label).get_models():
             if hasattr(model, "instance_type"):  # django-simple-history's Historical…
                 continue
             yield model
@@ -413,31 +287,27 @@ def model_fields(model) -> list[str]:
 
 
 def classification_gaps() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(fields not classified, classified fields that no longer exist), by model label."""
+    """(fields not classified, classified fields that no longer exist), by model label. A model
+    not declared at all has all its fields missing."""
     missing: dict[str, list[str]] = {}
     stale: dict[str, list[str]] = {}
     seen = set()
     for model in classified_models():
         label = model._meta.label_lower
         seen.add(label)
-        rules = PERSONAL_DATA.get(label, {})
+        entry = _registry.get(label)
+        rules = entry.fields if entry else {}
         names = model_fields(model)
         if absent := [name for name in names if name not in rules]:
             missing[label] = absent
         if extra := [name for name in rules if name not in names]:
             stale[label] = extra
-    for label in PERSONAL_DATA.keys() - seen:
-        stale[label] = list(PERSONAL_DATA[label])
-    for label, rules in PERSONAL_DATA.items():
-        if bad := [name for name, rule in rules.items() if rule.kind not in KINDS]:
-            stale.setdefault(label, []).extend(bad)
+    for label in _registry.keys() - seen:
+        stale[label] = list(_registry[label].fields)
+    for entry in registered():
+        if bad := [name for name, rule in entry.fields.items() if rule.kind not in KINDS]:
+            stale.setdefault(entry.label, []).extend(bad)
     return missing, stale
-
-
-def erased_fields(label: str) -> dict[str, Rule]:
-    return {
-        name: rule for name, rule in PERSONAL_DATA.get(label, {}).items() if rule.kind == ERASED
-    }
 
 
 def _historical_model(model):
@@ -474,6 +344,8 @@ def _erase_rows(model, ids: list[int], rules: dict[str, Rule]) -> None:
 
 
 def _linked_ids(model, lookups: Iterable[str], resident_ids: list[int]) -> list[int]:
+    if not lookups:  # not linked: no row is theirs (an empty Q would take them all)
+        return []
     condition = Q()
     for lookup in lookups:
         condition |= Q(**{f"{lookup}__in": resident_ids})
@@ -506,20 +378,16 @@ def _commune_kept(resident: Resident) -> str:
     return code if sharing.count() >= commune_min_residents() else ""
 
 
-def _waitlist_entries_delete(resident: Resident) -> int:
-    """Waiting-list entries are not linked to a record: those left with the resident's mobile
-    number at their structure's places are theirs, and go (with their history and messages)."""
-    if not resident.phone:
-        return 0
-    model = apps.get_model("bookings.waitlistentry")
-    ids = list(
-        model._base_manager.filter(
-            place__structure_id=resident.structure_id, phone=resident.phone
-        ).values_list("pk", flat=True)
-    )
+def _owned_rows_delete(entry: PersonalData, resident: Resident) -> int:
+    """Delete the rows `entry.owned_rows` finds for the resident (rows that are theirs without a
+    link to their record), with their history rows; the cascade takes what hangs on them."""
+    model = entry.model
+    ids = list(entry.owned_rows(resident).values_list("pk", flat=True))
     if ids:
         model._base_manager.filter(pk__in=ids).delete()
-        model.history.model.objects.filter(id__in=ids).delete()
+        historical = _historical_model(model)
+        if historical is not None:
+            historical.objects.filter(id__in=ids).delete()
     return len(ids)
 
 
@@ -527,12 +395,14 @@ def _waitlist_entries_delete(resident: Resident) -> int:
 def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     """Erase the resident's identity and contact details, keep the statistics.
 
-    Erased (PERSONAL_DATA, kind ERASED): name (→ "Anonyme"), phone, e-mail, year of birth (after
-    turning it into the age band), the network-sharing agreement; the free text of their
-    sessions (notes, procedure detail, including workshops they took part in), cases (title,
-    event comments), appointments (need; the private link's token is replaced) and messages
-    (recipient; pending ones are dropped), their waiting-list entries (same mobile number at the
-    structure's places: deleted); the same values in the history rows of all of these,
+    Erased (the fields declared E in the registry): name (→ "Anonyme"), phone, e-mail, year of
+    birth (after turning it into the age band), the network-sharing agreement; in the rows linked
+    to the resident (`links`), at the time of writing: the free text of their sessions (notes,
+    procedure detail, including workshops they took part in), cases (title, event comments),
+    appointments (need; the private link's token is replaced) and messages (recipient; pending
+    ones are dropped, `before_erase`); rows that are theirs without a link (`owned_rows`: their
+    waiting-list entries, same mobile number at the structure's places) are deleted; the same
+    values in the history rows of all of these,
     and in the history of residents merged into this one. The new history row of the resident
     records `by` and the reason, nothing else. Idempotent: an anonymised resident is left as it
     is. Used for erasure on request, objection and retention alike."""
@@ -544,25 +414,24 @@ def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     now = timezone.now()
     resident_ids = [resident.pk]
 
-    for label, lookups in RESIDENT_LINKS.items():
-        if label == "mediation.resident":
+    for entry in registered():
+        rules = entry.erased_fields()
+        if entry.model is Resident or not entry.links or not rules:
             continue
-        rules = erased_fields(label)
-        if not rules:
-            continue
-        model = apps.get_model(label)
-        ids = _linked_ids(model, lookups, resident_ids)
-        if label == "bookings.notification" and ids:
-            model._base_manager.filter(pk__in=ids, status="pending").update(status="dropped")
-        _erase_rows(model, ids, rules)
+        ids = _linked_ids(entry.model, entry.links, resident_ids)
+        if entry.before_erase is not None and ids:
+            entry.before_erase(entry.model._base_manager.filter(pk__in=ids))
+        _erase_rows(entry.model, ids, rules)
 
-    _waitlist_entries_delete(resident)
+    for entry in registered():
+        if entry.owned_rows is not None:
+            _owned_rows_delete(entry, resident)
 
     # The resident: statistics first (they read the values about to be erased).
     if resident.age_band == AgeBand.NOT_GIVEN and resident.birth_year:
         resident.age_band = age_band_for(resident.birth_year, resident.last_contact_at.year)
     resident.commune_insee = _commune_kept(resident)
-    rules = erased_fields("mediation.resident")
+    rules = _registry[Resident._meta.label_lower].erased_fields()
     for name, rule in rules.items():
         setattr(
             resident, name, rule.replacement() if callable(rule.replacement) else rule.replacement
@@ -585,38 +454,31 @@ def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
 # --- Retention --------------------------------------------------------------------------------
 
 
+def _since(model, name: str, cutoff, cutoff_day) -> Q:
+    """`name` is on or after the cutoff: its instant for a date-time, its local day for a date."""
+    field = model._meta.get_field(name)
+    bound = cutoff if isinstance(field, models.DateTimeField) else cutoff_day
+    return Q(**{f"{name}__gte": bound})
+
+
 def residents_due_for_anonymisation(*, now=None):
     """Residents not anonymised yet whose last contact (creation, last session as the resident
-    or a workshop participant, appointment, case opening, status change or event) is older than
-    PRIVACY_RETENTION_DAYS. A future appointment counts as a contact."""
+    or a workshop participant, appointment, case opening, status change or event: what the apps
+    declare as `contact`) is older than PRIVACY_RETENTION_DAYS. A future appointment counts as
+    a contact."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days())
     cutoff_day = timezone.localdate(cutoff)
     residents = Resident.objects.filter(
         anonymised_at__isnull=True, last_contact_at__lt=cutoff, created_at__lt=cutoff
     )
-    recent = {
-        "cases.helpsession": [
-            ("resident", Q(date__gte=cutoff_day)),
-            ("participants", Q(date__gte=cutoff_day)),
-        ],
-        "bookings.appointment": [
-            ("resident", Q(starts_at__gte=cutoff) | Q(created_at__gte=cutoff))
-        ],
-        "cases.case": [("resident", Q(opened_at__gte=cutoff) | Q(status_changed_at__gte=cutoff))],
-        "cases.caseevent": [("case__resident", Q(at__gte=cutoff))],
-    }
-    for label, conditions in recent.items():
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
-        for lookup, condition in conditions:
-            residents = residents.exclude(
-                pk__in=model._base_manager.filter(condition, **{f"{lookup}__isnull": False}).values(
-                    lookup
-                )
+    for entry in registered():
+        for lookup, names in entry.contact.items():
+            condition = reduce(
+                or_, (_since(entry.model, name, cutoff, cutoff_day) for name in names)
             )
+            recent = entry.model._base_manager.filter(condition, **{f"{lookup}__isnull": False})
+            residents = residents.exclude(pk__in=recent.values(lookup))
     return residents
 
 
@@ -629,9 +491,8 @@ class RetentionResult:
     timed_out: bool = False
 
 
-def _delete_old_rows(label: str, field: str, cutoff, deadline: float) -> tuple[int, bool]:
-    """Delete rows of `label` older than `cutoff`, in batches, with their history rows."""
-    model = apps.get_model(label)
+def _delete_old_rows(model, field: str, cutoff, deadline: float) -> tuple[int, bool]:
+    """Delete rows of `model` older than `cutoff`, in batches, with their history rows."""
     historical = _historical_model(model)
     deleted = 0
     while True:
@@ -653,11 +514,11 @@ def _delete_old_rows(label: str, field: str, cutoff, deadline: float) -> tuple[i
 
 def retention_run(*, now=None, budget_seconds: float | None = None) -> RetentionResult:
     """The daily privacy task: anonymise residents without contact for PRIVACY_RETENTION_DAYS,
-    delete appointments, messages and waiting-list entries older than that (with their history
-    rows), and access-log entries older than ACCESS_LOG_RETENTION_DAYS. Works in batches (one
-    transaction per resident or per batch of rows) so memory stays bounded and a crash loses
-    nothing done; idempotent. With `budget_seconds`, stops when it is spent and says so
-    (`complete=False`)."""
+    delete the rows of the models declared with `expires` (appointments, messages and
+    waiting-list entries older than that) with their history rows, and access-log entries older
+    than ACCESS_LOG_RETENTION_DAYS. Works in batches (one transaction per resident or per batch
+    of rows) so memory stays bounded and a crash loses nothing done; idempotent. With
+    `budget_seconds`, stops when it is spent and says so (`complete=False`)."""
     now = now or timezone.now()
     deadline = time.monotonic() + budget_seconds if budget_seconds else float("inf")
     result = RetentionResult()
@@ -691,12 +552,12 @@ def retention_run(*, now=None, budget_seconds: float | None = None) -> Retention
                 failed.add(pk)
             else:
                 result.residents_anonymised += 1
-    # Messages before appointments (they would go with them anyway, faster this way).
-    for label in ("bookings.notification", "bookings.waitlistentry", "bookings.appointment"):
-        field, setting, default = ROW_RETENTION[label]
-        cutoff = now - timedelta(days=int(getattr(settings, setting, default)))
-        deleted, done = _delete_old_rows(label, field, cutoff, deadline)
-        result.rows_deleted[label] = deleted
+    # Messages before appointments (they would go with them anyway, faster this way): see
+    # `expiring()` for the order.
+    for entry in expiring():
+        cutoff = entry.expires.cutoff(now)
+        deleted, done = _delete_old_rows(entry.model, entry.expires.field, cutoff, deadline)
+        result.rows_deleted[entry.label] = deleted
         if not done:
             result.complete, result.timed_out = False, True
             return result
@@ -745,14 +606,6 @@ def ensure_schedules() -> None:
 # Not shown in an export: secrets (a private link's token) and derived values.
 EXPORT_HIDDEN = {"token", "search_name", "password"}
 
-EXPORT_SECTIONS: list[tuple[str, str]] = [
-    ("bookings.appointment", "appointments"),
-    ("bookings.notification", "messages"),
-    ("cases.helpsession", "sessions"),
-    ("cases.case", "cases"),
-    ("cases.caseevent", "case_events"),
-]
-
 
 def _plain(value):
     if isinstance(value, models.Model):
@@ -785,19 +638,11 @@ def _export_fields(model):
     return list(model._meta.concrete_fields)
 
 
-# A workshop's free text is about the whole group, other participants included: the export of
-# one participant leaves it out.
-GROUP_FREE_TEXT = {"cases.helpsession": ("notes", "procedure_detail")}
-
-
-def _is_group_row(obj) -> bool:
-    return getattr(obj, "kind", None) == "collective"
-
-
 def resident_data(*, resident: Resident) -> dict:
-    """Everything held on a resident: their record, the rows linked to them (appointments,
-    messages, sessions, cases and their events) and the history of their record. Plain JSON
-    values; choices carry both the code and the French label."""
+    """Everything held on a resident: their record, the rows linked to them (the sections the
+    apps declare with `export`: appointments, messages, sessions, cases and their events) and
+    the history of their record. Plain JSON values; choices carry both the code and the French
+    label."""
     from django.utils import translation
 
     with translation.override("fr"):
@@ -806,12 +651,9 @@ def resident_data(*, resident: Resident) -> dict:
             "resident": _row(resident, _export_fields(Resident)),
         }
         labels: dict[str, str] = {"resident": str(Resident._meta.verbose_name)}
-        for label, key in EXPORT_SECTIONS:
-            try:
-                model = apps.get_model(label)
-            except LookupError:
-                continue
-            ids = _linked_ids(model, RESIDENT_LINKS[label], [resident.pk])
+        for entry in exported():
+            model, key = entry.model, entry.export.key
+            ids = _linked_ids(model, entry.links, [resident.pk])
             fields = _export_fields(model)
             related = [
                 f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "id"
@@ -820,9 +662,8 @@ def resident_data(*, resident: Resident) -> dict:
             data[key] = []
             for obj in rows:
                 row = _row(obj, fields)
-                if _is_group_row(obj):
-                    for name in GROUP_FREE_TEXT.get(label, ()):
-                        row.pop(name, None)
+                for name in entry.export.left_out(obj) if entry.export.left_out else ():
+                    row.pop(name, None)
                 data[key].append(row)
             labels[key] = str(model._meta.verbose_name_plural)
         history_fields = [
@@ -842,7 +683,7 @@ def resident_data(*, resident: Resident) -> dict:
 
 def _field_labels() -> dict[str, str]:
     labels = {}
-    for model in [Resident, *(apps.get_model(label) for label, _key in EXPORT_SECTIONS)]:
+    for model in [Resident, *(entry.model for entry in exported())]:
         for field in _export_fields(model):
             labels.setdefault(field.name, str(getattr(field, "verbose_name", field.name)))
     labels.update(
@@ -855,14 +696,124 @@ def _field_labels() -> dict[str, str]:
     return labels
 
 
+# --- The core's own models --------------------------------------------------------------------
+# The apps above declare theirs in their own `privacy.py` (bookings, cases, reports).
+
+# Staff accounts: personal data of staff, kept while the account exists (operators delete
+# or deactivate it); never about residents.
+register_personal_data(
+    User,
+    fields={
+        "id": N,
+        "password": N,
+        "last_login": K,
+        "is_superuser": N,
+        "email": K,
+        "first_name": K,
+        "last_name": K,
+        "phone": K,
+        "is_active": N,
+        "is_staff": N,
+        "date_joined": K,
+        "groups": N,
+        "user_permissions": N,
+    },
+)
+register_personal_data(Network, fields={"id": N, "name": N, "slug": N, "kind": N})
+# Organisations' contact details are not personal data.
+register_personal_data(
+    Structure,
+    fields={
+        "id": N,
+        "networks": N,
+        "name": N,
+        "slug": N,
+        "kind": N,
+        "siret": N,
+        "email": N,
+        "phone": N,
+        "cancel_cutoff_hours": N,
+        "reminder_hours_before": N,
+        "mediators_need_two_factor": N,
+        "created_at": N,
+    },
+)
+register_personal_data(
+    Place,
+    fields={
+        "id": N,
+        "structure": N,
+        "name": N,
+        "address": N,
+        "postcode": N,
+        "commune": N,
+        "insee_code": N,
+        "time_zone": N,
+        "accessibility": N,
+        "phone": N,
+        "is_qpv": N,
+        "is_rural": N,
+        "is_active": N,
+    },
+)
+register_personal_data(
+    Membership, fields={"id": N, "user": K, "structure": N, "role": K, "created_at": K}
+)
+register_personal_data(
+    NetworkMembership, fields={"id": N, "user": K, "network": N, "created_at": K}
+)
+# The subject itself: `resident_anonymise` erases its E fields (and its history rows'), the
+# export opens with it.
+register_personal_data(
+    Resident,
+    fields={
+        "id": N,
+        "structure": K,
+        "is_anonymous": erased(True),
+        "first_name": E,
+        "last_name": erased(ANONYMOUS_NAME),
+        "phone": E,
+        "email": E,
+        "birth_year": erased(None, "turned into the age band first"),
+        "age_band": K,
+        "commune_insee": Rule(KEPT, why="emptied when fewer than PRIVACY_COMMUNE_MIN_RESIDENTS"),
+        "gender": K,
+        "status": K,
+        "shared_with_network": erased(False),
+        "search_name": erased(fold_name(ANONYMOUS_NAME)),
+        "created_at": K,
+        "last_contact_at": K,
+        "anonymised_at": K,
+        "report_key": N,
+    },
+)
+# Ids only, no names and no search terms; deleted after ACCESS_LOG_RETENTION_DAYS (by
+# `retention_run`, through `AccessLog.objects.purge_expired`: the log refuses other deletes).
+register_personal_data(
+    AccessLog,
+    fields={
+        "id": N,
+        "at": R,
+        "user": R,
+        "structure": N,
+        "action": N,
+        "object_type": N,
+        "object_id": R,
+        "term_length": N,
+    },
+)
+
+
 __all__ = [
-    "PERSONAL_DATA",
-    "RESIDENT_LINKS",
-    "ROW_RETENTION",
     "AnonymisationReason",
+    "Export",
+    "Expiry",
+    "PersonalData",
     "RetentionResult",
     "classification_gaps",
     "ensure_schedules",
+    "register_personal_data",
+    "registered",
     "resident_anonymise",
     "resident_data",
     "residents_due_for_anonymisation",

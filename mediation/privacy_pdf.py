@@ -16,16 +16,22 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-SECTION_TITLES = {
-    "resident": "Votre fiche",
-    "appointments": "Vos rendez-vous",
-    "messages": "Messages qui vous ont été envoyés",
-    "sessions": "Vos accompagnements",
-    "cases": "Vos dossiers",
-    "case_events": "Étapes de vos dossiers",
-    "history": "Historique des modifications de votre fiche",
-}
-HIDDEN_IN_PDF = {"id", "structure", "history_id", "is_anonymous", "slot", "moved_from"}
+from mediation.privacy import exported
+
+HIDDEN_IN_PDF = {"id", "structure", "history_id", "is_anonymous"}
+
+
+def _sections() -> list[tuple[str, str, set[str]]]:
+    """(key, title, fields hidden) of each section, in order: the record, the sections the apps
+    declare (`Export` in mediation.privacy), the record's history."""
+    return [
+        ("resident", "Votre fiche", HIDDEN_IN_PDF),
+        *(
+            (e.export.key, e.export.title, HIDDEN_IN_PDF | set(e.export.hidden_in_pdf))
+            for e in exported()
+        ),
+        ("history", "Historique des modifications de votre fiche", HIDDEN_IN_PDF),
+    ]
 
 
 def _text(value) -> str:
@@ -84,14 +90,14 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         Spacer(1, 6 * mm),
     ]
 
-    def block(row: dict) -> Table:
+    def block(row: dict, hidden: set[str]) -> Table:
         lines = [
             [
                 Paragraph(escape(_text(field_labels.get(name, name)).capitalize()), small),
                 Paragraph(escape(_text(value)), small),
             ]
             for name, value in row.items()
-            if name not in HIDDEN_IN_PDF and _text(value)
+            if name not in hidden and _text(value)
         ] or [[Paragraph("—", small), Paragraph("", small)]]
         table = Table(lines, colWidths=[55 * mm, 119 * mm])
         table.setStyle(
@@ -106,7 +112,7 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         )
         return table
 
-    for key, title in SECTION_TITLES.items():
+    for key, title, hidden in _sections():
         rows = data.get(key)
         if rows is None:
             continue
@@ -115,6 +121,6 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         if not rows:
             story.append(Paragraph("Aucun.", styles["BodyText"]))
         for row in rows:
-            story += [block(row), Spacer(1, 3 * mm)]
+            story += [block(row, hidden), Spacer(1, 3 * mm)]
     doc.build(story)
     return buffer.getvalue()

@@ -8,7 +8,10 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Bilans d'activité")
 
     def ready(self):
-        from reports import demo  # noqa: F401  (registers the demo step)
+        from reports import (
+            demo,  # noqa: F401  (registers the demo step)
+            privacy,  # noqa: F401  (declares the personal data of reports)
+        )
 
         post_migrate.connect(_ensure_schedules, sender=self)
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
+from django.db import models
+from django.test.utils import isolate_apps
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -36,18 +38,22 @@ LONG_AGO = NOW - timedelta(days=800)
 def test_every_field_of_every_model_is_classified():
     missing, stale = privacy.classification_gaps()
     lines = [
-        f'    "{label}": {{{", ".join(f"{name!r}: N|K|E|R" for name in names)}}},'
+        f"    register_personal_data({apps.get_model(label).__name__}, fields={{"
+        + ", ".join(f"{name!r}: N|K|E|R" for name in names)
+        + f"}})  # in {label.split('.')[0]}/privacy.py"
         for label, names in missing.items()
     ]
     assert not missing, (
-        "Personal data: classify these fields in mediation/privacy.py PERSONAL_DATA (N not "
-        "personal, K kept, E erased on anonymisation, R deleted with the row after retention; "
-        "a model reaching a resident also goes in RESIDENT_LINKS):\n" + "\n".join(lines)
+        "Personal data: declare these fields in the model's app (<app>/privacy.py, imported by "
+        "its AppConfig.ready()): N not personal, K kept, E erased on anonymisation, R deleted "
+        "with the row after retention; a model reaching a resident also gives its `links` (see "
+        "register_personal_data in mediation/privacy.py):\n" + "\n".join(lines)
     )
-    assert not stale, f"PERSONAL_DATA names fields that do not exist: {stale}"
+    assert not stale, f"Declared fields that do not exist: {stale}"
 
 
 def test_the_classification_covers_the_apps_and_skips_history():
+    assert privacy.project_apps() == ["mediation", "bookings", "cases", "reports"]
     labels = {model._meta.label_lower for model in privacy.classified_models()}
     assert {"mediation.resident", "bookings.appointment", "cases.helpsession"} <= labels
     assert not any(
@@ -55,12 +61,105 @@ def test_the_classification_covers_the_apps_and_skips_history():
     )
 
 
-def test_the_links_to_the_resident_are_valid_lookups_of_classified_models():
-    for label, lookups in privacy.RESIDENT_LINKS.items():
-        model = apps.get_model(label)
-        assert privacy.PERSONAL_DATA[label], label
-        for lookup in lookups:
+def test_each_app_declares_its_own_models():
+    for entry in privacy.registered():
+        module = entry.model.__module__.split(".")[0]
+        assert entry.model._meta.app_label == module, entry.label
+
+
+def test_the_links_and_contacts_are_valid_lookups_of_declared_models():
+    for entry in privacy.registered():
+        model = entry.model
+        for lookup in [*entry.links, *entry.contact]:
             str(model._base_manager.filter(**{f"{lookup}__in": [0]}).query)  # raises if invalid
+        for names in entry.contact.values():
+            for name in names:
+                assert model._meta.get_field(name).get_internal_type() in (
+                    "DateField",
+                    "DateTimeField",
+                ), (entry.label, name)
+        if entry.erased_fields() and model is not Resident:
+            assert entry.links, f"{entry.label} has erased fields but no links to the resident"
+    keys = [entry.export.key for entry in privacy.exported()]
+    assert len(keys) == len(set(keys)) and not {"resident", "history"} & set(keys)
+
+
+def test_an_export_without_links_to_the_resident_is_refused():
+    # With no lookup, every row of the model would be "linked" to every resident.
+    with pytest.raises(ValueError):
+        privacy.register_personal_data(Resident, fields={}, export=privacy.Export("x", "X"))
+    assert privacy.declaration(Resident).export is None
+
+
+def _declared_by(model):
+    """The model whose declaration covers `model`: a history model (django-simple-history)
+    follows the model it records, an auto-created many-to-many table the model holding the
+    field."""
+    model = getattr(model, "instance_type", model)
+    return model._meta.auto_created or model
+
+
+def resident_reference_gaps(models=None) -> list[str]:
+    """Every model with a field pointing straight at `Resident` (foreign key, one-to-one,
+    many-to-many) must be declared, and that field must be one of its `links` (erasure and the
+    export find the rows through them). History models are included and covered by the
+    declaration of the model they record: the machinery erases and deletes their rows with
+    it. So are auto-created many-to-many tables, by the model holding the field."""
+    gaps = []
+    for model in apps.get_models(include_auto_created=True) if models is None else models:
+        fields = [*model._meta.concrete_fields, *model._meta.many_to_many]
+        pointing = [f.name for f in fields if f.is_relation and f.related_model is Resident]
+        if not pointing or model is Resident:
+            continue
+        owner = _declared_by(model)
+        entry = privacy.declaration(owner)
+        if entry is None:
+            gaps.append(
+                f"{model._meta.label_lower} ({', '.join(pointing)}) points at Resident: declare "
+                f"{owner._meta.label} with register_personal_data() in "
+                f"{owner._meta.app_label}/privacy.py"
+            )
+        elif owner is model:
+            gaps.extend(
+                f"{model._meta.label_lower}.{name} points at Resident but is not in its links"
+                for name in pointing
+                if name not in entry.links
+            )
+    return gaps
+
+
+def test_every_model_pointing_at_a_resident_is_declared_with_that_link():
+    assert not resident_reference_gaps(), "\n".join(resident_reference_gaps())
+
+
+def test_the_check_finds_a_model_left_out(monkeypatch):
+    monkeypatch.delitem(privacy._registry, "cases.case")
+    gaps = resident_reference_gaps()
+    assert any(gap.startswith("cases.case (resident)") for gap in gaps), gaps
+    assert any(gap.startswith("cases.historicalcase (resident)") for gap in gaps), gaps
+
+
+@isolate_apps("cases")
+def test_the_check_finds_a_new_field_pointing_at_a_resident(monkeypatch):
+    class Companion(models.Model):  # noqa: DJ008
+        session = models.ForeignKey(HelpSession, on_delete=models.CASCADE)
+        resident = models.ForeignKey(Resident, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "cases"
+
+    assert resident_reference_gaps([Companion]) == [
+        "cases.companion (resident) points at Resident: declare cases.Companion with "
+        "register_personal_data() in cases/privacy.py"
+    ]
+    fields = {"id": privacy.N, "session": privacy.K, "resident": privacy.K}
+    monkeypatch.setattr(privacy, "_registry", dict(privacy._registry))
+    privacy.register_personal_data(Companion, fields=fields, links=("session__resident",))
+    assert resident_reference_gaps([Companion]) == [
+        "cases.companion.resident points at Resident but is not in its links"
+    ]
+    privacy.register_personal_data(Companion, fields=fields, links=("resident",))
+    assert resident_reference_gaps([Companion]) == []
 
 
 # --- Anonymisation --------------------------------------------------------------------------
@@ -133,7 +232,7 @@ def _everything_about(resident_pk) -> str:
     """Every value of every row (and history row) that mentions the resident, as one text."""
     chunks = []
     for model in apps.get_models():
-        if model._meta.app_label not in privacy.PROJECT_APPS:
+        if model._meta.app_label not in privacy.project_apps():
             continue
         if model is AccessLog:
             continue
@@ -313,6 +412,8 @@ def test_old_appointments_messages_and_waitlist_entries_are_deleted_with_their_h
     assert not WaitlistEntry.history.filter(id=entry.pk).exists()
     assert HelpSession.objects.get(pk=followed["session"].pk).appointment is None
     assert result.rows_deleted["bookings.appointment"] == 1
+    # Messages go before their appointment: counted, and their history rows with them.
+    assert result.rows_deleted["bookings.notification"] == 1
 
 
 def test_access_log_entries_older_than_a_year_are_purged(structure, mediator):
@@ -352,6 +453,14 @@ def test_the_daily_schedule_is_created_once(db):
     assert schedules.count() == 1
     assert schedules.get().func == "mediation.privacy.retention_task"
     assert schedules.get().schedule_type == Schedule.DAILY
+
+
+def test_migrate_creates_the_daily_schedule(db):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Schedule.objects.filter(name=privacy.SCHEDULE_NAME).delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert Schedule.objects.get(name=privacy.SCHEDULE_NAME).schedule_type == Schedule.DAILY
 
 
 def test_the_task_reports_what_it_did(structure):

@@ -1,0 +1,166 @@
+"""The personal data of bookings, declared to the core's registry (`mediation/privacy.py`):
+every field classified, how appointments and messages reach the resident, what the
+right-of-access export shows of them, and when appointments, messages and waiting-list entries
+expire. Imported by `BookingsConfig.ready()`."""
+
+from bookings.choices import MessageStatus
+from bookings.models import (
+    Absence,
+    Appointment,
+    Motif,
+    Notification,
+    OpeningHours,
+    Slot,
+    WaitlistEntry,
+    new_token,
+)
+from mediation.privacy import E, Expiry, Export, K, N, R, erased, register_personal_data
+
+register_personal_data(
+    Motif,
+    fields={
+        "id": N,
+        "structure": N,
+        "name": N,
+        "duration_minutes": N,
+        "mode": N,
+        "is_collective": N,
+        "capacity": N,
+        "bookable_online": N,
+        "min_delay_minutes": N,
+        "max_delay_days": N,
+        "instructions": N,
+        "is_active": N,
+    },
+)
+register_personal_data(
+    OpeningHours,
+    fields={
+        "id": N,
+        "place": N,
+        "mediator": K,
+        "weekdays": N,
+        "start_time": N,
+        "end_time": N,
+        "every_n_weeks": N,
+        "first_day": N,
+        "last_day": N,
+        "motifs": N,
+    },
+)
+# A staff member's absence: the form never asks for the cause.
+register_personal_data(
+    Absence,
+    fields={
+        "id": N,
+        "structure": N,
+        "mediator": K,
+        "starts_at": K,
+        "ends_at": K,
+        "reason": K,
+    },
+)
+register_personal_data(
+    Slot,
+    fields={
+        "id": N,
+        "place": N,
+        "motif": N,
+        "mediator": K,
+        "starts_at": N,
+        "ends_at": N,
+        "capacity": N,
+        "seats_taken": N,
+        "is_active": N,
+    },
+)
+# Deleted PRIVACY_RETENTION_DAYS after their start (with their messages and history). Booked or
+# held, a future one included, an appointment is a contact that keeps the resident.
+register_personal_data(
+    Appointment,
+    fields={
+        "id": N,
+        "place": N,
+        "motif": N,
+        "mediator": K,
+        "resident": R,
+        "slot": N,
+        "starts_at": R,
+        "ends_at": R,
+        "status": R,
+        "need": E,
+        "token": erased(new_token, "a new token: the old private link leads nowhere"),
+        "booked_online": N,
+        "created_by": K,
+        "created_at": R,
+        "cancelled_at": R,
+        "moved_from": N,
+        "report_key": N,
+    },
+    links=("resident",),
+    contact={"resident": ("starts_at", "created_at")},
+    export=Export("appointments", "Vos rendez-vous", hidden_in_pdf=("slot", "moved_from")),
+    expires=Expiry("starts_at"),
+)
+
+
+def _waitlist_entries_of(resident):
+    """Waiting-list entries are not linked to a record: those left with the resident's mobile
+    number at their structure's places are theirs, and go with the erasure (with their history
+    and messages)."""
+    if not resident.phone:
+        return WaitlistEntry._base_manager.none()
+    return WaitlistEntry._base_manager.filter(
+        place__structure_id=resident.structure_id, phone=resident.phone
+    )
+
+
+# Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
+register_personal_data(
+    WaitlistEntry,
+    fields={
+        "id": N,
+        "place": N,
+        "motif": N,
+        "first_name": R,
+        "phone": R,
+        "status": R,
+        "token": R,
+        "created_at": R,
+        "offered_at": R,
+    },
+    expires=Expiry("created_at"),
+    owned_rows=_waitlist_entries_of,
+)
+
+
+def _drop_pending(messages):
+    # Not sent to someone who asked to be forgotten.
+    messages.filter(status=MessageStatus.PENDING).update(status=MessageStatus.DROPPED)
+
+
+# Deleted PRIVACY_RETENTION_DAYS after creation; the recipient is erased on anonymisation.
+register_personal_data(
+    Notification,
+    fields={
+        "id": N,
+        "structure": N,
+        "appointment": R,
+        "waitlist_entry": R,
+        "kind": R,
+        "channel": R,
+        "recipient": E,
+        "status": R,
+        "send_after": R,
+        "send_before": R,
+        "attempts": N,
+        "sent_at": R,
+        "last_error": N,
+        "provider_reference": N,
+        "created_at": R,
+    },
+    links=("appointment__resident",),
+    export=Export("messages", "Messages qui vous ont été envoyés"),
+    expires=Expiry("created_at"),
+    before_erase=_drop_pending,
+)

@@ -1,0 +1,97 @@
+"""The personal data of cases, declared to the core's registry (`mediation/privacy.py`): every
+field classified, how sessions, cases and their events reach the resident, what counts as a
+recent contact, and what the right-of-access export shows of them. Imported by
+`CasesConfig.ready()`."""
+
+from cases.choices import SessionKind
+from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
+from mediation.privacy import E, Export, K, N, erased, register_personal_data
+
+
+def _group_free_text(session) -> tuple[str, ...]:
+    # A workshop's free text is about the whole group, other participants included: the export
+    # of one participant leaves it out.
+    return ("notes", "procedure_detail") if session.kind == SessionKind.COLLECTIVE else ()
+
+
+# The statistics of the activity log are kept (linked to the anonymised record); free text
+# is erased. A workshop's notes are erased when any named participant is anonymised: they
+# may name them.
+register_personal_data(
+    HelpSession,
+    fields={
+        "id": N,
+        "structure": N,
+        "place": N,
+        "mediator": K,
+        "kind": K,
+        "date": K,
+        "report_date": K,
+        "duration_minutes": K,
+        "place_type": K,
+        "other_commune_insee": K,
+        "resident": K,
+        "people_count": N,
+        "appointment": K,
+        "case": K,
+        "procedure_detail": E,
+        "autonomy": K,
+        "done_on_behalf": K,
+        "outcome": K,
+        "redirected_to": K,
+        "title": N,
+        "level": N,
+        "notes": E,
+        "created_by": K,
+        "created_at": K,
+        "participants": K,
+        "report_key": N,
+    },
+    links=("resident", "participants"),
+    contact={"resident": ("date",), "participants": ("date",)},
+    export=Export("sessions", "Vos accompagnements", left_out=_group_free_text),
+)
+register_personal_data(
+    Case,
+    fields={
+        "id": N,
+        "structure": N,
+        "resident": K,
+        "procedure_area": K,
+        "title": erased("—", "free text: may name the person"),
+        "status": K,
+        "next_action_on": K,
+        "mediator": K,
+        "opened_at": K,
+        "status_changed_at": K,
+        "closed_at": K,
+    },
+    links=("resident",),
+    contact={"resident": ("opened_at", "status_changed_at")},
+    export=Export("cases", "Vos dossiers"),
+)
+register_personal_data(
+    CaseEvent,
+    fields={
+        "id": N,
+        "case": K,
+        "at": K,
+        "by": K,
+        "from_status": K,
+        "to_status": K,
+        "comment": E,
+        "next_action_on": K,
+    },
+    links=("case__resident",),
+    contact={"case__resident": ("at",)},
+    export=Export("case_events", "Étapes de vos dossiers"),
+)
+register_personal_data(
+    SessionTag,
+    fields={"id": N, "session": K, "dimension": K, "code": K},
+    links=("session__resident",),
+)
+register_personal_data(
+    ParticipantCount,
+    fields={"id": N, "session": N, "dimension": N, "code": N, "count": N},
+)
