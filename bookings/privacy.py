@@ -134,7 +134,7 @@ register_personal_data(
 )
 
 
-def _drop_pending(messages):
+def _drop_messages_of_erased(messages):
     # Not sent to someone who asked to be forgotten.
     messages.filter(status=MessageStatus.PENDING).update(status=MessageStatus.DROPPED)
 
@@ -162,5 +162,5 @@ register_personal_data(
     links=("appointment__resident",),
     export=Export("messages", "Messages qui vous ont été envoyés"),
     expires=Expiry("created_at"),
-    before_erase=_drop_pending,
+    before_erase=_drop_messages_of_erased,
 )

@@ -62,7 +62,7 @@ STATUS_WRITERS = {
     ("bookings", "_set_failure"): "Notification: failed",
     ("bookings", "send_notification"): "Notification: sent, or pending again",
     ("bookings", "send_due_notifications"): "Notification: dropped (too late)",
-    ("mediation", "resident_anonymise"): "Notification: pending → dropped",
+    ("bookings", "_drop_messages_of_erased"): "Notification: pending → dropped (erasure)",
     ("cases", "_identity"): "Resident.status: their situation (retired, employed…)",
 }
 
