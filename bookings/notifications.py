@@ -26,8 +26,8 @@ from django_q.tasks import async_task
 
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
-from bookings.phones import is_mobile
 from mediation.dates import day_label
+from mediation.phones import is_mobile
 
 #: A reminder goes out `reminder_hours_before` ahead only if that moment is at least this long
 #: after the booking: a booking made after (or just before) the reminder time gets no reminder,

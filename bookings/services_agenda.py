@@ -1,5 +1,6 @@
-"""Writes of the desk agenda: an appointment's outcome (seen / no-show), and residents created
-at the desk. Cancelling and booking go through `bookings.services`."""
+"""Writes of the desk agenda: an appointment's outcome (seen / no-show). Cancelling and booking
+go through `bookings.services`; a resident created at the desk, through
+`mediation.services.resident_create`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus
 from bookings.models import Appointment
-from mediation.models import Resident, Structure, User
+from mediation.models import User
 
 S = AppointmentStatus
 
@@ -84,32 +85,3 @@ def appointment_set_status(
     appointment._change_reason = f"{previous} → {appointment.get_status_display()}"
     appointment.save(update_fields=["status"])
     return appointment
-
-
-@transaction.atomic
-def resident_create_at_desk(
-    *,
-    structure: Structure,
-    first_name: str,
-    last_name: str,
-    phone=None,
-    email: str = "",
-    by: User | None,
-    now: datetime | None = None,
-) -> Resident:
-    """A followed resident created by a mediator (phone call or desk), with the minimum data."""
-    now = now or timezone.now()
-    resident = Resident(
-        structure=structure,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        phone=phone or "",
-        email=(email or "").strip().lower(),
-        created_at=now,
-        last_contact_at=now,
-    )
-    if by is not None:
-        resident._history_user = by
-    resident.full_clean()
-    resident.save()
-    return resident
