@@ -9,8 +9,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.phones import phone_candidates
 from mediation.forms import CrispyMixin
+from mediation.phones import phone_read
 
 ALL_MEDIATORS = "tous"
 
@@ -110,18 +110,16 @@ class DeskResidentForm(CrispyMixin, forms.Form):
         self.existing_resident = None
 
     def clean_phone(self):
-        text = self.cleaned_data["phone"].strip()
-        if not text:
-            return ""
-        numbers = phone_candidates(text, self.regions)
+        numbers = phone_read(
+            self.cleaned_data["phone"],
+            self.regions,
+            invalid=_(
+                "Ce numéro de téléphone n'est pas valide. "
+                "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56."
+            ),
+        )
         if not numbers:
-            raise forms.ValidationError(
-                _(
-                    "Ce numéro de téléphone n'est pas valide. "
-                    "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56."
-                ),
-                code="invalid",
-            )
+            return ""
         existing = self.residents.filter(phone__in=numbers).first()
         if existing is not None:
             self.existing_resident = existing

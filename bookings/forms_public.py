@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
-from bookings.phones import is_mobile, phone_candidates
+from mediation.phones import is_mobile, phone_read
 
 INVALID_PHONE = _(
     "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 34 56"
@@ -25,10 +25,7 @@ class PhoneField(forms.CharField):
         text = super().clean(value)
         if not text:
             return text
-        numbers = phone_candidates(text, self.regions)
-        if not numbers:
-            raise forms.ValidationError(INVALID_PHONE, code="invalid")
-        return PhoneNumber.from_string(numbers[0])
+        return PhoneNumber.from_string(phone_read(text, self.regions, invalid=INVALID_PHONE)[0])
 
 
 class RegionalPhoneForm(forms.Form):

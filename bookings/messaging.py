@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from bookings.phones import is_mobile
+from mediation.phones import is_mobile
 
 __all__ = [
     "BaseSmsBackend",

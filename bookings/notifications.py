@@ -26,7 +26,8 @@ from django_q.tasks import async_task
 
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
-from bookings.phones import is_mobile
+from mediation.dates import day_label
+from mediation.phones import is_mobile
 
 #: A reminder goes out `reminder_hours_before` ahead only if that moment is at least this long
 #: after the booking: a booking made after (or just before) the reminder time gets no reminder,
@@ -68,20 +69,6 @@ MONTHS_SHORT = (
     "nov.",
     "déc.",
 )
-MONTHS_LONG = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -102,11 +89,7 @@ def format_when(moment: datetime, tz: ZoneInfo) -> str:
 def format_when_long(moment: datetime, tz: ZoneInfo) -> str:
     """ "mardi 3 décembre 2024 à 14h30", for e-mails."""
     local = timezone.localtime(moment, tz)
-    day = "1er" if local.day == 1 else str(local.day)
-    return (
-        f"{WEEKDAYS_LONG[local.weekday()]} {day} {MONTHS_LONG[local.month - 1]} {local.year} "
-        f"à {format_time(moment, tz)}"
-    )
+    return f"{WEEKDAYS_LONG[local.weekday()]} {day_label(local.date())} à {format_time(moment, tz)}"
 
 
 def place_address(place) -> str:

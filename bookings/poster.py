@@ -11,7 +11,6 @@ import io
 import unicodedata
 from xml.sax.saxutils import escape
 
-import phonenumbers
 from django.conf import settings
 from django.urls import reverse
 from reportlab.graphics import renderPDF
@@ -27,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
 from mediation.models import Structure
+from mediation.phones import phone_national
 
 MAX_MOTIFS = 8
 MAX_PLACES = 4
@@ -60,20 +60,6 @@ def _printable(text: str) -> str:
             char = char or "?"
         out.append(char)
     return "".join(out)
-
-
-def _national(phone) -> str:
-    if not phone:
-        return ""
-    try:
-        number = (
-            phone
-            if isinstance(phone, phonenumbers.PhoneNumber)
-            else phonenumbers.parse(str(phone), "FR")
-        )
-    except phonenumbers.NumberParseException:
-        return str(phone)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def _fit(text: str, font: str, size: float, width: float, smallest: float) -> float:
@@ -300,7 +286,7 @@ def poster_pdf(structure: Structure, *, motifs=None, places=None) -> bytes:
     if places is None:
         places = structure.places.filter(is_active=True).order_by("name")
     motifs, places = list(motifs)[:MAX_MOTIFS], list(places)[:MAX_PLACES]
-    phone = _national(structure.phone)
+    phone = phone_national(structure.phone)
     url = public_booking_url(structure)
 
     buffer = io.BytesIO()

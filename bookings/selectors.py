@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -12,19 +11,14 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bookings.models import Appointment, Motif, OpeningHours
-from bookings.phones import phone_candidates, phone_regions  # noqa: F401 (used by views)
 from mediation.choices import Role
-from mediation.models import Place, Resident, User
+from mediation.models import Place, User
+from mediation.selectors import parse_resident_query, resident_search
 
 DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
 
-#: Name search reads at most this many residents of a structure and matches them in Python
-#: (accents and case ignored the same way on SQLite and PostgreSQL). A desk's file is a few
-#: hundred to a few thousand people; beyond the limit the most recently seen are searched.
+#: Residents listed at step 1 of booking at the desk ("Les 20 premiers sur 22").
 SEARCH_RESULTS = 20
-
-#: Region used to read a number typed without its country code, per place time zone:
-#: "0692 12 34 56" is a Réunion mobile (+262), not a metropolitan one.
 
 
 # --- Places, motifs, mediators ------------------------------------------------------------
@@ -113,65 +107,19 @@ def agenda_appointments(
     return result
 
 
-# --- Resident search ------------------------------------------------------------------------
+# --- Finding the resident -------------------------------------------------------------------
 
 
-def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or extra spaces: "  Éric  LE-Goff" → "eric le goff".
-
-    Marks are stripped before and after case folding: folding may add some ("İ" → "i̇") and
-    compatibility forms may decompose to capitals ("ℌ" → "H")."""
-    folded = _strip_marks(_strip_marks(text or "").casefold()).casefold()
-    for separator in "-'’":
-        folded = folded.replace(separator, " ")
-    return " ".join(folded.split())
-
-
-def looks_like_phone(text: str) -> bool:
-    digits = sum(c.isdigit() for c in text)
-    return digits >= 4 and all(c.isdigit() or c in "+ .-()/" for c in text.strip())
-
-
-def _desk_residents(user, structure):
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(structure=structure).followed()
-
-
-def resident_search(user, structure, query: str, *, regions: list[str]) -> list[Resident]:
-    """Followed residents of the structure matching `query` (see `resident_search_page`),
-    at most SEARCH_RESULTS."""
-    return resident_search_page(user, structure, query, regions=regions)[0]
-
-
-def resident_search_page(
-    user, structure, query: str, *, regions: list[str]
-) -> tuple[list[Resident], int]:
-    """(The first SEARCH_RESULTS followed residents of the structure matching `query`, how
-    many match in all): a phone number in any usual format, or words of the name (accents
-    and case ignored), exact last names first ("Hamon" before "Guérin-Hamon"). In the
-    database, two queries."""
-    query = (query or "").strip()[:100]
-    residents = _desk_residents(user, structure)
-    if not query:
+def book_resident_matches(user, structure, query: str, *, regions: list[str]):
+    """Step 1 of booking at the desk: (the first SEARCH_RESULTS followed residents of the
+    structure itself matching `query`, how many match in all), through the one resident search
+    (`mediation.selectors.resident_search`). The box asks for a name or a phone number: a
+    4-digit number is the end of a phone number, not a year of birth. Nothing readable: no
+    one. In the database, two queries at most."""
+    parsed = parse_resident_query(query, regions=regions, years=False)
+    if parsed.empty:
         return [], 0
-    if looks_like_phone(query):
-        numbers = phone_candidates(query, regions)
-        if numbers:
-            matches = residents.filter(phone__in=numbers)
-        else:
-            # A partial number: the last digits the caller reads out.
-            digits = "".join(c for c in query if c.isdigit()).lstrip("0")
-            matches = residents.filter(phone__endswith=digits)
-        ordered = matches.order_by("last_name", "first_name")
-    else:
-        if not fold(query).split():
-            return [], 0
-        matches = residents.matching_name(query)
-        ordered = matches.exact_last_name_first(query)
-    results = list(ordered[:SEARCH_RESULTS])
+    matches = resident_search(user, structure, parsed, shared=False)
+    results = list(matches[:SEARCH_RESULTS])
     total = len(results) if len(results) < SEARCH_RESULTS else matches.count()
     return results, total

@@ -28,6 +28,7 @@ from bookings.choices import (
 )
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Place, Resident, User
+from mediation.services import resident_create
 
 
 class SlotTaken(ValidationError):
@@ -360,17 +361,15 @@ def _find_or_create_resident(
     )
     resident = candidates.filter(first_name__iexact=first_name).first()
     if resident is None:
-        resident = Resident(
+        resident = resident_create(
             structure=structure,
+            by=None,
             first_name=first_name,
             last_name=last_name,
             phone=phone,
-            email=email.strip().lower(),
-            created_at=now,
-            last_contact_at=now,
+            email=email,
+            now=now,
         )
-        resident.full_clean()
-        resident.save()
     elif email and not resident.email:
         resident.email = email.strip().lower()
         resident.save(update_fields=["email"])

@@ -1,19 +1,18 @@
-"""Writes of the desk agenda: an appointment's outcome (seen / no-show), and residents created
-at the desk. Status changes, cancelling and booking go through `bookings.services`."""
+"""Writes of the desk agenda: an appointment's outcome (seen / no-show). Cancelling and booking
+go through `bookings.services`; a resident created at the desk, through
+`mediation.services.resident_create`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings import services
 from bookings.choices import CANCELLED_STATUSES
 from bookings.models import Appointment
-from mediation.models import Resident, Structure, User
+from mediation.models import User
 
 
 def appointment_record_outcome(
@@ -27,31 +26,3 @@ def appointment_record_outcome(
         )
     return services.appointment_set_status(appointment=appointment, to=status, by=by, now=now)
 
-
-@transaction.atomic
-def resident_create_at_desk(
-    *,
-    structure: Structure,
-    first_name: str,
-    last_name: str,
-    phone=None,
-    email: str = "",
-    by: User | None,
-    now: datetime | None = None,
-) -> Resident:
-    """A followed resident created by a mediator (phone call or desk), with the minimum data."""
-    now = now or timezone.now()
-    resident = Resident(
-        structure=structure,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        phone=phone or "",
-        email=(email or "").strip().lower(),
-        created_at=now,
-        last_contact_at=now,
-    )
-    if by is not None:
-        resident._history_user = by
-    resident.full_clean()
-    resident.save()
-    return resident

@@ -30,11 +30,11 @@ from bookings.forms_agenda import (
     format_slot_start,
 )
 from bookings.models import Appointment
-from bookings.phones import is_mobile, phone_regions
 from bookings.selectors import DESK_ROLES
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
+from mediation.phones import is_mobile, looks_like_phone, phone_regions
 from mediation.scoping import access_object
 from mediation.search_terms import (
     URL_PARAM,
@@ -43,6 +43,8 @@ from mediation.search_terms import (
     search_term_keep,
     search_via_post,
 )
+from mediation.selectors import own_residents
+from mediation.services import resident_create
 from mediation.views import add_service_errors
 
 S = AppointmentStatus
@@ -275,10 +277,6 @@ def appointment_cancel(request, structure, appointment: int):
 # --- Booking at the desk --------------------------------------------------------------------
 
 
-def _desk_residents(request, structure):
-    return Resident.objects.visible_to(request.user, DESK_ROLES).filter(structure=structure)
-
-
 def _access_resident(request, structure, resident):
     return access_object(
         Resident.objects.followed(),
@@ -300,20 +298,18 @@ def book_resident(request, structure):
     search = ResidentSearchForm(search_data(request))
     query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
     results, total = (
-        selectors.resident_search_page(request.user, structure, query, regions=regions)
+        selectors.book_resident_matches(request.user, structure, query, regions=regions)
         if query
         else ([], 0)
     )
     create = DeskResidentForm(
         request.POST or None,
         regions=regions,
-        residents=_desk_residents(request, structure).followed(),
+        residents=own_residents(request.user, structure).followed(),
     )
     if request.method == "POST" and create.is_valid():
         try:
-            resident = services_agenda.resident_create_at_desk(
-                structure=structure, by=request.user, **create.cleaned_data
-            )
+            resident = resident_create(structure=structure, by=request.user, **create.cleaned_data)
         except ValidationError as error:
             add_service_errors(create, error)
         else:
@@ -322,9 +318,9 @@ def book_resident(request, structure):
     if query and not create.is_bound:
         # A name that found no one is probably the new resident's: save typing it twice.
         words = query.split()
-        if not selectors.looks_like_phone(query) and len(words) >= 2 and not results:
+        if not looks_like_phone(query) and len(words) >= 2 and not results:
             create.initial = {"first_name": words[0], "last_name": " ".join(words[1:])}
-        elif selectors.looks_like_phone(query) and not results:
+        elif looks_like_phone(query) and not results:
             create.initial = {"phone": query}
     return render(
         request,

@@ -23,9 +23,9 @@ from bookings import services
 from bookings.choices import AppointmentStatus, MessageKind
 from bookings.forms_public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif
-from bookings.phones import phone_regions
 from bookings.slots import free_slots
 from mediation.models import Place, Structure
+from mediation.phones import phone_regions
 from mediation.ratelimit import client_ip, hit
 
 SLOT_PAGE_DAYS = 14

@@ -8,10 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.phones import phone_candidates
 from mediation.choices import AgeBand, Gender, ResidentStatus
 from mediation.forms import CrispyMixin
 from mediation.models import insee_validator
+from mediation.phones import phone_read
 
 SHARING_LABEL = _("L'usager accepte que les autres structures du réseau voient sa fiche")
 
@@ -105,20 +105,16 @@ class ResidentForm(CrispyMixin, forms.Form):
         self.helper.inputs = []
 
     def clean_phone(self):
-        text = self.cleaned_data["phone"].strip()
-        if not text:
-            return ""
-        numbers = phone_candidates(text, self.regions)
-        if not numbers:
-            raise forms.ValidationError(
-                _(
-                    "Ce numéro de téléphone n'est pas valide. "
-                    "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56. "
-                    "Un numéro étranger s'écrit avec son indicatif : +44 7911 123456."
-                ),
-                code="invalid",
-            )
-        return numbers[0]
+        numbers = phone_read(
+            self.cleaned_data["phone"],
+            self.regions,
+            invalid=_(
+                "Ce numéro de téléphone n'est pas valide. "
+                "Ex. : 06 12 34 56 78, 0692 12 34 56 ou +262 692 12 34 56. "
+                "Un numéro étranger s'écrit avec son indicatif : +44 7911 123456."
+            ),
+        )
+        return numbers[0] if numbers else ""
 
     def clean_birth_year(self):
         year = self.cleaned_data["birth_year"]

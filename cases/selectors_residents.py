@@ -1,10 +1,11 @@
-"""Reads of residents at the desk: the search box, a resident's page (identity, appointments,
-sessions, cases), duplicates and merge candidates. Always scoped: every queryset starts from
-`visible_to(user)`, and each function runs a fixed number of queries whatever the history."""
+"""Reads of residents at the desk: a resident's page (identity, appointments, sessions,
+cases), the search results' open cases, duplicates and merge candidates. The search itself is
+`mediation.selectors.resident_search`, shared with the desk agenda. Always scoped: every
+queryset starts from `visible_to(user)`, and each function runs a fixed number of queries
+whatever the history."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,29 +14,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Appointment
-from bookings.phones import phone_candidates
-from bookings.selectors import DESK_ROLES, looks_like_phone
+from bookings.selectors import DESK_ROLES
 from cases.models import Case, HelpSession
 from mediation.models import Resident, Structure, User, fold_name
+from mediation.selectors import ResidentQuery, desk_residents, resident_search
 
 SEARCH_PAGE_SIZE = 25
 SESSION_PAGE_SIZE = 20
 #: Upcoming appointments shown on a resident's page (a resident rarely has more than a few).
 UPCOMING_LIMIT = 30
-
-_YEAR = re.compile(r"^(19|20)\d\d$")
-
-
-def desk_residents(user, structure: Structure):
-    """Residents a desk of `structure` works with: its own, and those of the structures sharing
-    a network with it who agreed to be shared. Anonymous records included (filter with
-    followed())."""
-    return Resident.objects.visible_to(user, DESK_ROLES).at_desk_of(structure)
-
-
-def own_residents(user, structure: Structure):
-    """Residents that belong to `structure` itself: those its desk may edit and merge."""
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(structure=structure)
 
 
 def _open_cases_count(user):
@@ -52,75 +39,11 @@ def _open_cases_count(user):
     return Coalesce(Subquery(cases, output_field=IntegerField()), Value(0))
 
 
-@dataclass(frozen=True)
-class ParsedQuery:
-    """What the search box was given: phone numbers (E.164 candidates or trailing digits),
-    birth years, and name words."""
-
-    phones: tuple[str, ...] = ()
-    phone_digits: str = ""
-    years: tuple[int, ...] = ()
-    words: str = ""
-
-    @property
-    def empty(self) -> bool:
-        return not (self.phones or self.phone_digits or self.years or self.words)
-
-
-def parse_query(text: str, *, regions: list[str]) -> ParsedQuery:
-    """Read the search box: "06 12 34 56 78" or "+33612345678" is a phone number (read in the
-    desk's regions first), "1985" a year of birth, anything else words of the name; "dupont
-    1985" is both a name and a year."""
-    text = (text or "").strip()[:100]
-    if not text:
-        return ParsedQuery()
-    if _YEAR.match(text):
-        return ParsedQuery(years=(int(text),))
-    if looks_like_phone(text):
-        numbers = phone_candidates(text, regions)
-        if numbers:
-            return ParsedQuery(phones=tuple(numbers))
-        digits = "".join(c for c in text if c.isdigit()).lstrip("0")
-        if len(digits) >= 4:
-            # A partial number: the last digits the person reads out.
-            return ParsedQuery(phone_digits=digits)
-        return ParsedQuery()
-    years, words = [], []
-    for token in text.split():
-        if _YEAR.match(token):
-            years.append(int(token))
-        else:
-            words.append(token)
-    return ParsedQuery(years=tuple(years), words=fold_name(*words))
-
-
-def resident_pick(residents, words: str, *, limit: int) -> tuple[list[Resident], int]:
-    """The pickers (a walk-in, a case): the first `limit` residents whose name holds every
-    word, exact last names first, and how many match in all (shown: "20 premiers sur 21")."""
-    matches = residents.matching_name(words)
-    return list(matches.exact_last_name_first(words)[:limit]), matches.count()
-
-
-def resident_search(user, structure: Structure, parsed: ParsedQuery):
-    """Followed residents matching the search (a queryset, to paginate): every word of the name
-    (accents and case ignored, in the database through `search_name`), a phone number, a year
-    of birth. Without a query, the residents seen most recently. Each row carries
-    `open_cases` and the structure (shown for residents shared by another structure)."""
-    residents = desk_residents(user, structure).followed()
-    if parsed.phones:
-        residents = residents.filter(phone__in=parsed.phones)
-    if parsed.phone_digits:
-        residents = residents.filter(phone__endswith=parsed.phone_digits)
-    if parsed.years:
-        residents = residents.filter(birth_year__in=parsed.years)
-    if parsed.words:
-        residents = residents.matching_name(parsed.words)
-    residents = residents.select_related("structure").annotate(open_cases=_open_cases_count(user))
-    if parsed.empty:
-        return residents.order_by("-last_contact_at", "pk")
-    if parsed.words:
-        return residents.exact_last_name_first(parsed.words)
-    return residents.order_by("last_name", "first_name", "pk")
+def with_open_cases(user, residents):
+    """The search results as the residents' list shows them: each row with `open_cases` (the
+    open cases the user may see) and its structure (shown for residents shared by another
+    structure)."""
+    return residents.select_related("structure").annotate(open_cases=_open_cases_count(user))
 
 
 def resident_duplicates(
@@ -243,24 +166,14 @@ def sharing_record(resident: Resident) -> SharingRecord | None:
     return SharingRecord(shared=current, at=row.history_date, by=row.history_user)
 
 
-def merge_candidates(user, resident: Resident, parsed: ParsedQuery, *, limit: int = 25):
-    """Followed residents of the same structure as `resident` that could be its duplicate."""
-    residents = (
-        Resident.objects.visible_to(user, DESK_ROLES)
-        .followed()
-        .filter(structure_id=resident.structure_id)
-        .exclude(pk=resident.pk)
-    )
-    if parsed.empty:
+def merge_candidates(
+    user, structure: Structure, resident: Resident, query: ResidentQuery, *, limit: int = 25
+):
+    """Followed residents of `structure`, the one `resident` belongs to, that match `query`
+    and could be its duplicate, by name."""
+    if query.empty:
         return []
-    if parsed.phones:
-        residents = residents.filter(phone__in=parsed.phones)
-    if parsed.phone_digits:
-        residents = residents.filter(phone__endswith=parsed.phone_digits)
-    if parsed.years:
-        residents = residents.filter(birth_year__in=parsed.years)
-    if parsed.words:
-        residents = residents.matching_name(parsed.words)
+    residents = resident_search(user, structure, query, shared=False).exclude(pk=resident.pk)
     return list(residents.order_by("last_name", "first_name", "pk")[:limit])
 
 

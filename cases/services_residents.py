@@ -1,29 +1,24 @@
-"""Writes of residents at the desk: create and edit with the minimum data, record the
-network-sharing agreement, merge duplicates.
+"""Merging duplicate residents: the records themselves are written by `mediation.services`
+(`resident_create`, `resident_update`, `resident_set_sharing`); a merge also moves the
+sessions, cases and appointments, which the core does not know.
 
-Each function is one transaction with its author in the history (`_history_user`); a refusal
-is a ValidationError naming the field it concerns, with a French message."""
+One transaction with its author in the history (`_history_user`); a refusal is a
+ValidationError naming the field it concerns, with a French message."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from bookings.models import Appointment
 from cases.models import Case, HelpSession
-from mediation.choices import AgeBand, Gender, ResidentStatus, age_band_for
-from mediation.models import Resident, Structure, User
-
-#: Change reasons written in the resident's history (stored text, shown in timelines).
-SHARING_GIVEN = "Accord de partage avec le réseau donné"
-SHARING_WITHDRAWN = "Accord de partage avec le réseau retiré"
+from mediation.choices import AgeBand, Gender, ResidentStatus
+from mediation.models import Resident, User
 
 #: Fields a merge copies from the removed record when the kept one has nothing.
 MERGE_FILLED_FIELDS = ("first_name", "last_name", "phone", "email", "commune_insee")
@@ -43,143 +38,6 @@ def _save_with_author(obj, by: User | None, reason: str | None = None):
     obj.full_clean()
     obj.save()
     return obj
-
-
-def _identity(
-    resident: Resident,
-    *,
-    first_name: str,
-    last_name: str,
-    phone: str,
-    email: str,
-    birth_year: int | None,
-    age_band: str,
-    commune_insee: str,
-    gender: str,
-    status: str,
-    today_year: int,
-) -> None:
-    """Check and set the identity fields (minimum data); ValidationError at the fields."""
-    errors = {}
-    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
-    if not first_name:
-        errors["first_name"] = _("Indiquez le prénom de la personne.")
-    if not last_name:
-        errors["last_name"] = _("Indiquez le nom de la personne, ou au moins ses initiales.")
-    if birth_year is not None and not 1900 <= birth_year <= today_year:
-        errors["birth_year"] = _(
-            "L'année de naissance doit être comprise entre 1900 et %(year)s."
-        ) % {"year": today_year}
-    if errors:
-        raise ValidationError(errors)
-    resident.first_name = first_name
-    resident.last_name = last_name
-    resident.phone = phone or ""
-    resident.email = (email or "").strip().lower()
-    resident.birth_year = birth_year
-    # The age band follows the year when it is known; otherwise it is what the person said.
-    resident.age_band = (
-        age_band_for(birth_year, today_year) if birth_year else (age_band or AgeBand.NOT_GIVEN)
-    )
-    resident.commune_insee = (commune_insee or "").strip().upper()
-    resident.gender = gender or Gender.NOT_GIVEN
-    resident.status = status or ResidentStatus.NOT_GIVEN
-
-
-@transaction.atomic
-def resident_create(
-    *,
-    structure: Structure,
-    by: User | None,
-    first_name: str,
-    last_name: str,
-    phone: str = "",
-    email: str = "",
-    birth_year: int | None = None,
-    age_band: str = "",
-    commune_insee: str = "",
-    gender: str = "",
-    status: str = "",
-    shared_with_network: bool = False,
-    now: datetime | None = None,
-) -> Resident:
-    """A followed resident of `structure`, with the minimum data (DOMAIN.md). `phone` is already
-    in E.164 (the form reads it in the desk's regions). Duplicates are the form's warning, not
-    a refusal: two people may share a name."""
-    now = now or timezone.now()
-    resident = Resident(
-        structure=structure, created_at=now, last_contact_at=now, is_anonymous=False
-    )
-    _identity(
-        resident,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        email=email,
-        birth_year=birth_year,
-        age_band=age_band,
-        commune_insee=commune_insee,
-        gender=gender,
-        status=status,
-        today_year=timezone.localdate(now).year,
-    )
-    resident.shared_with_network = bool(shared_with_network)
-    return _save_with_author(resident, by, SHARING_GIVEN if shared_with_network else None)
-
-
-@transaction.atomic
-def resident_update(
-    *,
-    resident: Resident,
-    by: User | None,
-    first_name: str,
-    last_name: str,
-    phone: str = "",
-    email: str = "",
-    birth_year: int | None = None,
-    age_band: str = "",
-    commune_insee: str = "",
-    gender: str = "",
-    status: str = "",
-) -> Resident:
-    """Correct a followed resident's identity (the network-sharing choice has its own
-    service). An anonymous record keeps no identity: refused."""
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    if resident.is_anonymous:
-        raise ValidationError(_("Cette fiche est anonyme : elle ne contient aucune identité."))
-    _identity(
-        resident,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        email=email,
-        birth_year=birth_year,
-        age_band=age_band,
-        commune_insee=commune_insee,
-        gender=gender,
-        status=status,
-        today_year=timezone.localdate().year,
-    )
-    return _save_with_author(resident, by)
-
-
-@transaction.atomic
-def resident_set_sharing(*, resident: Resident, shared: bool, by: User | None) -> Resident:
-    """Record the resident's choice about the other structures of the network seeing their
-    record. The history row (who, when, SHARING_GIVEN or SHARING_WITHDRAWN) is the record of
-    the agreement. Recording the same choice again changes nothing."""
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    if resident.is_anonymous:
-        raise ValidationError(
-            {"shared_with_network": _("Une fiche anonyme ne peut pas être partagée.")}
-        )
-    if resident.shared_with_network == bool(shared):
-        return resident
-    resident.shared_with_network = bool(shared)
-    return _save_with_author(resident, by, SHARING_GIVEN if shared else SHARING_WITHDRAWN)
-
-
-# --- Merge ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

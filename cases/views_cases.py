@@ -31,13 +31,13 @@ from cases.forms_cases import (
 )
 from cases.models import Case
 from cases.selectors_cases import DESK_ROLES, FOLLOWUP_ROLES, FollowupFilters
-from cases.selectors_residents import resident_pick
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
 from mediation.models import Place, Resident
 from mediation.scoping import access_object, has_role
 from mediation.search_terms import search_data, search_via_post
+from mediation.selectors import resident_pick
 from mediation.views import add_service_errors
 
 FOLLOWUPS_PER_PAGE = 25

@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.selectors import DESK_ROLES
-from cases import selectors_residents as selectors
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.privacy import AnonymisationReason, resident_anonymise, resident_data
 from mediation.privacy_pdf import render_resident_pdf
 from mediation.scoping import access_object
+from mediation.selectors import own_residents
 
 
 class EraseForm(forms.Form):
@@ -42,7 +42,7 @@ class EraseForm(forms.Form):
 
 def _own_followed_resident(request, structure, resident):
     return access_object(
-        selectors.own_residents(request.user, structure).followed(),
+        own_residents(request.user, structure).followed(),
         request.user,
         DESK_ROLES,
         pk=resident,

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings.phones import phone_candidates, phone_regions
 from bookings.selectors import DESK_ROLES, agenda_places
 from cases import selectors_residents as selectors
 from cases import services_residents as services
@@ -29,9 +28,12 @@ from cases.forms_residents import (
     ResidentSearchForm,
     SharingForm,
 )
+from mediation import selectors as core_selectors
+from mediation import services as core_services
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.models import Resident
+from mediation.phones import phone_as_typed, phone_regions
 from mediation.scoping import access_object
 from mediation.search_terms import search_data, search_query_string, search_via_post
 from mediation.views import add_service_errors
@@ -63,17 +65,6 @@ def _regions(request, structure) -> list[str]:
     return phone_regions(list(agenda_places(request.user, structure)))
 
 
-def _phone_as_typed(phone, regions: list[str]) -> str:
-    """The number as the desk would type it: national format when it reads back as the same
-    number at this desk, else international ("+262 692…" at a metropolitan desk)."""
-    if not phone:
-        return ""
-    national = phone.as_national
-    if phone_candidates(national, regions)[:1] == [phone.as_e164]:
-        return national
-    return phone.as_international
-
-
 def _query(request) -> str:
     form = ResidentSearchForm(search_data(request))
     return form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
@@ -81,7 +72,7 @@ def _query(request) -> str:
 
 def _access_desk_resident(request, structure, resident, *, followed=False):
     """A resident the desk of `structure` works with (its own, or shared by its network)."""
-    residents = selectors.desk_residents(request.user, structure)
+    residents = core_selectors.desk_residents(request.user, structure)
     return access_object(
         residents.followed() if followed else residents, request.user, DESK_ROLES, pk=resident
     )
@@ -90,7 +81,7 @@ def _access_desk_resident(request, structure, resident, *, followed=False):
 def _access_own_resident(request, structure, resident):
     """A followed resident of `structure` itself: only its desk edits or merges it."""
     return access_object(
-        selectors.own_residents(request.user, structure).followed(),
+        core_selectors.own_residents(request.user, structure).followed(),
         request.user,
         DESK_ROLES,
         pk=resident,
@@ -113,9 +104,11 @@ def resident_search(request, structure):
     (`mediation.search_terms`)."""
     form = ResidentSearchForm(search_data(request))
     query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
-    parsed = selectors.parse_query(query, regions=_regions(request, structure))
+    parsed = core_selectors.parse_resident_query(query, regions=_regions(request, structure))
     unreadable = bool(query) and parsed.empty
-    results = selectors.resident_search(request.user, structure, parsed)
+    results = selectors.with_open_cases(
+        request.user, core_selectors.resident_search(request.user, structure, parsed)
+    )
     # Opening the list without a term shows the residents seen last: recorded too (names are
     # shown), but as a listing, without a term length (`AccessLog.action_label`).
     access_record(
@@ -148,7 +141,7 @@ def resident_search(request, structure):
 
 def _initial_from_query(query: str, regions: list[str]) -> dict:
     """What the search box already says about the new resident: save typing it twice."""
-    parsed = selectors.parse_query(query, regions=regions)
+    parsed = core_selectors.parse_resident_query(query, regions=regions)
     initial = {}
     if parsed.phones:
         initial["phone"] = query
@@ -186,7 +179,7 @@ def resident_create(request, structure):
         )
         if not duplicates or data["confirm_duplicate"]:
             try:
-                resident = services.resident_create(
+                resident = core_services.resident_create(
                     structure=structure,
                     by=request.user,
                     shared_with_network=data["shared_with_network"],
@@ -286,11 +279,11 @@ def resident_edit(request, structure, resident: int):
     person = _access_own_resident(request, structure, resident)
     regions = _regions(request, structure)
     initial = {name: getattr(person, name) for name in IDENTITY_FIELDS}
-    initial["phone"] = _phone_as_typed(person.phone, regions)
+    initial["phone"] = phone_as_typed(person.phone, regions)
     form = ResidentForm(request.POST or None, regions=regions, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.resident_update(
+            core_services.resident_update(
                 resident=person,
                 by=request.user,
                 **{name: form.cleaned_data[name] for name in IDENTITY_FIELDS},
@@ -325,7 +318,7 @@ def resident_sharing(request, structure, resident: int):
     form.is_valid()  # a checkbox: absent means "no"
     shared = bool(form.cleaned_data.get("shared_with_network"))
     try:
-        services.resident_set_sharing(resident=person, shared=shared, by=request.user)
+        core_services.resident_set_sharing(resident=person, shared=shared, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -395,7 +388,10 @@ def resident_merge(request, structure, resident: int):
             context["query"] = query
         regions = _regions(request, structure)
         context["candidates"] = selectors.merge_candidates(
-            request.user, keep, selectors.parse_query(query, regions=regions)
+            request.user,
+            structure,
+            keep,
+            core_selectors.parse_resident_query(query, regions=regions),
         )
         context["search_form"] = ResidentSearchForm(initial={"q": query})
 

@@ -30,12 +30,12 @@ from cases.forms_sessions import (
     WorkshopForm,
 )
 from cases.models import Case, HelpSession, SessionTag
-from cases.selectors_residents import resident_pick
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident, User
 from mediation.scoping import access_object, has_role
 from mediation.search_terms import search_data, search_via_post
+from mediation.selectors import resident_pick
 
 DESK_ROLES = services.DESK_ROLES
 PAGE_SIZE = 25

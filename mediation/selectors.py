@@ -1,12 +1,17 @@
-"""Reads of the core, always scoped to what the user may see."""
+"""Reads of the core, always scoped to what the user may see; among them the one search of
+residents, used by the desk agenda and the residents' pages."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from mediation.choices import Role
-from mediation.models import Membership, Network, Place, Resident, Structure
+from mediation.models import Membership, Network, Place, Resident, Structure, fold_name
+from mediation.phones import looks_like_phone, phone_candidates
 from mediation.scoping import structure_roles
 
 
@@ -88,3 +93,100 @@ def user_roles_summary(user) -> dict[str, list[int]]:
         for role in roles:
             summary.setdefault(role, []).append(structure_id)
     return summary
+
+
+# --- Residents ------------------------------------------------------------------------------
+
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def desk_residents(user, structure: Structure):
+    """Residents a desk of `structure` works with: its own, and those of the structures sharing
+    a network with it who agreed to be shared. Anonymous records included (filter with
+    followed())."""
+    return Resident.objects.visible_to(user).at_desk_of(structure)
+
+
+def own_residents(user, structure: Structure):
+    """Residents that belong to `structure` itself: those its desk may edit, merge and book
+    for."""
+    return Resident.objects.visible_to(user).filter(structure=structure)
+
+
+@dataclass(frozen=True)
+class ResidentQuery:
+    """What a search box was given: phone numbers (E.164 candidates or trailing digits),
+    birth years, and name words."""
+
+    phones: tuple[str, ...] = ()
+    phone_digits: str = ""
+    years: tuple[int, ...] = ()
+    words: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.phones or self.phone_digits or self.years or self.words)
+
+
+def parse_resident_query(text: str, *, regions: list[str], years: bool = True) -> ResidentQuery:
+    """Read a search box: "06 12 34 56 78" or "+33612345678" is a phone number (read in the
+    desk's regions first), "56 78" its last digits (at least 4 besides leading zeros), "1985" a
+    year of birth, anything else words of the name; "dupont 1985" is both a name and a year.
+
+    `years=False` (the desk agenda, whose box asks for a name or a phone number): "1985" is the
+    end of a phone number and every other word is part of the name."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return ResidentQuery()
+    if years and _YEAR.match(text):
+        return ResidentQuery(years=(int(text),))
+    if looks_like_phone(text):
+        numbers = phone_candidates(text, regions)
+        if numbers:
+            return ResidentQuery(phones=tuple(numbers))
+        digits = "".join(c for c in text if c.isdigit()).lstrip("0")
+        if len(digits) >= 4:
+            # A partial number: the last digits the person reads out.
+            return ResidentQuery(phone_digits=digits)
+        return ResidentQuery()
+    found, words = [], []
+    for token in text.split():
+        if years and _YEAR.match(token):
+            found.append(int(token))
+        else:
+            words.append(token)
+    return ResidentQuery(years=tuple(found), words=fold_name(*words))
+
+
+def resident_search(user, structure: Structure, query: ResidentQuery, *, shared: bool = True):
+    """Followed residents matching `query` (a queryset, to paginate or slice): every word of
+    the name (accents and case ignored, in the database through `search_name`), a phone
+    number or its last digits, a year of birth. Among the desk's residents
+    (`desk_residents`: its own and those shared by its network), or with `shared=False` its
+    own only (`own_residents`). Ordered: exact last names first when the query has words
+    ("Hamon" before "Guérin-Hamon"), else by name; without a query, the residents seen most
+    recently. A query that says nothing (`query.empty`) filters nothing: callers that were
+    given text decide what an unreadable one shows."""
+    scope = desk_residents if shared else own_residents
+    residents = scope(user, structure).followed()
+    if query.phones:
+        residents = residents.filter(phone__in=query.phones)
+    if query.phone_digits:
+        residents = residents.filter(phone__endswith=query.phone_digits)
+    if query.years:
+        residents = residents.filter(birth_year__in=query.years)
+    if query.words:
+        residents = residents.matching_name(query.words)
+    if query.empty:
+        return residents.order_by("-last_contact_at", "pk")
+    if query.words:
+        return residents.exact_last_name_first(query.words)
+    return residents.order_by("last_name", "first_name", "pk")
+
+
+def resident_pick(residents, words: str, *, limit: int) -> tuple[list[Resident], int]:
+    """The pickers (a walk-in, a case), by name only among `residents` (scoped by the caller):
+    the first `limit` residents whose name holds every word, exact last names first, and how
+    many match in all (shown: "20 premiers sur 21")."""
+    matches = residents.matching_name(words)
+    return list(matches.exact_last_name_first(words)[:limit]), matches.count()

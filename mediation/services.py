@@ -1,6 +1,10 @@
-"""Writes of the core: places, the structure's settings, and staff memberships."""
+"""Writes of the core: places, the structure's settings, staff memberships, and residents'
+records (create, correct, the network-sharing agreement), which the residents' pages, the desk
+agenda and online booking all write through here."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -9,21 +13,24 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from mediation.choices import Role
-from mediation.models import Membership, Place, Structure, User
+from mediation.choices import AgeBand, Gender, ResidentStatus, Role, age_band_for
+from mediation.models import Membership, Place, Resident, Structure, User
 from mediation.scoping import forget_structure_roles
 
 
-def _save_with_author(obj, by: User | None):
+def _save_with_author(obj, by: User | None, reason: str | None = None):
     # simple-history takes the author from the request middleware; services also run from
     # tasks and commands, where there is no request.
     if by is not None:
         obj._history_user = by
+    if reason:
+        obj._change_reason = reason
     obj.full_clean()
     obj.save()
     return obj
@@ -137,3 +144,149 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     membership._history_user = by
     membership.delete()
     forget_structure_roles(by)
+
+
+# --- Residents ------------------------------------------------------------------------------
+
+#: Change reasons written in the resident's history (stored text, shown in timelines).
+SHARING_GIVEN = "Accord de partage avec le réseau donné"
+SHARING_WITHDRAWN = "Accord de partage avec le réseau retiré"
+
+
+def _resident_identity(
+    resident: Resident,
+    *,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    email: str,
+    birth_year: int | None,
+    age_band: str,
+    commune_insee: str,
+    gender: str,
+    status: str,
+    today_year: int,
+) -> None:
+    """Check and set the identity fields (minimum data); ValidationError at the fields."""
+    errors = {}
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        errors["first_name"] = _("Indiquez le prénom de la personne.")
+    if not last_name:
+        errors["last_name"] = _("Indiquez le nom de la personne, ou au moins ses initiales.")
+    if birth_year is not None and not 1900 <= birth_year <= today_year:
+        errors["birth_year"] = _(
+            "L'année de naissance doit être comprise entre 1900 et %(year)s."
+        ) % {"year": today_year}
+    if errors:
+        raise ValidationError(errors)
+    resident.first_name = first_name
+    resident.last_name = last_name
+    resident.phone = phone or ""
+    resident.email = (email or "").strip().lower()
+    resident.birth_year = birth_year
+    # The age band follows the year when it is known; otherwise it is what the person said.
+    resident.age_band = (
+        age_band_for(birth_year, today_year) if birth_year else (age_band or AgeBand.NOT_GIVEN)
+    )
+    resident.commune_insee = (commune_insee or "").strip().upper()
+    resident.gender = gender or Gender.NOT_GIVEN
+    resident.status = status or ResidentStatus.NOT_GIVEN
+
+
+@transaction.atomic
+def resident_create(
+    *,
+    structure: Structure,
+    by: User | None,
+    first_name: str,
+    last_name: str,
+    phone="",
+    email: str = "",
+    birth_year: int | None = None,
+    age_band: str = "",
+    commune_insee: str = "",
+    gender: str = "",
+    status: str = "",
+    shared_with_network: bool = False,
+    now: datetime | None = None,
+) -> Resident:
+    """A followed resident of `structure`, with the minimum data (DOMAIN.md): the one way a
+    named record is created, by the residents' pages (every field), the desk agenda (name,
+    phone, e-mail) and online booking (`by` None). `phone` is already read (E.164 text or a
+    PhoneNumber, by `mediation.phones` in the desk's regions). Duplicates are the callers'
+    business, never a refusal here: two people may share a name (the residents' page warns,
+    the desk agenda points to the known number, online booking reuses the record with the
+    same phone and name). The history row names `by`, and the network-sharing agreement
+    (SHARING_GIVEN) when it is given at creation."""
+    now = now or timezone.now()
+    resident = Resident(
+        structure=structure, created_at=now, last_contact_at=now, is_anonymous=False
+    )
+    _resident_identity(
+        resident,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        email=email,
+        birth_year=birth_year,
+        age_band=age_band,
+        commune_insee=commune_insee,
+        gender=gender,
+        status=status,
+        today_year=timezone.localdate(now).year,
+    )
+    resident.shared_with_network = bool(shared_with_network)
+    return _save_with_author(resident, by, SHARING_GIVEN if shared_with_network else None)
+
+
+@transaction.atomic
+def resident_update(
+    *,
+    resident: Resident,
+    by: User | None,
+    first_name: str,
+    last_name: str,
+    phone: str = "",
+    email: str = "",
+    birth_year: int | None = None,
+    age_band: str = "",
+    commune_insee: str = "",
+    gender: str = "",
+    status: str = "",
+) -> Resident:
+    """Correct a followed resident's identity (the network-sharing choice has its own
+    service). An anonymous record keeps no identity: refused."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if resident.is_anonymous:
+        raise ValidationError(_("Cette fiche est anonyme : elle ne contient aucune identité."))
+    _resident_identity(
+        resident,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        email=email,
+        birth_year=birth_year,
+        age_band=age_band,
+        commune_insee=commune_insee,
+        gender=gender,
+        status=status,
+        today_year=timezone.localdate().year,
+    )
+    return _save_with_author(resident, by)
+
+
+@transaction.atomic
+def resident_set_sharing(*, resident: Resident, shared: bool, by: User | None) -> Resident:
+    """Record the resident's choice about the other structures of the network seeing their
+    record. The history row (who, when, SHARING_GIVEN or SHARING_WITHDRAWN) is the record of
+    the agreement. Recording the same choice again changes nothing."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if resident.is_anonymous:
+        raise ValidationError(
+            {"shared_with_network": _("Une fiche anonyme ne peut pas être partagée.")}
+        )
+    if resident.shared_with_network == bool(shared):
+        return resident
+    resident.shared_with_network = bool(shared)
+    return _save_with_author(resident, by, SHARING_GIVEN if shared else SHARING_WITHDRAWN)

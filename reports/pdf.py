@@ -53,7 +53,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports.periods import MONTH_NAMES
+from mediation.dates import day_label
 
 REGULAR = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -131,17 +131,12 @@ def _percent(value) -> str:
     return f"{value:.1f}".replace(".", ",") + NBSP + "%"
 
 
-def _day(day: date) -> str:
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTH_NAMES[day.month - 1]} {day.year}"
-
-
 def _dates(period: dict) -> str:
     start = date.fromisoformat(period["start"])
     last = date.fromisoformat(period["end"]) - timedelta(days=1)
     if start == last:
-        return _("le %(day)s") % {"day": _day(start)}
-    return _("du %(start)s au %(end)s") % {"start": _day(start), "end": _day(last)}
+        return _("le %(day)s") % {"day": day_label(start)}
+    return _("du %(start)s au %(end)s") % {"start": day_label(start), "end": day_label(last)}
 
 
 def _capitalised(text: str) -> str:
@@ -153,7 +148,7 @@ def _generated(report: dict) -> str:
         moment = datetime.fromisoformat(report["generated_at"])
     except (KeyError, TypeError, ValueError):
         return ""
-    return _("%(day)s à %(time)s") % {"day": _day(moment.date()), "time": f"{moment:%H:%M}"}
+    return _("%(day)s à %(time)s") % {"day": day_label(moment.date()), "time": f"{moment:%H:%M}"}
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:

@@ -22,20 +22,8 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-MONTH_NAMES = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+from mediation.dates import MONTH_NAMES, day_label
+
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 MONTH = "month"
@@ -66,11 +54,6 @@ def _check_year(year: int, text: str) -> None:
         raise PeriodError(
             f"Période « {text} » : l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."
         )
-
-
-def _day_label(day: date) -> str:
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 @dataclass(frozen=True, order=True)
@@ -154,8 +137,8 @@ class Period:
         if self.kind == MONTH:
             return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
         if self.days == 1:
-            return f"le {_day_label(self.start)}"
-        return f"du {_day_label(self.start)} au {_day_label(self.last_day)}"
+            return f"le {day_label(self.start)}"
+        return f"du {day_label(self.start)} au {day_label(self.last_day)}"
 
     def __str__(self) -> str:
         return self.label
@@ -311,8 +294,8 @@ def require_closed(period: Period, today: date | None = None) -> Period:
     closed = "close" if period.kind in (YEAR, CUSTOM) else "clos"
     raise PeriodError(
         f"{_subject(period)} n'est pas encore {closed} : des séances peuvent y être saisies "
-        f"jusqu'au {_day_label(closing - timedelta(days=1))}, bilan anonymisé disponible à "
-        f"partir du {_day_label(closing)}."
+        f"jusqu'au {day_label(closing - timedelta(days=1))}, bilan anonymisé disponible à "
+        f"partir du {day_label(closing)}."
     )
 
 

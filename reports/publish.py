@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mediation.dates import MONTH_NAMES, day_label
 from mediation.models import Network, Place, Structure
 from reports import protect
 from reports.indicators import (
@@ -59,8 +60,7 @@ from reports.indicators import (
     compute,
     compute_for_structures,
 )
-from reports.periods import MONTH_NAMES, Period, require_closed, require_whole
-from reports.periods import _day_label as day_label
+from reports.periods import Period, require_closed, require_whole
 
 VERSION = 1
 

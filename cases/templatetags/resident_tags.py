@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from django import template
+
+from mediation.phones import phone_display
 
 register = template.Library()
 
-#: Regions of the French numbering plan: their numbers are dialled the national way ("0692…")
-#: from any French desk.
-FRENCH_PLAN_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"}
-
-
-@register.filter
-def phone_display(phone) -> str:
-    """A resident's number as the desk dials it: "06 12 34 56 78" for a French number, with its
-    country code for a foreign one ("+44 7911 123456"), never a foreign national form."""
-    if not phone:
-        return ""
-    if not hasattr(phone, "as_national"):
-        return str(phone)
-    if phonenumbers.region_code_for_number(phone) in FRENCH_PLAN_REGIONS:
-        return phone.as_national
-    return phone.as_international
+#: "06 12 34 56 78" for a French number, "+44 7911 123456" for a foreign one.
+register.filter("phone_display", phone_display)

@@ -18,9 +18,9 @@ from bookings.models import Appointment
 from cases import services_residents as services
 from cases.choices import CaseStatus, SessionKind, TagDimension, Theme
 from cases.models import Case, HelpSession, SessionTag
-from cases.selectors_residents import parse_query
 from mediation.choices import AgeBand, Role
 from mediation.models import Resident, fold_name
+from mediation.services import SHARING_GIVEN, SHARING_WITHDRAWN
 from tests.bookings.factories import MotifFactory, SlotFactory
 from tests.cases.factories import CaseFactory, HelpSessionFactory, WorkshopSessionFactory
 from tests.conftest import member
@@ -211,23 +211,6 @@ def test_without_a_query_the_residents_seen_last_come_first(mediator_client, str
     assert page.index("RÉCENT") < page.index("ANCIEN")
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1958", {"years": (1958,)}),
-        ("06 12 34 56 78", {"phones": ("+33612345678",)}),
-        ("56 78 90", {"phone_digits": "567890"}),
-        ("Éric  LE-GOFF 1958", {"words": "eric le goff", "years": (1958,)}),
-        ("", {}),
-    ],
-)
-def test_the_search_box_is_read_as_a_phone_a_year_or_a_name(text, expected):
-    parsed = parse_query(text, regions=["FR"])
-    for key, value in expected.items():
-        assert getattr(parsed, key) == value
-    assert parsed.empty == (not expected)
-
-
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -290,7 +273,7 @@ def test_withdrawing_the_agreement_hides_the_record_from_the_network(
     assert shared.shared_with_network is False
     row = shared.history.first()
     assert row.history_user == neighbour_mediator
-    assert row.history_change_reason == services.SHARING_WITHDRAWN
+    assert row.history_change_reason == SHARING_WITHDRAWN
     outsider = member(structure, Role.MEDIATOR)
     client.force_login(outsider)
     assert "Zélie" not in body(search(client, structure, "zelie"))
@@ -308,7 +291,7 @@ def test_the_agreement_is_recorded_with_who_and_when(mediator_client, structure,
     eric.refresh_from_db()
     assert eric.shared_with_network is True
     row = eric.history.first()
-    assert (row.history_user, row.history_change_reason) == (mediator, services.SHARING_GIVEN)
+    assert (row.history_user, row.history_change_reason) == (mediator, SHARING_GIVEN)
     page = body(mediator_client.get(detail))
     assert "Accord donné" in page and "par Camille Le Goff" in page
     # The same answer again writes nothing.

@@ -6,11 +6,11 @@ structure is not in."""
 import pytest
 from django.urls import reverse
 
-from cases.selectors_residents import desk_residents
 from cases.services_cases import case_open
 from mediation.choices import Role
 from mediation.models import Network, Resident, Structure
 from mediation.scoping import structure_roles
+from mediation.selectors import desk_residents
 from reports.models import ReportArchive
 from tests.conftest import member
 from tests.factories import (

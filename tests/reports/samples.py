@@ -15,8 +15,9 @@ from __future__ import annotations
 import random
 from datetime import date
 
+from mediation.dates import MONTH_NAMES
 from reports.indicators import FIGURES, NO_PLACE, NOT_GIVEN, NOT_GIVEN_LABEL, TABLES
-from reports.periods import MONTH_NAMES, Period
+from reports.periods import Period
 
 K = 11
 NBSP = "\xa0"
