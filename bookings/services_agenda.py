@@ -25,4 +25,3 @@ def appointment_record_outcome(
             _("Pour annuler un rendez-vous, utilisez le bouton « Annuler »."), code="transition"
         )
     return services.appointment_set_status(appointment=appointment, to=status, by=by, now=now)
-
