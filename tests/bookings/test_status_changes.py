@@ -63,7 +63,7 @@ STATUS_WRITERS = {
     ("bookings", "send_notification"): "Notification: sent, or pending again",
     ("bookings", "send_due_notifications"): "Notification: dropped (too late)",
     ("bookings", "_drop_messages_of_erased"): "Notification: pending → dropped (erasure)",
-    ("cases", "_identity"): "Resident.status: their situation (retired, employed…)",
+    ("mediation", "_resident_identity"): "Resident.status: their situation (retired, employed…)",
 }
 
 MODELS_WITH_TRANSITIONS = {"Appointment", "Case"}
