@@ -13,10 +13,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment, Motif, OpeningHours
 from bookings.phones import phone_candidates, phone_regions  # noqa: F401 (used by views)
-from mediation.choices import Role
 from mediation.models import Place, Resident, User
-
-DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
 
 #: Name search reads at most this many residents of a structure and matches them in Python
 #: (accents and case ignored the same way on SQLite and PostgreSQL). A desk's file is a few
@@ -32,7 +29,7 @@ SEARCH_RESULTS = 20
 
 def agenda_places(user, structure):
     return (
-        Place.objects.visible_to(user, DESK_ROLES)
+        Place.objects.visible_to(user, "book_at_desk")
         .filter(structure=structure, is_active=True)
         .order_by("name")
     )
@@ -40,12 +37,12 @@ def agenda_places(user, structure):
 
 def desk_motifs(user, structure):
     """Active motifs of the structure, staff-only ones included."""
-    return Motif.objects.visible_to(user, DESK_ROLES).filter(structure=structure).active()
+    return Motif.objects.visible_to(user, "book_at_desk").filter(structure=structure).active()
 
 
 def structure_mediators(user, structure):
     """People with opening hours at the structure's places (those who take appointments)."""
-    hours = OpeningHours.objects.visible_to(user, DESK_ROLES).filter(
+    hours = OpeningHours.objects.visible_to(user, "book_at_desk").filter(
         place__structure=structure, mediator=OuterRef("pk")
     )
     return User.objects.filter(Exists(hours)).order_by("last_name", "first_name")
@@ -85,7 +82,7 @@ def agenda_appointments(
     lo = datetime.combine(first_day, time.min, tzinfo=zoneinfo.ZoneInfo("UTC")) - margin
     hi = datetime.combine(last_day + timedelta(days=1), time.min, zoneinfo.ZoneInfo("UTC"))
     rows = (
-        Appointment.objects.visible_to(user, DESK_ROLES)
+        Appointment.objects.visible_to(user, "book_at_desk")
         .filter(place__in=places, starts_at__gte=lo, starts_at__lt=hi + margin)
         .select_related("place", "motif", "mediator", "resident", "moved_to")
         .order_by("starts_at", "mediator__last_name", "pk")
@@ -138,7 +135,7 @@ def looks_like_phone(text: str) -> bool:
 
 
 def _desk_residents(user, structure):
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(structure=structure).followed()
+    return Resident.objects.visible_to(user, "book_at_desk").filter(structure=structure).followed()
 
 
 def resident_search(user, structure, query: str, *, regions: list[str]) -> list[Resident]:

@@ -31,7 +31,6 @@ from bookings.forms_agenda import (
 )
 from bookings.models import Appointment
 from bookings.phones import is_mobile, phone_regions
-from bookings.selectors import DESK_ROLES
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
@@ -77,7 +76,7 @@ def _agenda_url(structure, *, week=False, **params) -> str:
 # --- Agenda ---------------------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_GET
 def agenda(request, structure, week: bool = False):
     """Today's appointments by default, or a week's; by place and by mediator."""
@@ -200,13 +199,13 @@ def _back_to_agenda(request, structure, appointment: Appointment):
     return redirect(_agenda_url(structure, day=day.isoformat(), mediator=ALL_MEDIATORS))
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_POST
 def appointment_status(request, structure, appointment: int):
     obj = access_object(
         Appointment.objects.select_related("place", "resident"),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=appointment,
         place__structure=structure,
     )
@@ -226,14 +225,14 @@ def appointment_status(request, structure, appointment: int):
     return _back_to_agenda(request, structure, obj)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 def appointment_cancel(request, structure, appointment: int):
     """Confirm, then cancel: the seat is freed and the services tell the resident."""
     obj = access_object(
         Appointment.objects.select_related("place", "motif", "mediator", "resident"),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=appointment,
         place__structure=structure,
     )
@@ -276,20 +275,20 @@ def appointment_cancel(request, structure, appointment: int):
 
 
 def _desk_residents(request, structure):
-    return Resident.objects.visible_to(request.user, DESK_ROLES).filter(structure=structure)
+    return Resident.objects.visible_to(request.user, "book_at_desk").filter(structure=structure)
 
 
 def _access_resident(request, structure, resident):
     return access_object(
         Resident.objects.followed(),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=resident,
         structure=structure,
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def book_resident(request, structure):
@@ -389,7 +388,7 @@ def _slot_days(structure, resident, *, place, motif, slots, need_key: str = ""):
     return [{"day": day, "slots": items} for day, items in days.items()]
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_GET
 def book_slot(request, structure, resident: int):
     """Step 2: place, motif (staff-only ones included), optionally a mediator, then a free
@@ -462,7 +461,7 @@ def _alternatives(request, structure, resident, *, place, motif, after: datetime
     return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need_key=need_key)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, structure, resident: int):
     """Step 3: check the slot, note the need, book. A slot taken meanwhile shows the next free

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from bookings.phones import phone_candidates
-from bookings.selectors import DESK_ROLES, looks_like_phone
+from bookings.selectors import looks_like_phone
 from cases.models import Case, HelpSession
 from mediation.models import Resident, Structure, User, fold_name
 
@@ -30,18 +30,18 @@ def desk_residents(user, structure: Structure):
     """Residents a desk of `structure` works with: its own, and those of the structures sharing
     a network with it who agreed to be shared. Anonymous records included (filter with
     followed())."""
-    return Resident.objects.visible_to(user, DESK_ROLES).at_desk_of(structure)
+    return Resident.objects.visible_to(user, "manage_residents").at_desk_of(structure)
 
 
 def own_residents(user, structure: Structure):
     """Residents that belong to `structure` itself: those its desk may edit and merge."""
-    return Resident.objects.visible_to(user, DESK_ROLES).filter(structure=structure)
+    return Resident.objects.visible_to(user, "manage_residents").filter(structure=structure)
 
 
 def _open_cases_count(user):
     # The visible open cases as a list computed once, and the per-row lookup by resident: so
     # the database looks cases up by resident (indexed) rather than scanning the structure's.
-    visible = Case.objects.visible_to(user, DESK_ROLES).open().order_by().values("pk")
+    visible = Case.objects.visible_to(user, "manage_residents").open().order_by().values("pk")
     cases = (
         Case.objects.filter(resident=OuterRef("pk"), pk__in=visible)
         .order_by()
@@ -169,7 +169,7 @@ def resident_sessions(user, resident: Resident):
         .union(through.objects.filter(resident_id=resident.pk).order_by().values("helpsession_id"))
     )
     return (
-        HelpSession.objects.visible_to(user, DESK_ROLES)
+        HelpSession.objects.visible_to(user, "manage_residents")
         .filter(pk__in=ids)
         .select_related("mediator", "place", "structure", "case")
         .prefetch_related("tags")
@@ -183,7 +183,7 @@ def resident_cases(user, resident: Resident) -> tuple[list[Case], list[Case]]:
     from cases.choices import CLOSED_CASE_STATUSES
 
     rows = list(
-        Case.objects.visible_to(user, DESK_ROLES)
+        Case.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .select_related("mediator", "structure")
         .order_by("-opened_at", "-pk")
@@ -199,7 +199,7 @@ def resident_upcoming_appointments(user, resident: Resident) -> list[Appointment
     """Upcoming booked appointments of the resident the user may see, with their local times
     (`local_starts_at`, naive, in the place's time zone)."""
     rows = list(
-        Appointment.objects.visible_to(user, DESK_ROLES)
+        Appointment.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .upcoming()
         .select_related("place", "motif", "mediator")
@@ -246,7 +246,7 @@ def sharing_record(resident: Resident) -> SharingRecord | None:
 def merge_candidates(user, resident: Resident, parsed: ParsedQuery, *, limit: int = 25):
     """Followed residents of the same structure as `resident` that could be its duplicate."""
     residents = (
-        Resident.objects.visible_to(user, DESK_ROLES)
+        Resident.objects.visible_to(user, "manage_residents")
         .followed()
         .filter(structure_id=resident.structure_id)
         .exclude(pk=resident.pk)
@@ -275,8 +275,8 @@ def merge_summary(user, resident: Resident) -> MergeSummary:
     """What the user can see of what a merge would move from `resident`."""
     return MergeSummary(
         sessions=resident_sessions(user, resident).count(),
-        cases=Case.objects.visible_to(user, DESK_ROLES).filter(resident=resident).count(),
-        appointments=Appointment.objects.visible_to(user, DESK_ROLES)
+        cases=Case.objects.visible_to(user, "manage_residents").filter(resident=resident).count(),
+        appointments=Appointment.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .count(),
     )
