@@ -11,11 +11,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bookings.models import Appointment, Motif, OpeningHours
-from mediation.choices import Role
 from mediation.models import Place, User
 from mediation.selectors import parse_resident_query, resident_search
-
-DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
 
 #: Residents listed at step 1 of booking at the desk ("Les 20 premiers sur 22").
 SEARCH_RESULTS = 20
@@ -26,7 +23,7 @@ SEARCH_RESULTS = 20
 
 def agenda_places(user, structure):
     return (
-        Place.objects.visible_to(user, DESK_ROLES)
+        Place.objects.visible_to(user, "book_at_desk")
         .filter(structure=structure, is_active=True)
         .order_by("name")
     )
@@ -34,12 +31,12 @@ def agenda_places(user, structure):
 
 def desk_motifs(user, structure):
     """Active motifs of the structure, staff-only ones included."""
-    return Motif.objects.visible_to(user, DESK_ROLES).filter(structure=structure).active()
+    return Motif.objects.visible_to(user, "book_at_desk").filter(structure=structure).active()
 
 
 def structure_mediators(user, structure):
     """People with opening hours at the structure's places (those who take appointments)."""
-    hours = OpeningHours.objects.visible_to(user, DESK_ROLES).filter(
+    hours = OpeningHours.objects.visible_to(user, "book_at_desk").filter(
         place__structure=structure, mediator=OuterRef("pk")
     )
     return User.objects.filter(Exists(hours)).order_by("last_name", "first_name")
@@ -79,7 +76,7 @@ def agenda_appointments(
     lo = datetime.combine(first_day, time.min, tzinfo=zoneinfo.ZoneInfo("UTC")) - margin
     hi = datetime.combine(last_day + timedelta(days=1), time.min, zoneinfo.ZoneInfo("UTC"))
     rows = (
-        Appointment.objects.visible_to(user, DESK_ROLES)
+        Appointment.objects.visible_to(user, "book_at_desk")
         .filter(place__in=places, starts_at__gte=lo, starts_at__lt=hi + margin)
         .select_related("place", "motif", "mediator", "resident", "moved_to")
         .order_by("starts_at", "mediator__last_name", "pk")

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus, Weekday
 from bookings.models import Absence, Appointment, Motif, OpeningHours
-from mediation.choices import Role
 from mediation.models import Membership, Structure, User
-from mediation.scoping import has_role
+from mediation.permissions import roles_for, user_can
 
 # Longest absence one form may record: a typo in the year must not close a year of slots.
 MAX_ABSENCE = timedelta(days=366)
@@ -33,8 +32,12 @@ def _save_with_author(obj, by: User | None, **save_kwargs):
 
 
 def _is_mediator_of(user: User, structure_id: int) -> bool:
+    """Does `user` take appointments in the structure (a role of theirs there allows it)?"""
     return Membership.objects.filter(
-        user=user, structure_id=structure_id, role=Role.MEDIATOR, user__is_active=True
+        user=user,
+        structure_id=structure_id,
+        role__in=roles_for("take_appointments"),
+        user__is_active=True,
     ).exists()
 
 
@@ -262,7 +265,7 @@ def absence_create(
     A mediator records their own absences; a structure admin anyone's. Appointments already
     booked in it are not cancelled: see `booked_during_absence`."""
     errors: dict[str, str] = {}
-    if mediator.pk != by.pk and not has_role(by, structure, [Role.STRUCTURE_ADMIN]):
+    if mediator.pk != by.pk and not user_can(by, "record_absences_of_others", structure):
         errors["mediator"] = _("Vous ne pouvez enregistrer que vos propres absences.")
     elif not _is_mediator_of(mediator, structure.pk):
         errors["mediator"] = _("Cette personne n'est pas médiateur·rice de la structure.")
@@ -293,8 +296,8 @@ def booked_during_absence(*, absence: Absence) -> int:
 
 @transaction.atomic
 def absence_delete(*, absence: Absence, by: User) -> None:
-    if absence.mediator_id != by.pk and not has_role(
-        by, absence.structure_id, [Role.STRUCTURE_ADMIN]
+    if absence.mediator_id != by.pk and not user_can(
+        by, "record_absences_of_others", absence.structure_id
     ):
         raise PermissionDenied
     absence._history_user = by

@@ -24,20 +24,14 @@ from bookings.models import Absence, Motif, OpeningHours
 from bookings.poster import poster_pdf, public_booking_url
 from mediation import selectors
 from mediation.access import structure_view
-from mediation.choices import PlaceTimeZone, Role
+from mediation.choices import PlaceTimeZone
 from mediation.models import Membership, User
-from mediation.scoping import access_object, structure_roles
+from mediation.permissions import roles_for, user_can
+from mediation.scoping import access_object
 from mediation.views import add_service_errors
-
-ADMIN = (Role.STRUCTURE_ADMIN,)
-DESK = (Role.STRUCTURE_ADMIN, Role.MEDIATOR)
 
 # Past absences listed under the upcoming ones.
 PAST_ABSENCES_SHOWN = 20
-
-
-def _is_admin(user, structure) -> bool:
-    return Role.STRUCTURE_ADMIN in structure_roles(user).get(structure.pk, frozenset())
 
 
 def _crumbs(structure, *trail):
@@ -94,10 +88,10 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 def _mediators(user, structure):
-    """Active users holding the mediator role in the structure (read through the scoping)."""
+    """Active users who take appointments in the structure (read through the scoping)."""
     memberships = (
         Membership.objects.visible_to(user)
-        .filter(structure=structure, role=Role.MEDIATOR)
+        .filter(structure=structure, role__in=roles_for("take_appointments"))
         .values("user_id")
     )
     return User.objects.filter(pk__in=memberships, is_active=True).order_by(
@@ -127,7 +121,7 @@ def _delay_label(minutes: int) -> str:
 # --- Hub ------------------------------------------------------------------------------------
 
 
-@structure_view()
+@structure_view("view_structure")
 @require_GET
 def booking_settings(request, structure):
     user = request.user
@@ -146,9 +140,9 @@ def booking_settings(request, structure):
         .filter(Q(last_day__isnull=True) | Q(last_day__gte=today))
         .count()
     )
-    is_desk = bool(structure_roles(user)[structure.pk] & set(DESK))
+    is_desk = user_can(user, "record_absences", structure)
     absence_count = (
-        Absence.objects.visible_to(user, DESK)
+        Absence.objects.visible_to(user, "record_absences")
         .filter(structure=structure, ends_at__gte=timezone.now())
         .count()
         if is_desk
@@ -167,7 +161,7 @@ def booking_settings(request, structure):
             "motif_counts": motif_counts,
             "opening_count": opening_count,
             "absence_count": absence_count,
-            "is_admin": _is_admin(user, structure),
+            "is_admin": user_can(user, "manage_booking_settings", structure),
             "is_desk": is_desk,
         },
     )
@@ -176,7 +170,7 @@ def booking_settings(request, structure):
 # --- Motifs ---------------------------------------------------------------------------------
 
 
-@structure_view()
+@structure_view("view_structure")
 @require_GET
 def motif_list(request, structure):
     motifs = list(
@@ -193,16 +187,16 @@ def motif_list(request, structure):
             "structure": structure,
             "motifs": motifs,
             "crumbs": _crumbs(structure, (_("Motifs"), None)),
-            "can_manage": _is_admin(request.user, structure),
+            "can_manage": user_can(request.user, "manage_booking_settings", structure),
         },
     )
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 @require_http_methods(["GET", "POST"])
 def motif_edit(request, structure, motif: int | None = None):
     instance = (
-        access_object(Motif, request.user, ADMIN, pk=motif, structure=structure)
+        access_object(Motif, request.user, "manage_booking_settings", pk=motif, structure=structure)
         if motif is not None
         else Motif(structure=structure)
     )
@@ -232,11 +226,13 @@ def motif_edit(request, structure, motif: int | None = None):
     )
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 def motif_set_active(request, structure, motif: int, active: bool):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    instance = access_object(Motif, request.user, ADMIN, pk=motif, structure=structure)
+    instance = access_object(
+        Motif, request.user, "manage_booking_settings", pk=motif, structure=structure
+    )
     services.motif_set_active(motif=instance, active=active, by=request.user)
     if active:
         messages.success(
@@ -251,10 +247,12 @@ def motif_set_active(request, structure, motif: int, active: bool):
     return redirect("motif_list", structure=structure.slug)
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 @require_http_methods(["GET", "POST"])
 def motif_delete(request, structure, motif: int):
-    instance = access_object(Motif, request.user, ADMIN, pk=motif, structure=structure)
+    instance = access_object(
+        Motif, request.user, "manage_booking_settings", pk=motif, structure=structure
+    )
     list_url = _url("motif_list", structure)
     if request.method == "POST":
         try:
@@ -281,7 +279,7 @@ def motif_delete(request, structure, motif: int):
 # --- Opening hours --------------------------------------------------------------------------
 
 
-@structure_view()
+@structure_view("view_structure")
 @require_GET
 def opening_hours_list(request, structure):
     show_ended = request.GET.get("terminees") == "1"
@@ -307,17 +305,23 @@ def opening_hours_list(request, structure):
             "openings": openings,
             "show_ended": show_ended,
             "crumbs": _crumbs(structure, (_("Plages d'ouverture"), None)),
-            "can_manage": _is_admin(request.user, structure),
+            "can_manage": user_can(request.user, "manage_booking_settings", structure),
         },
     )
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 @require_http_methods(["GET", "POST"])
 def opening_hours_edit(request, structure, opening_hours: int | None = None):
     user = request.user
     instance = (
-        access_object(OpeningHours, user, ADMIN, pk=opening_hours, place__structure=structure)
+        access_object(
+            OpeningHours,
+            user,
+            "manage_booking_settings",
+            pk=opening_hours,
+            place__structure=structure,
+        )
         if opening_hours is not None
         else OpeningHours()
     )
@@ -330,7 +334,11 @@ def opening_hours_edit(request, structure, opening_hours: int | None = None):
         mediators = User.objects.filter(
             Q(pk__in=mediators.values("pk")) | Q(pk=instance.mediator_id)
         ).order_by("last_name", "first_name")
-    motifs = Motif.objects.visible_to(user, ADMIN).filter(structure=structure).active()
+    motifs = (
+        Motif.objects.visible_to(user, "manage_booking_settings")
+        .filter(structure=structure)
+        .active()
+    )
     form = OpeningHoursForm(
         request.POST or None,
         instance=instance,
@@ -383,13 +391,13 @@ def opening_hours_edit(request, structure, opening_hours: int | None = None):
     )
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 @require_http_methods(["GET", "POST"])
 def opening_hours_delete(request, structure, opening_hours: int):
     instance = access_object(
         OpeningHours.objects.select_related("place", "mediator"),
         request.user,
-        ADMIN,
+        "manage_booking_settings",
         pk=opening_hours,
         place__structure=structure,
     )
@@ -426,22 +434,22 @@ def opening_hours_delete(request, structure, opening_hours: int):
 # --- Absences -------------------------------------------------------------------------------
 
 
-@structure_view(*DESK)
+@structure_view("record_absences")
 @require_GET
 def absence_list(request, structure):
     user = request.user
     now = timezone.now()
     tz = _local_zone(user, structure)
     absences = (
-        Absence.objects.visible_to(user, DESK)
+        Absence.objects.visible_to(user, "record_absences")
         .filter(structure=structure)
         .select_related("mediator")
     )
     upcoming = list(absences.filter(ends_at__gte=now).order_by("starts_at"))
     past = list(absences.filter(ends_at__lt=now).order_by("-starts_at")[:PAST_ABSENCES_SHOWN])
-    is_admin = _is_admin(user, structure)
+    of_others = user_can(user, "record_absences_of_others", structure)
     for absence in (*upcoming, *past):
-        absence.can_delete = is_admin or absence.mediator_id == user.pk
+        absence.can_delete = of_others or absence.mediator_id == user.pk
     return render(
         request,
         "bookings/admin/absence_list.html",
@@ -456,13 +464,13 @@ def absence_list(request, structure):
     )
 
 
-@structure_view(*DESK)
+@structure_view("record_absences")
 @require_http_methods(["GET", "POST"])
 def absence_create(request, structure):
     user = request.user
     tz = _local_zone(user, structure)
     mediators = _mediators(user, structure)
-    if not _is_admin(user, structure):
+    if not user_can(user, "record_absences_of_others", structure):
         mediators = mediators.filter(pk=user.pk)
     form = AbsenceForm(
         request.POST or None,
@@ -513,14 +521,20 @@ def absence_create(request, structure):
     )
 
 
-@structure_view(*DESK)
+@structure_view("record_absences", on_others="record_absences_of_others")
 @require_http_methods(["GET", "POST"])
 def absence_delete(request, structure, absence: int):
     user = request.user
     instance = access_object(
-        Absence.objects.select_related("mediator"), user, DESK, pk=absence, structure=structure
+        Absence.objects.select_related("mediator"),
+        user,
+        "record_absences",
+        pk=absence,
+        structure=structure,
     )
-    if instance.mediator_id != user.pk and not _is_admin(user, structure):
+    if instance.mediator_id != user.pk and not user_can(
+        user, "record_absences_of_others", structure
+    ):
         raise PermissionDenied
     list_url = _url("absence_list", structure)
     if request.method == "POST":
@@ -547,7 +561,7 @@ def absence_delete(request, structure, absence: int):
 # --- Rules and poster -----------------------------------------------------------------------
 
 
-@structure_view(*ADMIN)
+@structure_view("manage_booking_settings")
 @require_http_methods(["GET", "POST"])
 def booking_rules(request, structure):
     form = BookingRulesForm(request.POST or None, instance=structure)
@@ -570,7 +584,7 @@ def booking_rules(request, structure):
     )
 
 
-@structure_view()
+@structure_view("view_structure")
 @require_GET
 def booking_poster(request, structure):
     user = request.user

@@ -30,7 +30,6 @@ from bookings.forms_agenda import (
     format_slot_start,
 )
 from bookings.models import Appointment
-from bookings.selectors import DESK_ROLES
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
@@ -79,7 +78,7 @@ def _agenda_url(structure, *, week=False, **params) -> str:
 # --- Agenda ---------------------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_GET
 def agenda(request, structure, week: bool = False):
     """Today's appointments by default, or a week's; by place and by mediator."""
@@ -202,13 +201,13 @@ def _back_to_agenda(request, structure, appointment: Appointment):
     return redirect(_agenda_url(structure, day=day.isoformat(), mediator=ALL_MEDIATORS))
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_POST
 def appointment_status(request, structure, appointment: int):
     obj = access_object(
         Appointment.objects.select_related("place", "resident"),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=appointment,
         place__structure=structure,
     )
@@ -228,14 +227,14 @@ def appointment_status(request, structure, appointment: int):
     return _back_to_agenda(request, structure, obj)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 def appointment_cancel(request, structure, appointment: int):
     """Confirm, then cancel: the seat is freed and the services tell the resident."""
     obj = access_object(
         Appointment.objects.select_related("place", "motif", "mediator", "resident"),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=appointment,
         place__structure=structure,
     )
@@ -281,13 +280,13 @@ def _access_resident(request, structure, resident):
     return access_object(
         Resident.objects.followed(),
         request.user,
-        DESK_ROLES,
+        "book_at_desk",
         pk=resident,
         structure=structure,
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def book_resident(request, structure):
@@ -385,7 +384,7 @@ def _slot_days(structure, resident, *, place, motif, slots, need_key: str = ""):
     return [{"day": day, "slots": items} for day, items in days.items()]
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_GET
 def book_slot(request, structure, resident: int):
     """Step 2: place, motif (staff-only ones included), optionally a mediator, then a free
@@ -458,7 +457,7 @@ def _alternatives(request, structure, resident, *, place, motif, after: datetime
     return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need_key=need_key)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, structure, resident: int):
     """Step 3: check the slot, note the need, book. A slot taken meanwhile shows the next free

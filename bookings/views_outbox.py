@@ -19,9 +19,7 @@ from bookings.messaging import outbox_enabled, read_outbox
 from bookings.models import Notification
 from bookings.notifications import MOVE_REASONS
 from mediation.access import structure_view
-from mediation.choices import Role
 
-STAFF = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
 PAGE_SIZE = 50
 #: Demo outbox: how many of the latest SMS are read, and how many of the structure's shown.
 OUTBOX_SCAN = 500
@@ -88,7 +86,7 @@ def _outbox_texts(user, structure) -> list[dict]:
         return []
     known = {
         reference: (kind, zone_a or zone_b)
-        for reference, kind, zone_a, zone_b in Notification.objects.visible_to(user, STAFF)
+        for reference, kind, zone_a, zone_b in Notification.objects.visible_to(user, "view_outbox")
         .filter(
             structure=structure,
             channel=Channel.SMS,
@@ -120,10 +118,10 @@ def _outbox_texts(user, structure) -> list[dict]:
     return texts
 
 
-@structure_view(*STAFF)
+@structure_view("view_outbox")
 @require_GET
 def outbox(request, structure):
-    base = Notification.objects.visible_to(request.user, STAFF).filter(structure=structure)
+    base = Notification.objects.visible_to(request.user, "view_outbox").filter(structure=structure)
     only_attention = request.GET.get("echecs") == "1"
     listed = base.filter(NEEDS_ATTENTION) if only_attention else base
     listed = listed.select_related(

@@ -25,9 +25,7 @@ from cases.choices import (
 from cases.models import Case, CaseEvent, HelpSession, SessionTag
 from mediation.choices import Role
 from mediation.models import Membership, Resident, User
-
-DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
-FOLLOWUP_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN, Role.COORDINATOR)
+from mediation.permissions import roles_for
 
 WAITING_STATUSES = (CaseStatus.WAITING_RESIDENT, CaseStatus.WAITING_ADMINISTRATION)
 #: Sessions offered for attaching to a case (the most recent ones).
@@ -99,10 +97,10 @@ def user_name(user: User | None) -> str:
 
 
 def structure_referents(user, structure, *, also: int | None = None) -> QuerySet:
-    """The people who may be a case's referent: mediators and admins of the structure (plus
-    the user `also`, a case's current referent)."""
+    """The people who may be a case's referent: those who may `follow_case` in the structure
+    (plus the user `also`, a case's current referent)."""
     memberships = Membership.objects.visible_to(user).filter(
-        structure=structure, role__in=DESK_ROLES
+        structure=structure, role__in=roles_for("follow_case")
     )
     wanted = Q(pk__in=memberships.values("user_id"), is_active=True)
     if also is not None:
@@ -160,11 +158,11 @@ def session_label(session: HelpSession) -> str:
 # --- The case page ----------------------------------------------------------------------------
 
 
-def case_queryset(user, roles=DESK_ROLES) -> QuerySet:
-    return Case.objects.visible_to(user, roles).select_related("resident", "mediator", "structure")
+def case_queryset(user, action="follow_case") -> QuerySet:
+    return Case.objects.visible_to(user, action).select_related("resident", "mediator", "structure")
 
 
-def attachable_sessions(user, case: Case, roles=DESK_ROLES) -> QuerySet:
+def attachable_sessions(user, case: Case, action="follow_case") -> QuerySet:
     """Sessions of the case's resident (helped alone or in a workshop), in the case's
     structure, attached to no case yet. What a form checks a chosen session against (by
     primary key); `attachable_session_list` reads the ones to offer."""
@@ -172,14 +170,14 @@ def attachable_sessions(user, case: Case, roles=DESK_ROLES) -> QuerySet:
         resident_id=case.resident_id
     ).values("helpsession_id")
     return (
-        HelpSession.objects.visible_to(user, roles)
+        HelpSession.objects.visible_to(user, action)
         .filter(structure_id=case.structure_id, case__isnull=True)
         .filter(Q(resident_id=case.resident_id) | Q(pk__in=workshops))
     )
 
 
 def attachable_session_list(
-    user, case: Case, roles=DESK_ROLES, *, limit: int = ATTACH_CHOICES
+    user, case: Case, action="follow_case", *, limit: int = ATTACH_CHOICES
 ) -> list[HelpSession]:
     """The `limit` most recent sessions of `attachable_sessions`, with their tags.
 
@@ -188,7 +186,7 @@ def attachable_session_list(
     100 000 sessions). A resident has at most a few hundred sessions: the rest is sorted out
     here."""
     visible = (
-        HelpSession.objects.visible_to(user, roles).select_related("mediator").only(*LABEL_FIELDS)
+        HelpSession.objects.visible_to(user, action).select_related("mediator").only(*LABEL_FIELDS)
     )
     sessions = list(visible.filter(resident_id=case.resident_id))
     workshop_ids = list(
@@ -263,13 +261,13 @@ def _session_moment(session: HelpSession, tz) -> datetime:
     return datetime.combine(session.date, time(12), tzinfo=tz)
 
 
-def case_timeline(user, case: Case, *, tz, roles=DESK_ROLES) -> list[TimelineEntry]:
+def case_timeline(user, case: Case, *, tz, action="follow_case") -> list[TimelineEntry]:
     """Everything that happened to `case`, newest first: its sessions, status changes and
     edits (django-simple-history). A fixed number of queries whatever the history's length:
     events, sessions, their tags, history rows, the names the edits mention."""
     entries: list[TimelineEntry] = []
     events = (
-        CaseEvent.objects.visible_to(user, roles)
+        CaseEvent.objects.visible_to(user, action)
         .filter(case=case)
         .select_related("by")
         .order_by("at", "pk")
@@ -285,7 +283,7 @@ def case_timeline(user, case: Case, *, tz, roles=DESK_ROLES) -> list[TimelineEnt
             )
         )
     sessions = (
-        HelpSession.objects.visible_to(user, roles)
+        HelpSession.objects.visible_to(user, action)
         .filter(case=case)
         .select_related("mediator")
         .prefetch_related(_tags_prefetch())
@@ -385,7 +383,7 @@ def followup_cases(
     urgent first: the oldest next-action date, then the longest wait."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    cases = Case.objects.visible_to(user, FOLLOWUP_ROLES).filter(structure=structure)
+    cases = Case.objects.visible_to(user, "view_followups").filter(structure=structure)
     cases = cases.exclude(status__in=CLOSED_CASE_STATUSES)
     if not filters.all_open:
         cases = needing_followup(cases, today=today, now=now)

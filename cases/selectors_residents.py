@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Appointment
-from bookings.selectors import DESK_ROLES
 from cases.models import Case, HelpSession
 from mediation.models import Resident, Structure, User, fold_name
 from mediation.selectors import ResidentQuery, desk_residents, resident_search
@@ -28,7 +27,7 @@ UPCOMING_LIMIT = 30
 def _open_cases_count(user):
     # The visible open cases as a list computed once, and the per-row lookup by resident: so
     # the database looks cases up by resident (indexed) rather than scanning the structure's.
-    visible = Case.objects.visible_to(user, DESK_ROLES).open().order_by().values("pk")
+    visible = Case.objects.visible_to(user, "manage_residents").open().order_by().values("pk")
     cases = (
         Case.objects.filter(resident=OuterRef("pk"), pk__in=visible)
         .order_by()
@@ -92,7 +91,7 @@ def resident_sessions(user, resident: Resident):
         .union(through.objects.filter(resident_id=resident.pk).order_by().values("helpsession_id"))
     )
     return (
-        HelpSession.objects.visible_to(user, DESK_ROLES)
+        HelpSession.objects.visible_to(user, "manage_residents")
         .filter(pk__in=ids)
         .select_related("mediator", "place", "structure", "case")
         .prefetch_related("tags")
@@ -106,7 +105,7 @@ def resident_cases(user, resident: Resident) -> tuple[list[Case], list[Case]]:
     from cases.choices import CLOSED_CASE_STATUSES
 
     rows = list(
-        Case.objects.visible_to(user, DESK_ROLES)
+        Case.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .select_related("mediator", "structure")
         .order_by("-opened_at", "-pk")
@@ -122,7 +121,7 @@ def resident_upcoming_appointments(user, resident: Resident) -> list[Appointment
     """Upcoming booked appointments of the resident the user may see, with their local times
     (`local_starts_at`, naive, in the place's time zone)."""
     rows = list(
-        Appointment.objects.visible_to(user, DESK_ROLES)
+        Appointment.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .upcoming()
         .select_related("place", "motif", "mediator")
@@ -188,8 +187,8 @@ def merge_summary(user, resident: Resident) -> MergeSummary:
     """What the user can see of what a merge would move from `resident`."""
     return MergeSummary(
         sessions=resident_sessions(user, resident).count(),
-        cases=Case.objects.visible_to(user, DESK_ROLES).filter(resident=resident).count(),
-        appointments=Appointment.objects.visible_to(user, DESK_ROLES)
+        cases=Case.objects.visible_to(user, "manage_residents").filter(resident=resident).count(),
+        appointments=Appointment.objects.visible_to(user, "manage_residents")
         .filter(resident=resident)
         .count(),
     )

@@ -14,11 +14,8 @@ from django.utils.translation import gettext as _
 
 from cases.choices import CASE_TRANSITIONS, CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
 from cases.models import Case, CaseEvent, HelpSession
-from mediation.choices import Role
 from mediation.models import Membership, Resident, Structure, User
-
-#: Who may be a case's referent: the people who help residents at the desk.
-REFERENT_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
+from mediation.permissions import roles_for
 
 
 def _save_with_author(obj, by: User | None, **save_kwargs):
@@ -42,7 +39,10 @@ def _check_referent(structure: Structure, mediator: User | None) -> dict[str, st
     if mediator is None:
         return {}
     if not Membership.objects.filter(
-        structure=structure, user=mediator, role__in=REFERENT_ROLES, user__is_active=True
+        structure=structure,
+        user=mediator,
+        role__in=roles_for("follow_case"),
+        user__is_active=True,
     ).exists():
         return {
             "mediator": _("%(name)s ne fait pas partie de l'équipe de %(structure)s.")

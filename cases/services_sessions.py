@@ -60,11 +60,9 @@ from cases.choices import (
     WorkshopLevel,
 )
 from cases.models import Case, HelpSession, ParticipantCount, SessionTag
-from mediation.choices import AgeBand, Gender, ResidentStatus, Role
+from mediation.choices import AgeBand, Gender, ResidentStatus
 from mediation.models import Place, Resident, Structure, User, insee_validator
-from mediation.scoping import has_role
-
-DESK_ROLES = (Role.MEDIATOR, Role.STRUCTURE_ADMIN)
+from mediation.permissions import user_can
 
 #: The codes of each anonymous count dimension, in the order forms show them.
 COUNT_CODES: dict[str, list[str]] = {
@@ -209,7 +207,7 @@ def session_validate(
 
     if kind not in SessionKind.values:
         _add(errors, "kind", _("Ce type d'accompagnement n'existe pas."))
-    if mediator is None or not has_role(mediator, structure, DESK_ROLES):
+    if mediator is None or not user_can(mediator, "log_session", structure):
         _add(errors, "mediator", _("Choisissez une personne de l'équipe de la structure."))
 
     if duration_minutes is None:
@@ -393,7 +391,7 @@ def residents_for(user: User, structure: Structure):
     """The residents `user` may help at `structure`: the structure's own, and those of the
     structures sharing a network with it who agreed to be shared. (A mediator working for two
     structures does not carry one structure's residents into the other's log.)"""
-    return Resident.objects.visible_to(user, DESK_ROLES).at_desk_of(structure)
+    return Resident.objects.visible_to(user, "log_session").at_desk_of(structure)
 
 
 def _check_visible(
@@ -622,10 +620,11 @@ def session_from_appointment(
 
 
 def can_change_session(user: User, session: HelpSession) -> bool:
-    """Its author, its mediator, or an admin of its structure."""
+    """Its author or its mediator (if they still log sessions there), or someone who may
+    change the sessions of others (an admin of its structure)."""
     if user.pk in (session.created_by_id, session.mediator_id):
-        return has_role(user, session.structure_id, DESK_ROLES)
-    return has_role(user, session.structure_id, [Role.STRUCTURE_ADMIN])
+        return user_can(user, "log_session", session.structure_id)
+    return user_can(user, "change_others_sessions", session.structure_id)
 
 
 @transaction.atomic

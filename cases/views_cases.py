@@ -30,12 +30,13 @@ from cases.forms_cases import (
     ResidentPickForm,
 )
 from cases.models import Case
-from cases.selectors_cases import DESK_ROLES, FOLLOWUP_ROLES, FollowupFilters
+from cases.selectors_cases import FollowupFilters
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
 from mediation.models import Place, Resident
-from mediation.scoping import access_object, has_role
+from mediation.permissions import user_can
+from mediation.scoping import access_object, structure_roles
 from mediation.search_terms import search_data, search_via_post
 from mediation.selectors import resident_pick
 from mediation.views import add_service_errors
@@ -67,7 +68,7 @@ def _access_case(request, structure, case) -> Case:
     return access_object(
         selectors.case_queryset(request.user),
         request.user,
-        DESK_ROLES,
+        "follow_case",
         pk=case,
         structure=structure,
     )
@@ -80,7 +81,7 @@ def _case_url(structure, case) -> str:
 # --- Open a case ------------------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("follow_case")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def case_create(request, structure):
@@ -91,7 +92,7 @@ def case_create(request, structure):
     resident = access_object(
         Resident.objects.followed().select_related("structure"),
         request.user,
-        DESK_ROLES,
+        "follow_case",
         pk=resident_id,
     )
     referents = selectors.structure_referents(request.user, structure)
@@ -132,7 +133,7 @@ def _pick_resident(request, structure):
     results, total = [], 0
     if query:
         results, total = resident_pick(
-            Resident.objects.visible_to(request.user, DESK_ROLES)
+            Resident.objects.visible_to(request.user, "follow_case")
             .followed()
             .only("first_name", "last_name", "birth_year", "phone", "is_anonymous"),
             query,
@@ -205,7 +206,7 @@ def _render_case(request, structure, case, *, transition=None, attach=None, stat
     return render(request, "cases/cases/detail.html", context, status=status)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("follow_case")
 @require_GET
 def case_detail(request, structure, case: int):
     obj = _access_case(request, structure, case)
@@ -219,7 +220,7 @@ def case_detail(request, structure, case: int):
     return _render_case(request, structure, obj)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("follow_case")
 @require_POST
 def case_transition(request, structure, case: int):
     obj = _access_case(request, structure, case)
@@ -239,7 +240,7 @@ def case_transition(request, structure, case: int):
     return _render_case(request, structure, obj, transition=form)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("follow_case")
 @require_POST
 def case_attach(request, structure, case: int):
     obj = _access_case(request, structure, case)
@@ -261,7 +262,7 @@ def case_attach(request, structure, case: int):
     return _render_case(request, structure, obj, attach=form)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("follow_case")
 @require_http_methods(["GET", "POST"])
 def case_edit(request, structure, case: int):
     obj = _access_case(request, structure, case)
@@ -295,14 +296,15 @@ def case_edit(request, structure, case: int):
 # --- Mes suivis -----------------------------------------------------------------------------
 
 
-@structure_view(*FOLLOWUP_ROLES)
+@structure_view("view_followups")
 @require_GET
 def followups(request, structure):
     """Open cases needing action: the mediator's own by default, the whole structure's for a
     coordinator (who sees residents' initials only: they work on anonymised figures)."""
     user = request.user
-    is_desk = has_role(user, structure, DESK_ROLES)
-    is_mediator = has_role(user, structure, [Role.MEDIATOR])
+    is_desk = user_can(user, "follow_case", structure)
+    # Whose cases the page shows first: a mediator's own (who they are, not what they may do).
+    is_mediator = Role.MEDIATOR in structure_roles(user)[structure.pk]
     mediators = list(selectors.structure_mediators(user, structure))
     form = FollowupFilterForm(request.GET or None, mediators=mediators, can_be_me=is_mediator)
     data = {}

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings.selectors import DESK_ROLES
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.privacy import AnonymisationReason, resident_anonymise, resident_data
@@ -44,7 +43,7 @@ def _own_followed_resident(request, structure, resident):
     return access_object(
         own_residents(request.user, structure).followed(),
         request.user,
-        DESK_ROLES,
+        "manage_residents",
         pk=resident,
     )
 
@@ -60,7 +59,7 @@ def _export(request, structure, person) -> dict:
     return resident_data(resident=person)
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_GET
 def resident_export_json(request, structure, resident: int):
     """Everything held on the resident, as JSON (right of access)."""
@@ -71,7 +70,7 @@ def resident_export_json(request, structure, resident: int):
     return response
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_GET
 def resident_export_pdf(request, structure, resident: int):
     """Everything held on the resident, as a PDF they can read (right of access)."""
@@ -82,7 +81,7 @@ def resident_export_pdf(request, structure, resident: int):
     return response
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_http_methods(["GET", "POST"])
 def resident_erase(request, structure, resident: int):
     """Erasure on request, or objection: a confirmation page, then the anonymisation."""

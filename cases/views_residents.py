@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings.selectors import DESK_ROLES, agenda_places
+from bookings.selectors import agenda_places
 from cases import selectors_residents as selectors
 from cases import services_residents as services
 from cases.choices import CaseStatus, TagDimension, Theme
@@ -74,7 +74,10 @@ def _access_desk_resident(request, structure, resident, *, followed=False):
     """A resident the desk of `structure` works with (its own, or shared by its network)."""
     residents = core_selectors.desk_residents(request.user, structure)
     return access_object(
-        residents.followed() if followed else residents, request.user, DESK_ROLES, pk=resident
+        residents.followed() if followed else residents,
+        request.user,
+        "manage_residents",
+        pk=resident,
     )
 
 
@@ -83,7 +86,7 @@ def _access_own_resident(request, structure, resident):
     return access_object(
         core_selectors.own_residents(request.user, structure).followed(),
         request.user,
-        DESK_ROLES,
+        "manage_residents",
         pk=resident,
     )
 
@@ -95,7 +98,7 @@ def _detail_url(structure, resident) -> str:
 # --- Search and creation --------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def resident_search(request, structure):
@@ -154,7 +157,7 @@ def _initial_from_query(query: str, regions: list[str]) -> dict:
     return initial
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_http_methods(["GET", "POST"])
 def resident_create(request, structure):
     """A new followed resident with the minimum data. When the phone number, or the name and
@@ -226,7 +229,7 @@ def _decorate_cases(cases, structure) -> None:
         case.elsewhere = case.structure if case.structure_id != structure.pk else None
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_GET
 def resident_detail(request, structure, resident: int):
     """Minimum identity, the network-sharing agreement, upcoming appointments, open and closed
@@ -273,7 +276,7 @@ def resident_detail(request, structure, resident: int):
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_http_methods(["GET", "POST"])
 def resident_edit(request, structure, resident: int):
     person = _access_own_resident(request, structure, resident)
@@ -308,7 +311,7 @@ def resident_edit(request, structure, resident: int):
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_POST
 def resident_sharing(request, structure, resident: int):
     """Record the resident's answer about the network seeing their record (who and when go to
@@ -350,7 +353,7 @@ def _merge_message(result: services.MergeResult) -> str:
     }
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("manage_residents")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def resident_merge(request, structure, resident: int):
@@ -358,7 +361,7 @@ def resident_merge(request, structure, resident: int):
     (the search form POSTs, then `?r=<key>`), compare the two records (?doublon=<id>),
     confirm (POST)."""
     keep = _access_own_resident(request, structure, resident)
-    visible = Resident.objects.visible_to(request.user, DESK_ROLES)
+    visible = Resident.objects.visible_to(request.user, "manage_residents")
     query = _query(request)
     context = {"structure": structure, "resident": keep, "query": query}
 

@@ -31,13 +31,12 @@ from cases.forms_sessions import (
 )
 from cases.models import Case, HelpSession, SessionTag
 from mediation.access import structure_view
-from mediation.choices import Role
 from mediation.models import Membership, Place, Resident, User
-from mediation.scoping import access_object, has_role
+from mediation.permissions import roles_for, user_can
+from mediation.scoping import access_object
 from mediation.search_terms import search_data, search_via_post
 from mediation.selectors import resident_pick
 
-DESK_ROLES = services.DESK_ROLES
 PAGE_SIZE = 25
 SEARCH_RESULTS = 20
 THEME_LABELS = dict(Theme.choices)
@@ -47,7 +46,7 @@ THEME_LABELS = dict(Theme.choices)
 
 
 def _places(user, structure, keep: Place | None = None):
-    places = Place.objects.visible_to(user, DESK_ROLES).filter(structure=structure)
+    places = Place.objects.visible_to(user, "log_session").filter(structure=structure)
     if keep is not None:
         # An edited session keeps its place even if the place has closed since.
         return places.filter(is_active=True) | places.filter(pk=keep.pk)
@@ -55,8 +54,8 @@ def _places(user, structure, keep: Place | None = None):
 
 
 def _mediators(user, structure, keep: User | None = None):
-    staff = Membership.objects.visible_to(user, DESK_ROLES).filter(
-        structure=structure, role__in=DESK_ROLES
+    staff = Membership.objects.visible_to(user, "log_session").filter(
+        structure=structure, role__in=roles_for("log_session")
     )
     users = User.objects.filter(pk__in=staff.values("user_id"))
     if keep is not None:
@@ -69,7 +68,9 @@ def _mediators(user, structure, keep: User | None = None):
 def _open_cases(user, structure, resident: Resident | None, keep: Case | None = None):
     if resident is None or resident.is_anonymous:
         return None
-    cases = Case.objects.visible_to(user, DESK_ROLES).filter(structure=structure, resident=resident)
+    cases = Case.objects.visible_to(user, "log_session").filter(
+        structure=structure, resident=resident
+    )
     if keep is not None:
         return cases.open() | cases.filter(pk=keep.pk)
     return cases.open()
@@ -91,7 +92,7 @@ def _default_place(places, user: User | None = None):
     if user is None:
         return None
     usual = (
-        HelpSession.objects.visible_to(user, DESK_ROLES)
+        HelpSession.objects.visible_to(user, "log_session")
         .filter(mediator=user, place__in=places)
         .order_by("-date", "-pk")
         .values_list("place_id", flat=True)
@@ -126,7 +127,7 @@ def mark_logged_appointments(appointments, user) -> None:
     """One query for the agenda page: which appointments already have their session."""
     by_appointment = {
         row[0]: row[1:]
-        for row in HelpSession.objects.visible_to(user, DESK_ROLES)
+        for row in HelpSession.objects.visible_to(user, "log_session")
         .filter(appointment_id__in=[a.pk for a in appointments])
         .values_list("appointment_id", "pk", "created_by_id", "mediator_id", "structure_id")
     }
@@ -134,7 +135,7 @@ def mark_logged_appointments(appointments, user) -> None:
         row = by_appointment.get(appointment.pk)
         appointment.logged_session_id = row[0] if row else None
         appointment.logged_session_editable = bool(row) and (
-            user.pk in (row[1], row[2]) or has_role(user, row[3], [Role.STRUCTURE_ADMIN])
+            user.pk in (row[1], row[2]) or user_can(user, "change_others_sessions", row[3])
         )
 
 
@@ -158,7 +159,7 @@ def logged_session_url(structure, appointment) -> str:
 # --- Walk-in: choose the resident -----------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def session_create(request, structure):
@@ -173,7 +174,7 @@ def session_create(request, structure):
         resident = access_object(
             services.residents_for(request.user, structure).followed(),
             request.user,
-            DESK_ROLES,
+            "log_session",
             pk=request.GET["usager"],
         )
         return _individual_form(request, structure, resident=resident)
@@ -268,7 +269,7 @@ def _resident_phrase(resident: Resident) -> str:
 # --- From an appointment --------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session")
 @require_http_methods(["GET", "POST"])
 def session_from_appointment(request, structure, appointment: int):
     """ "Terminer et saisir": the session form prefilled from the appointment; saving marks
@@ -276,12 +277,12 @@ def session_from_appointment(request, structure, appointment: int):
     obj = access_object(
         Appointment.objects.select_related("place", "motif", "resident", "mediator"),
         request.user,
-        DESK_ROLES,
+        "log_session",
         pk=appointment,
         place__structure=structure,
     )
     existing = (
-        HelpSession.objects.visible_to(request.user, DESK_ROLES)
+        HelpSession.objects.visible_to(request.user, "log_session")
         .filter(appointment=obj)
         .values_list("pk", flat=True)
         .first()
@@ -429,7 +430,7 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session")
 @require_http_methods(["GET", "POST"])
 def workshop_create(request, structure):
     """A collective workshop: title, level, named participants found by name (the search
@@ -444,7 +445,7 @@ def _access_session(request, structure, session):
     obj = access_object(
         HelpSession.objects.select_related("resident", "mediator", "place", "appointment"),
         request.user,
-        DESK_ROLES,
+        "log_session",
         pk=session,
         structure=structure,
     )
@@ -453,7 +454,7 @@ def _access_session(request, structure, session):
     return obj
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session", on_others="change_others_sessions")
 @require_http_methods(["GET", "POST"])
 def session_edit(request, structure, session: int):
     obj = _access_session(request, structure, session)
@@ -501,7 +502,7 @@ def session_edit(request, structure, session: int):
     )
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session", on_others="change_others_sessions")
 @require_http_methods(["GET", "POST"])
 def session_delete(request, structure, session: int):
     """Confirm, then delete (POST)."""
@@ -520,7 +521,7 @@ def session_delete(request, structure, session: int):
 # --- The list -------------------------------------------------------------------------------
 
 
-@structure_view(*DESK_ROLES)
+@structure_view("log_session")
 @require_GET
 def session_list(request, structure):
     """The structure's sessions, latest first, 25 a page; by mediator and dates. A fixed
@@ -529,7 +530,7 @@ def session_list(request, structure):
     filters = SessionFilterForm(request.GET or None, mediators=mediators)
     data = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
     sessions = (
-        HelpSession.objects.visible_to(request.user, DESK_ROLES)
+        HelpSession.objects.visible_to(request.user, "log_session")
         .filter(structure=structure)
         .select_related("resident", "mediator", "place")
         .prefetch_related(

@@ -1,6 +1,5 @@
-from mediation.choices import Role
 from mediation.models import Structure
-from mediation.scoping import structure_roles
+from mediation.permissions import user_can
 
 
 def navigation(request):
@@ -8,17 +7,14 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = structure_roles(user)
     structures = list(Structure.objects.visible_to(user).only("name", "slug").order_by("name"))
     for structure in structures:
-        held = roles.get(structure.pk, frozenset())
-        structure.nav_is_admin = Role.STRUCTURE_ADMIN in held
-        structure.nav_is_coordinator = Role.COORDINATOR in held
+        structure.nav_is_admin = user_can(user, "manage_structure", structure)
+        structure.nav_is_coordinator = user_can(user, "oversee_structures", structure)
     current = getattr(request, "structure", None)
-    held = roles.get(current.pk, frozenset()) if current else frozenset()
     return {
         "nav_structures": structures,
         "current_structure": current,
-        # The desk pages (agenda, booking by phone) are for mediators and structure admins.
-        "current_structure_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
+        # The desk pages (agenda, booking by phone).
+        "current_structure_desk": bool(current) and user_can(user, "book_at_desk", current),
     }

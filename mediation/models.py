@@ -114,17 +114,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class NetworkQuerySet(ScopedQuerySet):
-    def visible_to(self, user, roles=None):
+    def visible_to(self, user, action=None):
         # A network is visible through any of its structures. Read from the link table in a
         # subquery (no join on the networks): a network of two visible structures comes once.
-        ids = visible_structure_ids(user, roles)
+        ids = visible_structure_ids(user, action)
         links = Structure.networks.through.objects.filter(structure_id__in=ids)
         return self.filter(pk__in=links.values("network_id"))
 
 
 class NetworkMembershipQuerySet(ScopedQuerySet):
-    def visible_to(self, user, roles=None):
-        return self.filter(network__in=Network.objects.visible_to(user, roles))
+    def visible_to(self, user, action=None):
+        return self.filter(network__in=Network.objects.visible_to(user, action))
 
 
 class Network(models.Model):
@@ -369,13 +369,12 @@ def fold_name(*parts: str) -> str:
 
 
 class ResidentQuerySet(scoped_queryset("structure")):
-    def visible_to(self, user, roles=None):
-        """Residents of the user's structures, for desk roles (mediators and structure admins:
+    def visible_to(self, user, action=None):
+        """Residents of the user's structures where they may `manage_residents` (or `action`:
         coordinators work on anonymised figures only), plus those of the structures sharing
         at least one network with one of them who agreed to be shared
         (`shared_with_network`)."""
-        roles = roles if roles is not None else [Role.MEDIATOR, Role.STRUCTURE_ADMIN]
-        ids = visible_structure_ids(user, roles)
+        ids = visible_structure_ids(user, action or "manage_residents")
         return self.filter(models.Q(structure_id__in=ids) | self._shared_with_any_of(ids))
 
     def at_desk_of(self, structure: Structure):

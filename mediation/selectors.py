@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from mediation.choices import Role
 from mediation.models import Membership, Network, Place, Resident, Structure, fold_name
 from mediation.phones import looks_like_phone, phone_candidates
-from mediation.scoping import structure_roles
 
 
 def _count(model, **filters):
@@ -29,11 +27,11 @@ def _count(model, **filters):
     )
 
 
-def structures_overview(user, roles=None, *, with_networks: bool = True):
-    """The structures the user sees (for `roles`), each with its counts of active places,
+def structures_overview(user, action=None, *, with_networks: bool = True):
+    """The structures the user sees (for `action`), each with its counts of active places,
     staff and followed residents, in one query (and one more for their networks, unless
     `with_networks` is false)."""
-    structures = Structure.objects.visible_to(user, roles)
+    structures = Structure.objects.visible_to(user, action)
     if with_networks:
         structures = structures.prefetch_related("networks")
     return structures.annotate(
@@ -54,8 +52,8 @@ def structures_overview(user, roles=None, *, with_networks: bool = True):
 
 def networks_of(structures) -> list[Network]:
     """The networks of `structures` (from `structures_overview`, networks prefetched), each
-    once, by name. For `structures_overview(user, roles)` it is the same set as
-    `Network.objects.visible_to(user, roles)` (the networks of the structures the user sees),
+    once, by name. For `structures_overview(user, action)` it is the same set as
+    `Network.objects.visible_to(user, action)` (the networks of the structures the user sees),
     read without another query."""
     networks = {network.pk: network for s in structures for network in s.networks.all()}
     return sorted(networks.values(), key=lambda network: (network.name, network.pk))
@@ -77,22 +75,13 @@ def team_of(user, structure):
 
 
 def places_of_mediator(user):
-    """Active places of the structures where the user is a mediator."""
+    """Active places of the structures where the user takes appointments."""
     return (
-        Place.objects.visible_to(user, [Role.MEDIATOR])
+        Place.objects.visible_to(user, "take_appointments")
         .filter(is_active=True)
         .select_related("structure")
         .order_by("structure__name", "name")
     )
-
-
-def user_roles_summary(user) -> dict[str, list[int]]:
-    """Role → ids of the structures where the user holds it."""
-    summary: dict[str, list[int]] = {}
-    for structure_id, roles in structure_roles(user).items():
-        for role in roles:
-            summary.setdefault(role, []).append(structure_id)
-    return summary
 
 
 # --- Residents ------------------------------------------------------------------------------
@@ -104,13 +93,13 @@ def desk_residents(user, structure: Structure):
     """Residents a desk of `structure` works with: its own, and those of the structures sharing
     a network with it who agreed to be shared. Anonymous records included (filter with
     followed())."""
-    return Resident.objects.visible_to(user).at_desk_of(structure)
+    return Resident.objects.visible_to(user, "manage_residents").at_desk_of(structure)
 
 
 def own_residents(user, structure: Structure):
     """Residents that belong to `structure` itself: those its desk may edit, merge and book
     for."""
-    return Resident.objects.visible_to(user).filter(structure=structure)
+    return Resident.objects.visible_to(user, "manage_residents").filter(structure=structure)
 
 
 @dataclass(frozen=True)

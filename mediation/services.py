@@ -21,6 +21,7 @@ from django_q.tasks import async_task
 
 from mediation.choices import AgeBand, Gender, ResidentStatus, Role, age_band_for
 from mediation.models import Membership, Place, Resident, Structure, User
+from mediation.permissions import roles_for
 from mediation.scoping import forget_structure_roles
 
 
@@ -105,10 +106,12 @@ def membership_invite(
 
 
 def _ensure_an_admin_remains(membership: Membership) -> None:
-    if membership.role != Role.STRUCTURE_ADMIN:
+    """Someone must remain who may manage the team (a structure admin)."""
+    managers = roles_for("manage_team")
+    if membership.role not in managers:
         return
     others = Membership.objects.filter(
-        structure_id=membership.structure_id, role=Role.STRUCTURE_ADMIN, user__is_active=True
+        structure_id=membership.structure_id, role__in=managers, user__is_active=True
     ).exclude(pk=membership.pk)
     if not others.exists():
         raise ValidationError(

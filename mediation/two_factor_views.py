@@ -28,7 +28,6 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from mediation import two_factor
 from mediation.access import structure_view
-from mediation.choices import Role
 from mediation.models import Membership
 from mediation.scoping import access_object
 from mediation.views import add_service_errors
@@ -244,12 +243,12 @@ def two_factor_disable(request):
     return account(request, disable_form=form)
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_team")
 @require_http_methods(["GET", "POST"])
 def membership_two_factor_reset(request, structure, membership: int):
     """GET shows what a reset does and asks for a confirmation; POST resets."""
     instance = access_object(
-        Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
+        Membership, request.user, "manage_team", pk=membership, structure=structure
     )
     team_url = reverse("team", kwargs={"structure": structure.slug})
     person = {"person": instance.user.get_full_name() or instance.user.email}

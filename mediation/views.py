@@ -18,8 +18,9 @@ from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
 from mediation.models import Membership, NetworkMembership, Place, User
+from mediation.permissions import user_can
 from mediation.ratelimit import client_ip, hit
-from mediation.scoping import access_object, structure_roles
+from mediation.scoping import access_object, structure_roles, visible_structure_ids
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -33,48 +34,48 @@ def add_service_errors(form, error: ValidationError) -> None:
 
 @login_required
 def home(request):
-    """Landing page: one section per role the user holds."""
-    roles = selectors.user_roles_summary(request.user)
+    """Landing page: one section per kind of work the user does somewhere (the day of those
+    who take appointments, the coordinators' overview, the structure administration)."""
+    user = request.user
     context = {
         "today": timezone.localdate(),
-        "is_mediator": Role.MEDIATOR in roles,
-        "is_coordinator": Role.COORDINATOR in roles,
-        "is_admin": Role.STRUCTURE_ADMIN in roles,
+        "is_mediator": bool(visible_structure_ids(user, "take_appointments")),
+        "is_coordinator": bool(visible_structure_ids(user, "oversee_structures")),
+        "is_admin": bool(visible_structure_ids(user, "manage_structure")),
     }
     if context["is_mediator"]:
-        context["mediator_places"] = list(selectors.places_of_mediator(request.user))
+        context["mediator_places"] = list(selectors.places_of_mediator(user))
     if context["is_coordinator"]:
-        context["coordinated"] = list(
-            selectors.structures_overview(request.user, [Role.COORDINATOR])
-        )
+        context["coordinated"] = list(selectors.structures_overview(user, "oversee_structures"))
         context["networks"] = selectors.networks_of(context["coordinated"])
     if context["is_admin"]:
         context["administered"] = list(
             # The administration cards do not show the networks.
-            selectors.structures_overview(request.user, [Role.STRUCTURE_ADMIN], with_networks=False)
+            selectors.structures_overview(user, "manage_structure", with_networks=False)
         )
     return render(request, "mediation/home.html", context)
 
 
-@structure_view()
+@structure_view("view_structure")
 def structure_home(request, structure):
-    held = structure_roles(request.user)[structure.pk]
+    user = request.user
+    held = structure_roles(user)[structure.pk]
     return render(
         request,
         "mediation/structure_home.html",
         {
             "structure": structure,
             "roles": sorted(Role(r).label for r in held),
-            "places": selectors.places_for(request.user, structure),
-            "can_manage": Role.STRUCTURE_ADMIN in held,
-            "can_desk": bool(held & {Role.MEDIATOR, Role.STRUCTURE_ADMIN}),
-            "can_report": bool(held & {Role.COORDINATOR, Role.STRUCTURE_ADMIN}),
-            "can_review_access": bool(held & {Role.COORDINATOR, Role.STRUCTURE_ADMIN}),
+            "places": selectors.places_for(user, structure),
+            "can_manage": user_can(user, "manage_structure", structure),
+            "can_desk": user_can(user, "book_at_desk", structure),
+            "can_report": user_can(user, "export_structure_report", structure),
+            "can_review_access": user_can(user, "review_access_log", structure),
         },
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_structure")
 @require_http_methods(["GET", "POST"])
 def structure_edit(request, structure):
     form = StructureForm(request.POST or None, instance=structure)
@@ -94,25 +95,24 @@ def structure_edit(request, structure):
     )
 
 
-@structure_view()
+@structure_view("view_structure")
 def place_list(request, structure):
-    held = structure_roles(request.user)[structure.pk]
     return render(
         request,
         "mediation/place_list.html",
         {
             "structure": structure,
             "places": selectors.places_for(request.user, structure, include_inactive=True),
-            "can_manage": Role.STRUCTURE_ADMIN in held,
+            "can_manage": user_can(request.user, "manage_structure", structure),
         },
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_structure")
 @require_http_methods(["GET", "POST"])
 def place_edit(request, structure, place: int | None = None):
     instance = (
-        access_object(Place, request.user, [Role.STRUCTURE_ADMIN], pk=place, structure=structure)
+        access_object(Place, request.user, "manage_structure", pk=place, structure=structure)
         if place is not None
         else Place(structure=structure)
     )
@@ -140,9 +140,8 @@ def place_edit(request, structure, place: int | None = None):
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN, Role.COORDINATOR)
+@structure_view("view_team")
 def team(request, structure):
-    held = structure_roles(request.user)[structure.pk]
     memberships = list(selectors.team_of(request.user, structure))
     return render(
         request,
@@ -150,7 +149,7 @@ def team(request, structure):
         {
             "structure": structure,
             "memberships": memberships,
-            "can_manage": Role.STRUCTURE_ADMIN in held,
+            "can_manage": user_can(request.user, "manage_team", structure),
             "two_factor_user_ids": two_factor.users_with_two_factor(
                 {m.user_id for m in memberships}
             ),
@@ -158,7 +157,7 @@ def team(request, structure):
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_team")
 @require_http_methods(["GET", "POST"])
 def team_invite(request, structure):
     form = InvitationForm(request.POST or None)
@@ -192,11 +191,11 @@ def team_invite(request, structure):
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_team")
 @require_http_methods(["GET", "POST"])
 def membership_edit(request, structure, membership: int):
     instance = access_object(
-        Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
+        Membership, request.user, "manage_team", pk=membership, structure=structure
     )
     current_role = instance.role
     form = MembershipRoleForm(request.POST or None, instance=instance)
@@ -224,12 +223,12 @@ def membership_edit(request, structure, membership: int):
     )
 
 
-@structure_view(Role.STRUCTURE_ADMIN)
+@structure_view("manage_team")
 @require_http_methods(["GET", "POST"])
 def membership_remove(request, structure, membership: int):
     """GET shows what removing the role does and asks for a confirmation; POST removes it."""
     instance = access_object(
-        Membership, request.user, [Role.STRUCTURE_ADMIN], pk=membership, structure=structure
+        Membership, request.user, "manage_team", pk=membership, structure=structure
     )
     team_url = reverse("team", kwargs={"structure": structure.slug})
     if request.method == "GET":

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from mediation.access import structure_view
-from mediation.choices import Role
 from mediation.models import AccessAction, AccessLog, User
 
 PAGE_SIZE = 50
@@ -44,14 +43,14 @@ def _people(structure):
     return list(User.objects.filter(condition).distinct().order_by("last_name", "first_name"))
 
 
-@structure_view(Role.COORDINATOR, Role.STRUCTURE_ADMIN)
+@structure_view("review_access_log")
 @require_GET
 def access_journal(request, structure):
     people = _people(structure)
     form = JournalFilterForm(request.GET or None, people=people)
-    entries = AccessLog.objects.visible_to(
-        request.user, [Role.COORDINATOR, Role.STRUCTURE_ADMIN]
-    ).filter(structure=structure)
+    entries = AccessLog.objects.visible_to(request.user, "review_access_log").filter(
+        structure=structure
+    )
     filters = {}
     if form.is_bound and form.is_valid():
         if form.cleaned_data["action"]:

@@ -30,10 +30,10 @@ class ReportFormat(models.TextChoices):
 
 
 class ReportArchiveQuerySet(ScopedQuerySet):
-    def visible_to(self, user, roles=None):
+    def visible_to(self, user, action=None):
         """Archives of the user's structures, and of the networks of those structures."""
-        ids = visible_structure_ids(user, roles)
-        networks = Network.objects.visible_to(user, roles).values("pk")
+        ids = visible_structure_ids(user, action)
+        networks = Network.objects.visible_to(user, action).values("pk")
         return self.filter(Q(structure_id__in=ids) | Q(network_id__in=networks))
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mediation.audit import access_record
-from mediation.choices import Role
 from mediation.models import AccessAction, Membership, Network, NetworkMembership, Structure
+from mediation.permissions import roles_for
 from mediation.schedules import ensure_schedule
 from reports import exports, publish
 from reports.models import ReportArchive, ReportFormat
@@ -92,8 +92,9 @@ def report_archive(*, scope, period: Period, by=None) -> tuple[list[ReportArchiv
 
 def _coordinator_emails(scope) -> list[str]:
     if isinstance(scope, Structure):
+        # Those who may read the structure's reports; a network's coordinators for a network.
         users = Membership.objects.filter(
-            structure=scope, role__in=[Role.COORDINATOR, Role.STRUCTURE_ADMIN]
+            structure=scope, role__in=roles_for("export_structure_report")
         ).values_list("user__email", "user__is_active")
     else:
         users = NetworkMembership.objects.filter(network=scope).values_list(

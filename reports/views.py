@@ -1,34 +1,25 @@
 """The coordinators' pages: the dashboard of a structure or a network, its downloads and the
 archived quarterly reports. Structures through `structure_view`, networks through
-`Network.objects.visible_to`: the one scoping mechanism."""
+`network_view` (`Network.objects.visible_to`): the one scoping mechanism, each view declaring its
+action of the permissions table."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from mediation.access import structure_view
-from mediation.choices import Role
+from mediation.access import network_view, structure_view
 from mediation.models import Network, Place
 from mediation.scoping import access_object
 from reports import charts, exports, publish, services
 from reports.forms import ReportForm
 from reports.models import ReportArchive
 from reports.periods import PeriodError, last_closed_quarter
-
-REPORT_ROLES = (Role.COORDINATOR, Role.STRUCTURE_ADMIN)
-NETWORK_ROLES = (Role.COORDINATOR,)
-
-
-def access_network(user, slug: str) -> Network:
-    """A network the user coordinates (directly, or a structure of it): 404 otherwise."""
-    return access_object(Network, user, NETWORK_ROLES, slug=slug)
 
 
 def _urls(scope) -> dict:
@@ -90,7 +81,7 @@ def _dashboard(request, scope, *, places=None, allow_exact: bool, template_scope
     return render(request, "reports/dashboard.html", context)
 
 
-@structure_view(*REPORT_ROLES)
+@structure_view("export_structure_report")
 def structure_dashboard(request, structure):
     places = Place.objects.visible_to(request.user).filter(structure=structure).order_by("name")
     return _dashboard(
@@ -102,9 +93,8 @@ def structure_dashboard(request, structure):
     )
 
 
-@login_required
+@network_view("export_network_report")
 def network_dashboard(request, network):
-    network = access_network(request.user, network)
     return _dashboard(
         request,
         network,
@@ -137,14 +127,14 @@ def _export(request, scope, fmt: str):
     return response
 
 
-@structure_view(*REPORT_ROLES)
+@structure_view("export_structure_report")
 def structure_export(request, structure, fmt: str):
     return _export(request, structure, fmt)
 
 
-@login_required
+@network_view("export_network_report")
 def network_export(request, network, fmt: str):
-    return _export(request, access_network(request.user, network), fmt)
+    return _export(request, network, fmt)
 
 
 def _archives(request, scope, template_scope: dict):
@@ -162,14 +152,13 @@ def _archives(request, scope, template_scope: dict):
     )
 
 
-@structure_view(*REPORT_ROLES)
+@structure_view("export_structure_report")
 def structure_archives(request, structure):
     return _archives(request, structure, {"structure": structure, "network": None})
 
 
-@login_required
+@network_view("export_network_report")
 def network_archives(request, network):
-    network = access_network(request.user, network)
     return _archives(request, network, {"network": network})
 
 
@@ -180,18 +169,23 @@ def _download(request, archive: ReportArchive):
     return response
 
 
-@structure_view(*REPORT_ROLES)
+@structure_view("export_structure_report")
 def structure_archive_download(request, structure, archive: int):
     archive = access_object(
-        ReportArchive.objects.filter(structure=structure), request.user, REPORT_ROLES, pk=archive
+        ReportArchive.objects.filter(structure=structure),
+        request.user,
+        "export_structure_report",
+        pk=archive,
     )
     return _download(request, archive)
 
 
-@login_required
+@network_view("export_network_report")
 def network_archive_download(request, network, archive: int):
-    network = access_network(request.user, network)
     archive = access_object(
-        ReportArchive.objects.filter(network=network), request.user, NETWORK_ROLES, pk=archive
+        ReportArchive.objects.filter(network=network),
+        request.user,
+        "export_network_report",
+        pk=archive,
     )
     return _download(request, archive)

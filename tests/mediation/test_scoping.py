@@ -3,6 +3,7 @@ from django.http import Http404
 
 from mediation.choices import Role
 from mediation.models import Network, Place, Resident, Structure
+from mediation.permissions import UnknownAction, user_can
 from mediation.scoping import access_object, has_role, structure_roles
 from tests.conftest import member
 from tests.factories import (
@@ -43,20 +44,29 @@ def test_network_coordinator_sees_every_structure_of_the_network_and_no_other():
     coordinator = UserFactory()
     NetworkMembershipFactory(user=coordinator, network=network)
     assert set(Structure.objects.visible_to(coordinator)) == set(inside)
-    assert set(Structure.objects.visible_to(coordinator, [Role.COORDINATOR])) == set(inside)
-    assert not Structure.objects.visible_to(coordinator, [Role.MEDIATOR]).exists()
+    assert set(Structure.objects.visible_to(coordinator, "oversee_structures")) == set(inside)
+    assert not Structure.objects.visible_to(coordinator, "take_appointments").exists()
     assert outside not in Structure.objects.visible_to(coordinator)
     assert list(Network.objects.visible_to(coordinator)) == [network]
 
 
-def test_roles_filter_the_visible_structures():
+def test_actions_filter_the_visible_structures_by_the_roles_held_there():
     a, b = StructureFactory(), StructureFactory()
     user = member(a, Role.MEDIATOR)
     from mediation.models import Membership
 
     Membership.objects.create(user=user, structure=b, role=Role.STRUCTURE_ADMIN)
-    assert list(Structure.objects.visible_to(user, [Role.STRUCTURE_ADMIN])) == [b]
-    assert has_role(user, a, [Role.MEDIATOR]) and not has_role(user, a, [Role.STRUCTURE_ADMIN])
+    assert list(Structure.objects.visible_to(user, "manage_structure")) == [b]
+    assert user_can(user, "take_appointments", a) and not user_can(user, "manage_structure", a)
+    assert has_role(user, a, "take_appointments") and has_role(user, a)
+
+
+def test_scoping_helpers_take_an_action_of_the_table_not_roles():
+    user = member(StructureFactory())
+    with pytest.raises(TypeError):
+        Structure.objects.visible_to(user, [Role.MEDIATOR])
+    with pytest.raises(UnknownAction):
+        Structure.objects.visible_to(user, Role.MEDIATOR)
 
 
 def test_inactive_and_anonymous_users_see_nothing(django_user_model):

@@ -54,7 +54,7 @@ def coordinator_of(network):
 
 def test_a_coordinator_of_network_b_sees_a_structure_in_networks_a_and_b(two_networks):
     user = coordinator_of(two_networks["b"])
-    assert two_networks["both"] in Structure.objects.visible_to(user, [Role.COORDINATOR])
+    assert two_networks["both"] in Structure.objects.visible_to(user, "oversee_structures")
 
 
 def test_a_coordinator_of_network_a_does_not_see_a_structure_only_in_b(two_networks):
