@@ -1,5 +1,5 @@
 """Concurrent booking race: 32 workers race for the same 10 slots, 20 rounds, through the
-service the booking pages call (bookings.services.appointment_book).
+service the booking pages call (bookings.services.booking.appointment_book).
 
 Meant for PostgreSQL (the exclusion constraint is the guarantee there):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence \
@@ -22,7 +22,7 @@ from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bookings.models import Appointment, Motif, OpeningHours  # noqa: E402
-from bookings.services import SlotTaken, appointment_book  # noqa: E402
+from bookings.services.booking import SlotTaken, appointment_book  # noqa: E402
 from bookings.slots import free_slots  # noqa: E402
 from mediation.models import Place, Resident, Structure, User  # noqa: E402
 

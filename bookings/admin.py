@@ -61,7 +61,8 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     list_select_related = ["place", "motif"]
     # The status (and when it became a cancellation) changes only through
-    # `bookings.services.appointment_set_status`: its transition table, history and messages.
+    # `bookings.services.booking.appointment_set_status`: its transition table, history and
+    # messages.
     readonly_fields = ["slot", "token", "resident", "moved_from", "status", "cancelled_at"]
     form = AppointmentAdminForm
 

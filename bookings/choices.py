@@ -20,10 +20,10 @@ class AppointmentStatus(models.TextChoices):
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NO_SHOW)
 CANCELLED_STATUSES = (AppointmentStatus.CANCELLED_BY_RESIDENT, AppointmentStatus.CANCELLED_BY_STAFF)
 
-#: The one table of allowed appointment status changes: status → statuses it may change to, all
-#: through `bookings.services.appointment_set_status` (which adds the rules of time: outcomes on
-#: the day, the resident's cut-off before cancelling online). A move cancels the old appointment
-#: (`booked` → cancelled) and books a new one. A cancelled appointment keeps its status.
+#: The one table of allowed appointment status changes: status → statuses it may change to,
+#: all through `bookings.services.booking.appointment_set_status` (which adds the rules of time:
+#: outcomes on the day, the resident's cut-off before cancelling online). A move cancels the old
+#: appointment (`booked` → cancelled) and books a new one. A cancelled appointment keeps its status.
 APPOINTMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     AppointmentStatus.BOOKED: frozenset(
         {

@@ -11,8 +11,8 @@ class CasesConfig(AppConfig):
         from cases import (
             demo,  # noqa: F401  (registers the demo step)
             privacy,  # noqa: F401  (declares the personal data of cases)
-            views_sessions,
         )
+        from cases.views import sessions as views_sessions
 
         # Bookings never imports cases: the agenda offers what cases registers here.
         register_appointment_action(

@@ -354,7 +354,7 @@ def _linked_ids(model, lookups: Iterable[str], resident_ids: list[int]) -> list[
 
 def _merged_into(resident_id: int) -> list[int]:
     """Ids of the (deleted) residents merged into this one, directly or through others: their
-    history rows hold the same person's identity (see cases.services_residents.resident_merge)."""
+    history rows hold the same person's identity (see cases.services.residents.resident_merge)."""
     historical = Resident.history.model
     found: list[int] = []
     frontier = [resident_id]

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from mediation import health, two_factor_views, views, views_audit
+from mediation import health
+from mediation.views import audit as views_audit
+from mediation.views import staff as views
+from mediation.views import two_factor as two_factor_views
 
-handler400 = "mediation.views.error_400"
-handler403 = "mediation.views.error_403"
-handler404 = "mediation.views.error_404"
-handler500 = "mediation.views.error_500"
+handler400 = "mediation.views.staff.error_400"
+handler403 = "mediation.views.staff.error_403"
+handler404 = "mediation.views.staff.error_404"
+handler500 = "mediation.views.staff.error_500"
 
 # The operators' admin signs in through the staff login and its second factor.
 admin.site.login = two_factor_views.operators_login
@@ -90,13 +93,13 @@ structure_patterns = [
         name="membership_two_factor_reset",
     ),
     # Bookings (structure side): settings of the booking service, the desk agenda, messages.
-    path("rdv/", include("bookings.urls_admin")),
-    path("agenda/", include("bookings.urls_agenda")),
-    path("messages/", include("bookings.urls_outbox")),
+    path("rdv/", include("bookings.urls.admin")),
+    path("agenda/", include("bookings.urls.agenda")),
+    path("messages/", include("bookings.urls.outbox")),
     # Activity log, residents and their cases.
-    path("accompagnements/", include("cases.urls_sessions")),
-    path("usagers/", include("cases.urls_residents")),
-    path("dossiers/", include("cases.urls_cases")),
+    path("accompagnements/", include("cases.urls.sessions")),
+    path("usagers/", include("cases.urls.residents")),
+    path("dossiers/", include("cases.urls.cases")),
     # Access log (coordinators and structure admins).
     path("journal/", views_audit.access_journal, name="access_journal"),
     # Activity reports for funders.
@@ -110,6 +113,6 @@ urlpatterns = [
     path("s/<slug:structure>/", include(structure_patterns)),
     path("reseaux/<slug:network>/bilans/", include("reports.urls_network")),
     # Residents' public booking pages (no account).
-    path("rdv/", include("bookings.urls_public")),
+    path("rdv/", include("bookings.urls.public")),
     path("operateurs/", admin.site.urls),
 ]

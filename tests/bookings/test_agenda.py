@@ -15,13 +15,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bookings import services
 from bookings.choices import AppointmentStatus
-from bookings.forms_agenda import format_slot_start, parse_slot_start
+from bookings.forms.agenda import format_slot_start, parse_slot_start
 from bookings.holidays import closed_days
 from bookings.models import Appointment
 from bookings.selectors import book_resident_matches
-from bookings.services_agenda import appointment_record_outcome
+from bookings.services import booking as services
+from bookings.services.agenda import appointment_record_outcome
 from mediation.choices import Role
 from mediation.models import Resident
 from tests.bookings.factories import MotifFactory, OpeningHoursFactory, SlotFactory

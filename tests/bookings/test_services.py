@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from bookings import services
 from bookings.choices import AppointmentStatus
 from bookings.models import Appointment, Slot
+from bookings.services import booking as services
 from tests.bookings.factories import (
     AbsenceFactory,
     MotifFactory,

@@ -1,4 +1,4 @@
-"""One way to change an appointment's status: `bookings.services.appointment_set_status`.
+"""One way to change an appointment's status: `bookings.services.booking.appointment_set_status`.
 
 Two kinds of tests hold it:
 
@@ -29,11 +29,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services
 from bookings.choices import APPOINTMENT_TRANSITIONS, AppointmentStatus, MessageKind
 from bookings.models import Appointment, Notification, Slot
+from bookings.services import booking as services
 from cases.choices import Theme
-from cases.services_sessions import session_from_appointment
+from cases.services.sessions import session_from_appointment
 from tests.bookings.factories import MotifFactory, OpeningHoursFactory, SlotFactory
 from tests.factories import ResidentFactory, UserFactory
 
@@ -182,8 +182,8 @@ def reads(a): return Appointment.objects.filter(status="seen"), a.status == "see
 
 
 def test_statuses_are_written_only_where_listed():
-    """An appointment's status changes only in `bookings.services.appointment_set_status`,
-    a case's only in `cases.services_cases.case_transition`. Another function writing a status
+    """An appointment's status changes only in `bookings.services.booking.appointment_set_status`,
+    a case's only in `cases.services.cases.case_transition`. Another function writing a status
     fails here: call the function instead, or, if it is another model's status (a message, a
     waiting-list entry…), add it to STATUS_WRITERS saying whose."""
     found: dict[tuple[str, str], list[str]] = {}

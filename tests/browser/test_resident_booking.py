@@ -164,7 +164,7 @@ def test_waiting_list_move_and_privacy_pages_are_accessible(
 ):
     from django.utils import timezone
 
-    from bookings import services
+    from bookings.services import booking as services
     from bookings.slots import next_free_slots
 
     structure, place, motif = desk

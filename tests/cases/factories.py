@@ -5,7 +5,7 @@ Tags are passed as lists of codes: ``HelpSessionFactory(themes=["email"],
 procedures=["retraite"], equipment=["phone"])`` creates the SessionTag rows; a workshop takes
 ``counts={"age_band": {"60_74": 3}}`` for its ParticipantCount rows and ``participants=[...]``
 for its named residents. Like every factory these skip the services: use
-``cases.services_sessions`` to test the rules themselves."""
+``cases.services.sessions`` to test the rules themselves."""
 
 from datetime import date
 

@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services_cases as services
 from cases.choices import CASE_TRANSITIONS, CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
 from cases.models import Case, CaseEvent, HelpSession
-from cases.selectors_cases import (
+from cases.selectors.cases import (
     ATTACH_CHOICES,
     FollowupFilters,
     attachable_session_list,
@@ -24,6 +23,7 @@ from cases.selectors_cases import (
     needing_followup,
     waiting_too_long,
 )
+from cases.services import cases as services
 from mediation.choices import Role
 from tests.cases.factories import (
     CaseFactory,

@@ -152,7 +152,7 @@ def test_case_histories_follow_the_status_table(seeded):
 
 
 def test_some_cases_need_action(seeded):
-    from cases.selectors_cases import needing_followup
+    from cases.selectors.cases import needing_followup
 
     assert needing_followup(Case.objects.all()).count() >= 5
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookings.models import Appointment
-from cases import services_residents as services
 from cases.choices import CaseStatus, SessionKind, TagDimension, Theme
 from cases.models import Case, HelpSession, SessionTag
+from cases.services import residents as services
 from mediation.choices import AgeBand, Role
 from mediation.models import Resident, fold_name
 from mediation.services import SHARING_GIVEN, SHARING_WITHDRAWN

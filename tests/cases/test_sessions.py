@@ -26,7 +26,7 @@ from cases.choices import (
     Theme,
 )
 from cases.models import HelpSession, ParticipantCount, SessionTag
-from cases.services_sessions import (
+from cases.services.sessions import (
     AnonymousProfile,
     local_today,
     session_delete,

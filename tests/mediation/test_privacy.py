@@ -311,7 +311,7 @@ def test_pending_messages_of_an_anonymised_resident_are_dropped(followed, mediat
 
 
 def test_the_history_of_a_duplicate_merged_into_the_resident_is_purged(structure, mediator):
-    from cases.services_residents import resident_merge
+    from cases.services.residents import resident_merge
 
     keep = ResidentFactory(structure=structure, first_name="Eric", last_name="Le Goff")
     remove = ResidentFactory(

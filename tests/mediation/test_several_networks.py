@@ -6,7 +6,7 @@ structure is not in."""
 import pytest
 from django.urls import reverse
 
-from cases.services_cases import case_open
+from cases.services.cases import case_open
 from mediation.choices import Role
 from mediation.models import Network, Resident, Structure
 from mediation.scoping import structure_roles

@@ -241,7 +241,7 @@ def test_unknown_url_gives_a_french_404(client):
 
 
 def test_server_error_page_is_in_french(client):
-    from mediation.views import error_500
+    from mediation.views.staff import error_500
 
     response = error_500(None)
     assert response.status_code == 500

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases.choices import Theme
 from cases.models import HelpSession
-from cases.services_sessions import session_log, session_update
+from cases.services.sessions import session_log, session_update
 from mediation.choices import Role
 from reports import frozen, protect, publish, services
 from reports.indicators import compute

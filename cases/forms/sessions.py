@@ -1,5 +1,5 @@
 """Forms of the activity log. They parse what was typed; every rule of a session is in
-`cases.services_sessions`, whose errors come back at the same field names."""
+`cases.services.sessions`, whose errors come back at the same field names."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from cases.choices import (
     Theme,
     WorkshopLevel,
 )
-from cases.services_sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile
+from cases.services.sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile
 from mediation.choices import AgeBand, Gender, ResidentStatus
 from mediation.forms import CrispyMixin
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 #: The themes most sessions have, first in the list (in this order): the common case is one
 #: tick away. The others follow in the order of DOMAIN.md.

@@ -15,10 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.selectors import structure_time_zone
-from cases import selectors_cases as selectors
-from cases import services_cases as services
 from cases.choices import CLOSED_CASE_STATUSES, CaseStatus
-from cases.forms_cases import (
+from cases.forms.cases import (
     ALL_OPEN,
     EVERYONE,
     ME,
@@ -30,7 +28,9 @@ from cases.forms_cases import (
     ResidentPickForm,
 )
 from cases.models import Case
-from cases.selectors_cases import FollowupFilters
+from cases.selectors import cases as selectors
+from cases.selectors.cases import FollowupFilters
+from cases.services import cases as services
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
 from mediation.choices import Role
@@ -39,7 +39,7 @@ from mediation.permissions import user_can
 from mediation.scoping import access_object, structure_roles
 from mediation.search_terms import search_data, search_via_post
 from mediation.selectors import resident_pick
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 FOLLOWUPS_PER_PAGE = 25
 RESIDENT_PICK_RESULTS = 20

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bookings import views_outbox
+from bookings.views import outbox as views_outbox
 
 urlpatterns = [
     path("", views_outbox.outbox, name="outbox"),

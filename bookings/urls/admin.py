@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bookings import views_admin as views
+from bookings.views import admin as views
 
 urlpatterns = [
     path("", views.booking_settings, name="booking_settings"),

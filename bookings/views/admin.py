@@ -1,6 +1,6 @@
 """Structure pages of the booking service: motifs, opening hours, absences, rules, poster.
 
-Thin views: a form parses the input, a service of bookings.services_admin writes, and its
+Thin views: a form parses the input, a service of bookings.services.admin writes, and its
 ValidationError comes back on the form."""
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import services_admin as services
-from bookings.forms_admin import AbsenceForm, BookingRulesForm, MotifForm, OpeningHoursForm
+from bookings.forms.admin import AbsenceForm, BookingRulesForm, MotifForm, OpeningHoursForm
 from bookings.models import Absence, Motif, OpeningHours
 from bookings.poster import poster_pdf, public_booking_url
+from bookings.services import admin as services
 from mediation import selectors
 from mediation.access import structure_view
 from mediation.choices import PlaceTimeZone
 from mediation.models import Membership, User
 from mediation.permissions import roles_for, user_can
 from mediation.scoping import access_object
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 # Past absences listed under the upcoming ones.
 PAST_ABSENCES_SHOWN = 20

@@ -18,16 +18,16 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.selectors import agenda_places
-from cases import selectors_residents as selectors
-from cases import services_residents as services
 from cases.choices import CaseStatus, TagDimension, Theme
-from cases.forms_residents import (
+from cases.forms.residents import (
     MergeForm,
     ResidentCreateForm,
     ResidentForm,
     ResidentSearchForm,
     SharingForm,
 )
+from cases.selectors import residents as selectors
+from cases.services import residents as services
 from mediation import selectors as core_selectors
 from mediation import services as core_services
 from mediation.access import structure_view
@@ -36,7 +36,7 @@ from mediation.models import Resident
 from mediation.phones import phone_as_typed, phone_regions
 from mediation.scoping import access_object
 from mediation.search_terms import search_data, search_query_string, search_via_post
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 IDENTITY_FIELDS = (
     "first_name",

@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.models import Appointment
-from cases import services_sessions as services
 from cases.choices import SessionKind, TagDimension, Theme
-from cases.forms_sessions import (
+from cases.forms.sessions import (
     DEFAULT_DURATION,
     DURATION_PICKS,
     IndividualSessionForm,
@@ -30,6 +29,7 @@ from cases.forms_sessions import (
     WorkshopForm,
 )
 from cases.models import Case, HelpSession, SessionTag
+from cases.services import sessions as services
 from mediation.access import structure_view
 from mediation.models import Membership, Place, Resident, User
 from mediation.permissions import roles_for, user_can

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus, MotifMode
 from bookings.models import Appointment
-from bookings.services import appointment_set_status, status_refusal
+from bookings.services.booking import appointment_set_status, status_refusal
 from cases.choices import (
     MAX_DURATION_MINUTES,
     Autonomy,

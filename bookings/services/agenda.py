@@ -1,5 +1,5 @@
 """Writes of the desk agenda: an appointment's outcome (seen / no-show). Cancelling and booking
-go through `bookings.services`; a resident created at the desk, through
+go through `bookings.services.booking`; a resident created at the desk, through
 `mediation.services.resident_create`."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from bookings import services
 from bookings.choices import CANCELLED_STATUSES
 from bookings.models import Appointment
+from bookings.services import booking as services
 from mediation.models import User
 
 

@@ -19,10 +19,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from bookings import services
 from bookings.choices import AppointmentStatus, MessageKind
-from bookings.forms_public import PublicDetailsForm, WaitlistForm
+from bookings.forms.public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif
+from bookings.services import booking as services
 from bookings.slots import free_slots
 from mediation.models import Place, Structure
 from mediation.phones import phone_regions
@@ -201,7 +201,7 @@ def details(request, structure: str):
                 context["taken_message"] = error.messages[0]
                 return render(request, "bookings/public/slots.html", context, status=409)
             except ValidationError as error:
-                from mediation.views import add_service_errors
+                from mediation.views.staff import add_service_errors
 
                 add_service_errors(form, error)
             else:

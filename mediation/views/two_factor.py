@@ -30,7 +30,7 @@ from mediation import two_factor
 from mediation.access import structure_view
 from mediation.models import Membership
 from mediation.scoping import access_object
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 
 class CodeForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings import views_public
+from bookings.views import public as views_public
 
 urlpatterns = [
     path("confidentialite/", views_public.privacy, name="public_privacy"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import views_cases as views
+from cases.views import cases as views
 
 urlpatterns = [
     path("nouveau/", views.case_create, name="case_create"),

@@ -1,5 +1,5 @@
 """Forms of the case pages: open, change status, attach a session, edit, and the filters of
-"Mes suivis". They parse input; the rules are in cases.services_cases."""
+"Mes suivis". They parse input; the rules are in cases.services.cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
-from cases.selectors_cases import session_label, user_name
+from cases.selectors.cases import session_label, user_name
 from mediation.forms import CrispyMixin
 
 ME = "moi"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bookings import views_agenda as views
+from bookings.views import agenda as views
 
 urlpatterns = [
     path("", views.agenda, name="agenda"),

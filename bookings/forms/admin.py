@@ -1,5 +1,5 @@
 """Forms of the structure admin's side of bookings. They parse input; the rules are in
-bookings.services_admin (and the models' clean())."""
+bookings.services.admin (and the models' clean())."""
 
 from __future__ import annotations
 

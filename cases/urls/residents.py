@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from cases import views_privacy
-from cases import views_residents as views
+from cases.views import privacy as views_privacy
+from cases.views import residents as views
 
 urlpatterns = [
     path("", views.resident_search, name="resident_search"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import views_sessions as views
+from cases.views import sessions as views
 
 urlpatterns = [
     path("", views.session_list, name="session_list"),

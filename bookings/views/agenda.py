@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import actions, selectors, services, services_agenda
+from bookings import actions, selectors
 from bookings.choices import AppointmentStatus
-from bookings.forms_agenda import (
+from bookings.forms.agenda import (
     ALL_MEDIATORS,
     AgendaFilterForm,
     DeskBookingForm,
@@ -30,6 +30,8 @@ from bookings.forms_agenda import (
     format_slot_start,
 )
 from bookings.models import Appointment
+from bookings.services import agenda as services_agenda
+from bookings.services import booking as services
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
@@ -44,7 +46,7 @@ from mediation.search_terms import (
 )
 from mediation.selectors import own_residents
 from mediation.services import resident_create
-from mediation.views import add_service_errors
+from mediation.views.staff import add_service_errors
 
 S = AppointmentStatus
 
