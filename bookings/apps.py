@@ -9,8 +9,6 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from bookings import demo  # noqa: F401  (registers the demo step)
-
         post_migrate.connect(_ensure_schedules, sender=self)
 
 
