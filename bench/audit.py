@@ -26,6 +26,7 @@ setup_django("audit")
 
 from django.core.management import CommandError, call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from generate import generate_activity  # noqa: E402
 
 from mediation.models import Network, Structure  # noqa: E402
 from reports import audit  # noqa: E402
@@ -57,14 +58,8 @@ def worst_cases() -> list[str]:
     """Generated networks where small counts abound; returns their slugs."""
     slugs = []
     for prefix, sessions, structures in (("binome", 150, 2), ("hameaux", 90, 4)):
-        call_command(
-            "generate_activity",
-            sessions=sessions,
-            structures=structures,
-            years=1,
-            seed=11,
-            prefix=prefix,
-            verbosity=0,
+        generate_activity(
+            sessions=sessions, structures=structures, years=1, seed=11, prefix=prefix, out=None
         )
         slugs.append(prefix)
     # Structures in two networks: the first of each generated network also joins "croisé"

@@ -22,9 +22,9 @@ from common import ROOT, finish, setup_django  # noqa: E402
 
 setup_django("quarterly")
 
-from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_q.models import Schedule  # noqa: E402
+from generate import generate_activity  # noqa: E402
 
 from mediation.models import Network, Structure  # noqa: E402
 from reports import services  # noqa: E402
@@ -38,7 +38,7 @@ def main() -> None:
     from django.conf import settings
 
     assert "redis" in settings.Q_CLUSTER, "REDIS_URL must select the Redis broker"
-    call_command("generate_activity", sessions=600, structures=3, years=1, seed=2, verbosity=0)
+    generate_activity(sessions=600, structures=3, years=1, seed=2, out=None)
     services.ensure_schedules()
     Schedule.objects.filter(name=services.ARCHIVE_SCHEDULE).update(
         next_run=timezone.now() - timezone.timedelta(seconds=5)

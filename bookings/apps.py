@@ -9,10 +9,7 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from bookings import (
-            demo,  # noqa: F401  (registers the demo step)
-            privacy,  # noqa: F401  (declares the personal data of bookings)
-        )
+        from bookings import privacy  # noqa: F401  (declares the personal data of bookings)
 
         post_migrate.connect(_ensure_schedules, sender=self)
 

@@ -9,7 +9,7 @@ class CasesConfig(AppConfig):
     def ready(self):
         from bookings.actions import register_appointment_action
         from cases import (
-            demo,  # noqa: F401  (registers the demo step)
+            demo,  # noqa: F401  (registers the demo step: residents, bookings, sessions)
             privacy,  # noqa: F401  (declares the personal data of cases)
         )
         from cases.views import sessions as views_sessions

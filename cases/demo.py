@@ -1,9 +1,13 @@
-"""Demo data of the activity log: a year of help sessions and cases for every demo structure
-(see mediation.demo). Runs after the bookings step, whose appointments it uses: most "seen"
-appointments of the past weeks have their session, the workshop appointments become workshops.
+"""Demo data of the activity of every demo structure (see mediation.demo): its residents, its
+motifs and opening hours, four weeks of appointments either side of today (the past ones with
+their outcome), and a year of help sessions and cases: most "seen" appointments of the past
+weeks have their session, the workshop appointments become workshops. Everything drawn comes
+from `cases.synthetic`, the vocabulary and the draws the benchmarks' generator shares; this
+module tells the story of a year at a desk.
 
-Idempotent: a structure that already has sessions keeps its data. Written with bulk_create
-(with their history rows) so that the whole `seed_demo` stays fast."""
+On the cases floor because a session may close an appointment. Idempotent: a structure that
+already has motifs keeps its data. Written with bulk_create (sessions and cases with their
+history rows) so that the whole `seed_demo` stays fast; the appointments send no message."""
 
 from __future__ import annotations
 
@@ -11,272 +15,51 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import accumulate
 
 from django.utils import timezone
 
-from bookings.choices import AppointmentStatus
+from bookings.choices import CANCELLED_STATUSES, AppointmentStatus, MotifMode
 from bookings.holidays import closed_days
-from bookings.models import Appointment, OpeningHours
+from bookings.models import Appointment, Motif, OpeningHours, Slot
+from bookings.slots import free_slots
+from cases import synthetic
 from cases.choices import (
     CASE_TRANSITIONS,
     CLOSED_CASE_STATUSES,
-    Autonomy,
     CaseStatus,
-    CountDimension,
-    Equipment,
     Outcome,
     PlaceType,
-    ProcedureArea,
-    RedirectedTo,
     SessionKind,
     TagDimension,
     Theme,
-    WorkshopLevel,
 )
 from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
-from mediation.choices import AgeBand, Gender, ResidentStatus, Role, age_band_for
-from mediation.demo import FIRST_NAMES, LAST_NAMES, register_demo_step
+from cases.synthetic import (
+    CASE_DELAYS,
+    CASE_PATHS,
+    CASE_TITLES,
+    COMMENTS,
+    DURATIONS,
+    MOTIF_SPECS,
+    PICK_AREA,
+    PICK_PLACE_TYPE,
+    SMARTPHONE_WORKSHOP,
+    WORKSHOPS,
+    Picker,
+)
+from mediation.choices import Role
+from mediation.demo import register_demo_step
 from mediation.models import Membership, Resident, User, fold_name
 
 DAYS = 364
-#: Named residents added to the 30 of the base demo, per mediator of the structure.
+#: Named residents added to the base demo's `residents_per_structure`, per mediator.
 EXTRA_RESIDENTS_PER_MEDIATOR = 60
 ANONYMOUS_SHARE = 0.12
 #: Share of the past "seen" appointments whose session was logged (the rest wait for
 #: "Terminer et saisir" in the agenda).
 LOGGED_APPOINTMENTS = 0.85
-
-T = Theme
-A = ProcedureArea
-
-THEMES = [
-    (T.DEMARCHES_ADMINISTRATIVES, 40),
-    (T.EMAIL, 10),
-    (T.PRISE_EN_MAIN_MATERIEL, 9),
-    (T.NAVIGATION_INTERNET, 8),
-    (T.SECURITE_NUMERIQUE, 5),
-    (T.SANTE, 5),
-    (T.BANQUE_ACHATS_EN_LIGNE, 4),
-    (T.BUREAUTIQUE, 4),
-    (T.INSERTION_PROFESSIONNELLE, 4),
-    (T.CONTENUS_NUMERIQUES, 3),
-    (T.DIAGNOSTIC_NUMERIQUE, 3),
-    (T.RESEAUX_SOCIAUX, 2),
-    (T.MAINTENANCE_MATERIEL, 2),
-    (T.SCOLARITE, 2),
-    (T.PARENTALITE, 1),
-    (T.CULTURE_NUMERIQUE, 1),
-    (T.CREER_AVEC_NUMERIQUE, 1),
-    (T.INTELLIGENCE_ARTIFICIELLE, 1),
-    (T.ACCOMPAGNER_PROFESSIONNEL, 1),
-]
-AREAS = [
-    (A.SOCIAL_SANTE, 16),
-    (A.ARGENT_IMPOTS, 15),
-    (A.FAMILLE_SCOLARITE, 14),
-    (A.PAPIERS_CITOYENNETE, 13),
-    (A.RETRAITE, 11),
-    (A.TRAVAIL_FORMATION, 10),
-    (A.LOGEMENT, 9),
-    (A.TRANSPORTS_MOBILITE, 6),
-    (A.ETRANGERS_EUROPE, 3),
-    (A.JUSTICE, 1),
-    (A.LOISIRS_SPORT_CULTURE, 1),
-    (A.ASSOCIATIONS, 1),
-]
-DURATIONS = [(15, 10), (30, 35), (45, 25), (60, 20), (90, 7), (120, 3)]
-EQUIPMENT = [
-    (Equipment.COMPUTER, 45),
-    (Equipment.PHONE, 38),
-    (Equipment.TABLET, 8),
-    (Equipment.NONE, 6),
-    (Equipment.OTHER, 3),
-]
-OUTCOMES = [
-    (Outcome.RESOLVED, 55),
-    (Outcome.TO_FOLLOW_UP, 20),
-    (Outcome.RESIDENT_TO_FINISH, 15),
-    (Outcome.REDIRECTED, 10),
-]
-REDIRECTIONS = [
-    (RedirectedTo.OPERATEUR, 35),
-    (RedirectedTo.AIDE_SOCIALE, 25),
-    (RedirectedTo.FRANCE_SERVICES, 15),
-    (RedirectedTo.ADMINISTRATION, 10),
-    (RedirectedTo.INSERTION_PROFESSIONNELLE, 8),
-    (RedirectedTo.MEDIATION_NUMERIQUE, 5),
-    (RedirectedTo.OTHER, 2),
-]
-AUTONOMY = [
-    (Autonomy.FULLY_ASSISTED, 40),
-    (Autonomy.PARTLY_AUTONOMOUS, 40),
-    (Autonomy.AUTONOMOUS, 20),
-]
-PLACE_TYPES = [
-    (PlaceType.PLACE, 88),
-    (PlaceType.REMOTE, 8),
-    (PlaceType.HOME, 3),
-    (PlaceType.OTHER, 1),
-]
-
-#: Per procedure area: titles of cases, which double as the precision of a session.
-CASE_TITLES = {
-    A.PAPIERS_CITOYENNETE: [
-        "Renouvellement carte d'identité",
-        "Demande de passeport",
-        "Permis de conduire (ANTS)",
-        "Inscription sur les listes électorales",
-    ],
-    A.FAMILLE_SCOLARITE: [
-        "Prime d'activité",
-        "Déclaration de grossesse à la CAF",
-        "Inscription à la cantine (EduConnect)",
-        "Demande de RSA",
-    ],
-    A.SOCIAL_SANTE: [
-        "Créer un compte Ameli",
-        "Complémentaire santé solidaire",
-        "Carte Vitale perdue",
-        "Attestation de droits Ameli",
-    ],
-    A.TRAVAIL_FORMATION: [
-        "Inscription France Travail",
-        "Actualisation France Travail",
-        "Mon compte formation",
-        "CV et candidature en ligne",
-    ],
-    A.RETRAITE: [
-        "Ouverture droits retraite",
-        "Demande de retraite en ligne",
-        "Relevé de carrière incomplet",
-        "Retraite complémentaire Agirc-Arrco",
-    ],
-    A.LOGEMENT: [
-        "Demande d'APL",
-        "Demande de logement social",
-        "Résiliation et ouverture de compteur",
-    ],
-    A.TRANSPORTS_MOBILITE: [
-        "Carte grise : changement d'adresse",
-        "Contestation d'un avis de contravention",
-        "Achat d'un véhicule d'occasion",
-    ],
-    A.ARGENT_IMPOTS: [
-        "Déclaration de revenus",
-        "Chèque énergie",
-        "Créer son espace impots.gouv",
-        "Taxe foncière : réclamation",
-    ],
-    A.ETRANGERS_EUROPE: [
-        "Renouvellement titre de séjour (ANEF)",
-        "Demande de naturalisation",
-    ],
-    A.JUSTICE: ["Demande d'aide juridictionnelle"],
-    A.LOISIRS_SPORT_CULTURE: ["Pass'Sport et inscription au club"],
-    A.ASSOCIATIONS: ["Création d'association (Le Compte Asso)"],
-}
-
-#: The bookings demo's needs and motifs, read as procedure areas.
-NEED_AREAS = {
-    "Déclaration de revenus": A.ARGENT_IMPOTS,
-    "Renouvellement carte d'identité": A.PAPIERS_CITOYENNETE,
-    "Prime d'activité": A.FAMILLE_SCOLARITE,
-    "Dossier de retraite": A.RETRAITE,
-    "Créer un compte Ameli": A.SOCIAL_SANTE,
-    "Inscription France Travail": A.TRAVAIL_FORMATION,
-    "Carte grise": A.TRANSPORTS_MOBILITE,
-    "Chèque énergie": A.ARGENT_IMPOTS,
-}
-MOTIF_AREAS = {
-    "Dossier CAF, retraite ou santé": [A.FAMILLE_SCOLARITE, A.RETRAITE, A.SOCIAL_SANTE],
-}
-
-WORKSHOPS = [
-    ("Atelier smartphone débutant", WorkshopLevel.BEGINNER, [T.PRISE_EN_MAIN_MATERIEL], 120),
-    ("Envoyer une pièce jointe par e-mail", WorkshopLevel.BEGINNER, [T.EMAIL], 90),
-    ("Arnaques en ligne : les repérer", WorkshopLevel.INTERMEDIATE, [T.SECURITE_NUMERIQUE], 90),
-    (
-        "Mes démarches avec FranceConnect",
-        WorkshopLevel.INTERMEDIATE,
-        [T.DEMARCHES_ADMINISTRATIVES],
-        120,
-    ),
-    (
-        "Découvrir l'intelligence artificielle",
-        WorkshopLevel.BEGINNER,
-        [T.INTELLIGENCE_ARTIFICIELLE, T.CULTURE_NUMERIQUE],
-        90,
-    ),
-    ("Garder le contact en visio", WorkshopLevel.BEGINNER, [T.RESEAUX_SOCIAUX], 90),
-    ("Classer ses photos et documents", WorkshopLevel.INTERMEDIATE, [T.CONTENUS_NUMERIQUES], 90),
-]
-WORKSHOP_MOTIF = "Atelier smartphone débutant"
-
+ADMINISTRATIVE = Theme.DEMARCHES_ADMINISTRATIVES
 S = CaseStatus
-#: Next status of a case in the demo, by current status (weights); checked against the table.
-CASE_PATHS = {
-    S.OPEN: [(S.IN_PROGRESS, 60), (S.WAITING_RESIDENT, 20), (S.WAITING_ADMINISTRATION, 15)]
-    + [(S.REDIRECTED, 5)],
-    S.IN_PROGRESS: [(S.WAITING_ADMINISTRATION, 40), (S.WAITING_RESIDENT, 25), (S.RESOLVED, 30)]
-    + [(S.ABANDONED, 5)],
-    S.WAITING_RESIDENT: [(S.IN_PROGRESS, 70), (S.ABANDONED, 20), (S.RESOLVED, 10)],
-    S.WAITING_ADMINISTRATION: [(S.RESOLVED, 60), (S.IN_PROGRESS, 30), (S.WAITING_RESIDENT, 10)],
-}
-#: Days a case keeps a status before the next change (min, max).
-CASE_DELAYS = {
-    S.OPEN: (0, 4),
-    S.IN_PROGRESS: (2, 15),
-    S.WAITING_RESIDENT: (5, 30),
-    S.WAITING_ADMINISTRATION: (7, 45),
-}
-COMMENTS = {
-    S.OPEN: [
-        "Première visite : liste des pièces à réunir remise à l'usager.",
-        "Besoin identifié lors de l'accueil, rendez-vous de suivi proposé.",
-    ],
-    S.IN_PROGRESS: [
-        "Pièces réunies, demande commencée en ligne.",
-        "L'usager est revenu avec les justificatifs : on reprend la démarche.",
-        "Compte créé, reste à compléter le formulaire.",
-    ],
-    S.WAITING_RESIDENT: [
-        "En attente du justificatif de domicile de l'usager.",
-        "L'usager doit retrouver son dernier avis d'imposition.",
-        "L'usager doit activer son compte avec le code reçu par courrier.",
-    ],
-    S.WAITING_ADMINISTRATION: [
-        "Demande déposée, en attente de la réponse de l'organisme.",
-        "Dossier transmis, délai de traitement annoncé de trois semaines.",
-    ],
-    S.RESOLVED: [
-        "Démarche aboutie : confirmation reçue.",
-        "Droits ouverts, l'usager a reçu son attestation.",
-    ],
-    S.ABANDONED: [
-        "L'usager ne souhaite pas poursuivre pour l'instant.",
-        "Sans nouvelles de l'usager malgré deux relances.",
-    ],
-    S.REDIRECTED: [
-        "Orienté vers l'assistante sociale du CCAS.",
-        "Orienté vers France Services pour un rendez-vous avec l'opérateur.",
-    ],
-}
-
-
-def _pick(rng: random.Random, weighted):
-    values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights=weights)[0]
-
-
-def _pick_distinct(rng: random.Random, weighted, count: int) -> list:
-    chosen = []
-    pool = list(weighted)
-    for _ in range(min(count, len(pool))):
-        value = _pick(rng, pool)
-        chosen.append(value)
-        pool = [(v, w) for v, w in pool if v != value]
-    return chosen
 
 
 @dataclass
@@ -288,6 +71,9 @@ class Plan:
     now: datetime
     today: date
     rng: random.Random
+    #: INSEE codes of the structure's own places: its residents live there, so that its
+    #: reports (and its networks') name every commune.
+    communes: list
     sessions: list = field(default_factory=list)
     tags: list = field(default_factory=list)  # (session, dimension, code)
     participants: list = field(default_factory=list)  # (session, resident)
@@ -296,7 +82,6 @@ class Plan:
     cases: list = field(default_factory=list)
     events: list = field(default_factory=list)  # (case, CaseEvent)
     contacts: dict = field(default_factory=dict)  # resident id → [first, last] moment
-    insee_codes: list = field(default_factory=list)
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         moment = datetime.combine(day, time(hour, minute), tzinfo=self.tz)
@@ -304,43 +89,206 @@ class Plan:
 
 
 @register_demo_step
-def seed_cases(context: dict) -> None:
+def seed_activity(context: dict) -> None:
     now = timezone.now()
     for slug, structure in context["structures"].items():
-        if HelpSession.objects.filter(structure=structure).exists():
-            continue
         places = context["places"][slug]
-        if places:
-            _seed_structure(structure, places, now=now, rng=random.Random(f"cases:{slug}"))
+        if not places or Motif.objects.filter(structure=structure).exists():
+            continue
+        rng = random.Random(f"demo:{slug}")
+        mediator_ids = list(
+            Membership.objects.filter(structure=structure, role=Role.MEDIATOR)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        plan = Plan(
+            structure=structure,
+            tz=places[0].tzinfo,
+            now=now,
+            today=timezone.localdate(now, timezone=places[0].tzinfo),
+            rng=rng,
+            communes=list(dict.fromkeys(place.insee_code for place in places)),
+        )
+        extra = EXTRA_RESIDENTS_PER_MEDIATOR * len(mediator_ids)
+        pool = _residents(plan, places, count=context["residents_per_structure"] + extra)
+        individual, workshop = _offer(structure, places, mediator_ids)
+        _book_around_today(places, individual, workshop, pool, rng)
+        if mediator_ids:
+            _seed_year(plan, places, mediator_ids, pool)
 
 
-def _seed_structure(structure, places, *, now: datetime, rng: random.Random) -> None:
-    tz = places[0].tzinfo
-    today = timezone.localdate(now, timezone=tz)
-    plan = Plan(
-        structure=structure,
-        tz=tz,
-        now=now,
-        today=today,
-        rng=rng,
-        insee_codes=[p.insee_code for p in places] * 4 + ["35238", "35047"],
+def _residents(plan: Plan, places, *, count: int) -> list[Resident]:
+    """The structure's named residents (`count` more of them), in the order of how often they
+    come (the first ones most often)."""
+    rng = plan.rng
+    existing = list(
+        Resident.objects.filter(structure=plan.structure, is_anonymous=False).order_by("pk")
     )
-    first_day = today - timedelta(days=DAYS)
-    mediator_ids = list(
-        Membership.objects.filter(structure=structure, role=Role.MEDIATOR)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
-    if not mediator_ids:
+    taken = {(r.first_name, r.last_name) for r in existing}
+    new = []
+    for first, last in synthetic.distinct_names(rng, count, taken):
+        birth_year, age_band, status = synthetic.draw_profile(rng, plan.today.year)
+        # Moved back to the first session once the year is planned.
+        created_at = plan.now - timedelta(days=rng.randint(30, 500))
+        new.append(
+            Resident(
+                structure=plan.structure,
+                first_name=first,
+                last_name=last,
+                search_name=fold_name(first, last),  # bulk_create skips save()
+                birth_year=birth_year,
+                age_band=age_band,
+                status=status,
+                gender=synthetic.draw_gender(rng),
+                commune_insee=synthetic.draw_commune(rng, plan.communes[0], plan.communes),
+                phone=synthetic.draw_phone(rng, places[0].time_zone) if rng.random() < 0.9 else "",
+                created_at=created_at,
+                last_contact_at=created_at,
+            )
+        )
+    Resident.objects.bulk_create(new)
+    pool = existing + new
+    rng.shuffle(pool)
+    return pool
+
+
+# --- Bookings -------------------------------------------------------------------------------
+
+
+def _offer(structure, places, mediator_ids) -> tuple[list[Motif], Motif]:
+    """The structure's motifs (those of its kind), its mediators' opening hours around today
+    and a workshop every other Saturday; returns the individual motifs and the workshop's."""
+    today = timezone.localdate()
+    first_day, last_day = today - timedelta(days=35), today + timedelta(days=120)
+    specs = synthetic.motifs_of(structure.kind)
+    motifs = [
+        Motif.objects.create(
+            structure=structure, min_delay_minutes=120, max_delay_days=90, **spec.model_fields()
+        )
+        for spec in specs
+    ]
+    individual = [m for m in motifs if not m.is_collective]
+    workshop = next(m for m in motifs if m.is_collective)
+    for index, mediator_id in enumerate(mediator_ids):
+        place = places[index % len(places)]
+        # A mediator shared between town halls works in each on different days.
+        shared = Membership.objects.filter(user_id=mediator_id, role=Role.MEDIATOR).count() > 1
+        days = (
+            ([0] if structure.slug == "mairie-loheac" else [1, 2, 3])
+            if shared
+            else [[0, 2, 4], [1, 3], [1, 2, 4]][index % 3]
+        )
+        offered = [
+            motif
+            for motif, spec in zip(motifs, specs, strict=True)
+            if not spec.is_collective and (place == places[0] or not spec.main_place_only)
+        ]
+        for start, end in ((time(9), time(12)), (time(13, 30), time(17))):
+            hours = OpeningHours.objects.create(
+                place=place,
+                mediator_id=mediator_id,
+                weekdays=days,
+                start_time=start,
+                end_time=end,
+                first_day=first_day,
+                last_day=last_day,
+            )
+            hours.motifs.add(*offered)
+    if mediator_ids:
+        workshop_hours = OpeningHours.objects.create(
+            place=places[0],
+            mediator_id=mediator_ids[0],
+            weekdays=[5],
+            start_time=time(9, 30),
+            end_time=time(11, 30),
+            every_n_weeks=2,
+            first_day=first_day,
+            last_day=last_day,
+        )
+        workshop_hours.motifs.add(workshop)
+    return individual, workshop
+
+
+def _book_around_today(places, individual, workshop, residents, rng) -> None:
+    """About 13 % of the slots (a quarter of the workshops') of the past 4 weeks and the next 4
+    weeks, with realistic outcomes for the past ones. Written directly (the booking service
+    refuses past times). Home visits are arranged by phone, not through slots."""
+    if not residents:
         return
+    now = timezone.now()
+    start, end = now - timedelta(days=28), now + timedelta(days=28)
+    slots, appointments = [], []
+    taken: set[tuple[int, datetime]] = set()
+    at_place = [motif for motif in individual if motif.mode != MotifMode.HOME]
+    for place in places:
+        for motif in [*at_place, workshop]:
+            spec = MOTIF_SPECS[motif.name]
+            offered = free_slots(
+                place=place,
+                motif=motif,
+                start=start,
+                end=end,
+                now=start,
+                respect_booking_window=False,
+            )
+            for free in offered:
+                key = (free.mediator_id, free.starts_at)
+                if key in taken or rng.random() > (0.25 if motif is workshop else 0.13):
+                    continue
+                # A slot blocks its whole duration: skip overlaps with ones already taken.
+                if any(
+                    (free.mediator_id, free.starts_at + timedelta(minutes=m)) in taken
+                    for m in range(-120, motif.duration_minutes, 15)
+                ):
+                    continue
+                taken.add(key)
+                seats = min(rng.randint(3, 7) if motif.is_collective else 1, len(residents))
+                statuses = [
+                    synthetic.draw_appointment_status(
+                        rng, past=free.starts_at <= now, collective=motif.is_collective
+                    )
+                    for _ in range(seats)
+                ]
+                active = [s for s in statuses if s not in CANCELLED_STATUSES]
+                slot = Slot(
+                    place=place,
+                    motif=motif,
+                    mediator_id=free.mediator_id,
+                    starts_at=free.starts_at,
+                    ends_at=free.ends_at,
+                    capacity=motif.capacity,
+                    seats_taken=len(active),
+                    is_active=bool(active),
+                )
+                slots.append(slot)
+                for resident, status in zip(rng.sample(residents, seats), statuses, strict=True):
+                    appointment = Appointment(
+                        place=place,
+                        motif=motif,
+                        mediator_id=free.mediator_id,
+                        resident=resident,
+                        starts_at=free.starts_at,
+                        ends_at=free.ends_at,
+                        status=status,
+                        need=rng.choice(spec.needs) if spec.needs else "",
+                        booked_online=motif.bookable_online and synthetic.draw_booked_online(rng),
+                    )
+                    appointments.append((slot, appointment))
+    Slot.objects.bulk_create(slots)
+    for slot, appointment in appointments:
+        appointment.slot = slot
+    Appointment.objects.bulk_create([a for _slot, a in appointments])
+
+
+# --- A year of sessions and cases -----------------------------------------------------------
+
+
+def _seed_year(plan: Plan, places, mediator_ids, pool) -> None:
+    rng, structure, today = plan.rng, plan.structure, plan.today
+    first_day = today - timedelta(days=DAYS)
     workdays = _workdays(structure, places, mediator_ids)
     holidays = closed_days(places[0], first_day, today)
-    pool = _resident_pool(
-        structure, places, rng, extra=EXTRA_RESIDENTS_PER_MEDIATOR * len(mediator_ids)
-    )
-    cum_weights = list(accumulate(1 / (index + 1) ** 0.7 for index in range(len(pool))))
-
-    window_start = _log_appointments(plan, places, pool)
+    window_start = _log_appointments(plan, places)
     _workshops(plan, places[0], mediator_ids[0], pool, first_day, window_start, holidays)
     for mediator_id in mediator_ids:
         days, place = workdays[mediator_id]
@@ -348,7 +296,11 @@ def _seed_structure(structure, places, *, now: datetime, rng: random.Random) -> 
         per_day = min(weekly / len(days), 7)
         day = first_day
         while day < today:
-            if day.weekday() in days and day not in holidays and not _closed_for_summer(day, tz):
+            if (
+                day.weekday() in days
+                and day not in holidays
+                and not _closed_for_summer(day, plan.tz)
+            ):
                 if day >= window_start:
                     count = rng.choice([0, 1, 1, 2])  # walk-ins between appointments
                 else:
@@ -357,14 +309,14 @@ def _seed_structure(structure, places, *, now: datetime, rng: random.Random) -> 
                     resident = (
                         None
                         if rng.random() < ANONYMOUS_SHARE
-                        else rng.choices(pool, cum_weights=cum_weights)[0]
+                        else synthetic.draw_regular(rng, pool)
                     )
                     _individual(
                         plan, day=day, mediator_id=mediator_id, place=place, resident=resident
                     )
             day += timedelta(days=1)
         for _ in range(rng.randint(16, 26)):
-            resident = rng.choices(pool, cum_weights=cum_weights)[0]
+            resident = synthetic.draw_regular(rng, pool)
             _case(
                 plan, resident=resident, mediator_id=mediator_id, place=place, first_day=first_day
             )
@@ -397,94 +349,19 @@ def _season(day: date) -> float:
     return {4: 1.25, 5: 1.3, 6: 1.1, 7: 0.8, 8: 0.6, 12: 0.8}.get(day.month, 1.0)
 
 
-def _resident_pool(structure, places, rng: random.Random, *, extra: int) -> list[Resident]:
-    """The structure's named residents, with `extra` more of them for a year of activity."""
-    existing = list(Resident.objects.filter(structure=structure, is_anonymous=False).order_by("pk"))
-    taken = {(r.first_name, r.last_name) for r in existing}
-    candidates = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES] + [
-        (first, f"{last}-{other}")
-        for first in FIRST_NAMES
-        for last in LAST_NAMES[:8]
-        for other in LAST_NAMES[-4:]
-        if other != last
-    ]
-    rng.shuffle(candidates)
-    insee_codes = [p.insee_code for p in places] * 4 + ["35238", "35047", "97411"]
-    reunion = places[0].time_zone != "Europe/Paris"
-    now = timezone.now()
-    year = timezone.localdate().year
-    new = []
-    for first, last in candidates:
-        if len(new) >= extra:
-            break
-        if (first, last) in taken:
-            continue
-        taken.add((first, last))
-        birth_year = rng.choice([None, None, *range(1938, 2008)])
-        phone = (
-            f"+262 692 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-            if reunion
-            else f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
-            f"{rng.randint(10, 99)}"
-        )
-        new.append(
-            Resident(
-                structure=structure,
-                first_name=first,
-                last_name=last,
-                search_name=fold_name(first, last),  # bulk_create skips save()
-                birth_year=birth_year,
-                age_band=age_band_for(birth_year, year),
-                gender=rng.choice([Gender.FEMALE, Gender.FEMALE, Gender.MALE, Gender.NOT_GIVEN]),
-                status=_pick(
-                    rng,
-                    [
-                        (ResidentStatus.RETIRED, 35),
-                        (ResidentStatus.UNEMPLOYED, 25),
-                        (ResidentStatus.EMPLOYED, 20),
-                        (ResidentStatus.IN_SCHOOL, 5),
-                        (ResidentStatus.NOT_GIVEN, 15),
-                    ],
-                ),
-                commune_insee=rng.choice(insee_codes),
-                phone=phone if rng.random() < 0.8 else "",
-                # Moved back to the first session once the year is planned.
-                created_at=now - timedelta(days=rng.randint(30, 400)),
-            )
-        )
-    Resident.objects.bulk_create(new)
-    pool = existing + new
-    rng.shuffle(pool)  # who comes most often
-    return pool
-
-
 def _anonymous_resident(plan: Plan, session: HelpSession) -> None:
-    rng = plan.rng
+    age_band, gender, status, commune = synthetic.draw_anonymous(plan.rng, plan.communes[0])
     resident = Resident(
         structure=plan.structure,
         is_anonymous=True,
-        age_band=_pick(
-            rng,
-            [
-                (AgeBand.FROM_60_TO_69, 22),
-                (AgeBand.OVER_70, 20),
-                (AgeBand.FROM_40_TO_59, 25),
-                (AgeBand.FROM_25_TO_39, 18),
-                (AgeBand.FROM_18_TO_24, 7),
-                (AgeBand.NOT_GIVEN, 8),
-            ],
-        ),
-        gender=rng.choice([Gender.FEMALE, Gender.MALE, Gender.NOT_GIVEN]),
-        status=rng.choice(ResidentStatus.values),
-        commune_insee=rng.choice(plan.insee_codes) if rng.random() < 0.8 else "",
+        age_band=age_band,
+        gender=gender,
+        status=status,
+        commune_insee=commune,
         created_at=session.created_at,
         last_contact_at=session.created_at,
     )
     plan.anonymous.append((session, resident))
-
-
-def _duration(rng: random.Random) -> int:
-    return _pick(rng, DURATIONS)
 
 
 def _new_session(plan: Plan, *, day: date, mediator_id: int, place, hour=None, **fields):
@@ -514,44 +391,50 @@ def _contact(plan: Plan, resident: Resident, moment: datetime) -> None:
 
 
 def _tag_session(plan: Plan, session, themes, areas=(), equipment=None) -> None:
-    rng = plan.rng
     for code in themes:
         plan.tags.append((session, TagDimension.THEME, code))
-    if T.DEMARCHES_ADMINISTRATIVES in themes:
-        areas = list(areas) or _pick_distinct(rng, AREAS, 1 if rng.random() < 0.85 else 2)
-        for code in dict.fromkeys(areas):
-            plan.tags.append((session, TagDimension.PROCEDURE, code))
-    for code in equipment or _pick_distinct(rng, EQUIPMENT, 1 if rng.random() < 0.85 else 2):
+    for code in dict.fromkeys(areas):
+        plan.tags.append((session, TagDimension.PROCEDURE, code))
+    for code in equipment or synthetic.draw_equipment(plan.rng):
         plan.tags.append((session, TagDimension.EQUIPMENT, code))
 
 
-def _outcome_fields(rng: random.Random, outcome=None) -> dict:
-    outcome = outcome or _pick(rng, OUTCOMES)
-    return {
-        "outcome": outcome,
-        "redirected_to": _pick(rng, REDIRECTIONS) if outcome == Outcome.REDIRECTED else "",
-        "autonomy": _pick(rng, AUTONOMY),
-    }
-
-
-def _individual(plan: Plan, *, day, mediator_id, place, resident, themes=None, areas=(), **extra):
+def _individual(
+    plan: Plan,
+    *,
+    day,
+    mediator_id,
+    place,
+    resident,
+    themes=None,
+    areas=(),
+    duration=None,
+    outcome=None,
+    place_type=None,
+    **fields,
+):
     rng = plan.rng
-    place_type = extra.pop("place_type", None) or _pick(rng, PLACE_TYPES)
-    themes = themes or _pick_distinct(rng, THEMES, rng.choices([1, 2, 3], [70, 25, 5])[0])
-    administrative = T.DEMARCHES_ADMINISTRATIVES in themes
-    fields = {
-        "kind": SessionKind.INDIVIDUAL,
-        "duration_minutes": extra.pop("duration_minutes", None) or _duration(rng),
-        "place_type": place_type,
-        "other_commune_insee": "35047" if place_type == PlaceType.OTHER else "",
-        "done_on_behalf": administrative and rng.random() < 0.15,
-        **_outcome_fields(rng, extra.pop("outcome", None)),
-        **extra,
-    }
-    if administrative and not areas:
-        areas = _pick_distinct(rng, AREAS, 1 if rng.random() < 0.85 else 2)
-    if administrative and "procedure_detail" not in fields and rng.random() < 0.5:
-        fields["procedure_detail"] = rng.choice(CASE_TITLES[areas[0]])
+    place_type = place_type or PICK_PLACE_TYPE(rng)
+    duration = duration or synthetic.draw_duration(rng, free=0)  # the form's picks
+    themes = list(themes or synthetic.draw_themes(rng))
+    autonomy, outcome, redirected_to = synthetic.draw_assessment(rng, outcome=outcome)
+    if ADMINISTRATIVE in themes:
+        areas = list(areas) or synthetic.draw_areas(rng)
+        if "procedure_detail" not in fields:
+            fields["procedure_detail"] = synthetic.draw_detail(rng, areas[0])
+    else:
+        areas = []
+    fields.update(
+        kind=SessionKind.INDIVIDUAL,
+        duration_minutes=duration,
+        place_type=place_type,
+        # Elsewhere than at a place (a social centre, a hall): in one of the structure's towns.
+        other_commune_insee=rng.choice(plan.communes) if place_type == PlaceType.OTHER else "",
+        done_on_behalf=synthetic.draw_on_behalf(rng),
+        autonomy=autonomy,
+        outcome=outcome,
+        redirected_to=redirected_to,
+    )
     if resident is None:
         session = _new_session(plan, day=day, mediator_id=mediator_id, place=place, **fields)
         _anonymous_resident(plan, session)
@@ -563,9 +446,10 @@ def _individual(plan: Plan, *, day, mediator_id, place, resident, themes=None, a
     return session
 
 
-def _log_appointments(plan: Plan, places, pool) -> date:
-    """Sessions for most past "seen" appointments; workshops from the workshop appointments.
-    Returns the first day of the bookings window (or today when there are no appointments)."""
+def _log_appointments(plan: Plan, places) -> date:
+    """Sessions for most past "seen" appointments, about what their motif and need say;
+    workshops from the workshop appointments. Returns the first day of the bookings window
+    (or today when there are no appointments)."""
     rng = plan.rng
     appointments = list(
         Appointment.objects.filter(
@@ -587,16 +471,13 @@ def _log_appointments(plan: Plan, places, pool) -> date:
         if rng.random() > LOGGED_APPOINTMENTS:
             continue
         local = timezone.localtime(appointment.starts_at, plan.tz)
-        need_area = NEED_AREAS.get(appointment.need)
         motif = appointment.motif
-        if need_area or motif.name in MOTIF_AREAS or "démarches" in motif.name.lower():
-            themes = [T.DEMARCHES_ADMINISTRATIVES]
-            areas = [need_area or rng.choice(MOTIF_AREAS.get(motif.name, [a for a, _w in AREAS]))]
-        elif "e-mail" in motif.name:
-            themes, areas = [T.EMAIL], []
-        else:
-            themes, areas = None, []
-        duration = min((d for d, _w in DURATIONS), key=lambda d: abs(d - motif.duration_minutes))
+        spec = MOTIF_SPECS.get(motif.name)
+        themes, areas, fields = (spec.themes if spec else ()), [], {}
+        if ADMINISTRATIVE in themes:
+            need = appointment.need
+            areas = [synthetic.AREA_OF_TITLE.get(need) or rng.choice(spec.areas)]
+            fields["procedure_detail"] = need
         _individual(
             plan,
             day=local.date(),
@@ -605,10 +486,10 @@ def _log_appointments(plan: Plan, places, pool) -> date:
             resident=appointment.resident,
             themes=themes,
             areas=areas,
-            duration_minutes=duration,
-            place_type=PlaceType.HOME if motif.mode == "home" else PlaceType.PLACE,
+            duration=min((d for d, _w in DURATIONS), key=lambda d: abs(d - motif.duration_minutes)),
+            place_type=PlaceType.HOME if motif.mode == MotifMode.HOME else PlaceType.PLACE,
             appointment=appointment,
-            procedure_detail=appointment.need,
+            **fields,
         )
     for seats in workshops.values():
         first = seats[0]
@@ -618,7 +499,7 @@ def _log_appointments(plan: Plan, places, pool) -> date:
             day=local.date(),
             mediator_id=first.mediator_id,
             place=first.place,
-            spec=WORKSHOPS[0],
+            spec=next((w for w in WORKSHOPS if w.title == first.motif.name), WORKSHOPS[0]),
             named=[a.resident for a in seats],
             hour=local.hour,
         )
@@ -641,8 +522,9 @@ def _workshops(plan: Plan, place, mediator_id, pool, first_day, window_start, ho
 
 def _workshop(plan: Plan, *, day, mediator_id, place, spec, named, hour=14) -> None:
     rng = plan.rng
-    title, level, themes, duration = spec
-    anonymous = rng.randint(0, 4)
+    # Walk-ins fill the room up to the workshop's seats, anonymously.
+    anonymous = rng.randint(0, max(0, SMARTPHONE_WORKSHOP.capacity - len(named)))
+    autonomy, _outcome, _redirected = synthetic.draw_assessment(rng, collective=True)
     session = _new_session(
         plan,
         day=day,
@@ -650,44 +532,28 @@ def _workshop(plan: Plan, *, day, mediator_id, place, spec, named, hour=14) -> N
         place=place,
         hour=min(hour + 2, 18),
         kind=SessionKind.COLLECTIVE,
-        title=title,
-        level=level,
-        duration_minutes=duration,
+        title=spec.title,
+        level=spec.level,
+        duration_minutes=spec.duration,
         place_type=PlaceType.PLACE,
         people_count=len(named) + anonymous,
-        autonomy=_pick(rng, AUTONOMY),
+        autonomy=autonomy,
     )
-    _tag_session(
-        plan,
-        session,
-        themes,
-        [A.PAPIERS_CITOYENNETE] if T.DEMARCHES_ADMINISTRATIVES in themes else (),
-        equipment=[Equipment.PHONE] if "smartphone" in title else [Equipment.COMPUTER],
-    )
+    areas = synthetic.draw_areas(rng) if spec.theme == ADMINISTRATIVE else ()
+    _tag_session(plan, session, [spec.theme], areas, equipment=[spec.equipment])
     for resident in named:
         plan.participants.append((session, resident))
         _contact(plan, resident, session.created_at)
     if anonymous:
-        for dimension, codes in (
-            (
-                CountDimension.AGE_BAND,
-                [AgeBand.FROM_60_TO_69, AgeBand.OVER_70, AgeBand.FROM_40_TO_59],
-            ),
-            (CountDimension.GENDER, [Gender.FEMALE, Gender.MALE]),
-            (CountDimension.STATUS, [ResidentStatus.RETIRED, ResidentStatus.NOT_GIVEN]),
-        ):
-            split = defaultdict(int)
-            for _ in range(anonymous):
-                split[rng.choice(codes)] += 1
-            for code, count in split.items():
-                plan.counts.append((session, dimension, code, count))
+        for dimension, code, count in synthetic.draw_participant_counts(rng, anonymous):
+            plan.counts.append((session, dimension, code, count))
 
 
 def _case(plan: Plan, *, resident, mediator_id, place, first_day) -> None:
     """A case followed from its opening to where it stands today, with its events and the
     sessions of the steps where the resident came."""
     rng = plan.rng
-    area = _pick(rng, AREAS)
+    area = PICK_AREA(rng)
     title = rng.choice(CASE_TITLES[area])
     # Cases opened in the last two months are still running: the desk's current work.
     recent = rng.random() < 0.4
@@ -710,9 +576,8 @@ def _case(plan: Plan, *, resident, mediator_id, place, first_day) -> None:
             next_day += timedelta(days=7 - next_day.weekday())
         if next_day >= plan.today:
             break
-        target = _pick(
-            rng, [(t, w) for t, w in CASE_PATHS[status] if t in CASE_TRANSITIONS[status]]
-        )
+        allowed = [(t, w) for t, w in CASE_PATHS[status] if t in CASE_TRANSITIONS[status]]
+        target = Picker(allowed)(rng)
         previous = moment
         moment = plan.at(next_day, rng.randint(9, 16), rng.choice([0, 20, 40]))
         if moment <= previous:  # the same day: later than the step before
@@ -762,7 +627,7 @@ def _case(plan: Plan, *, resident, mediator_id, place, first_day) -> None:
                 mediator_id=mediator_id,
                 place=place,
                 resident=resident,
-                themes=[T.DEMARCHES_ADMINISTRATIVES],
+                themes=[ADMINISTRATIVE],
                 areas=[area],
                 outcome=outcome,
                 procedure_detail=title,

@@ -3,29 +3,26 @@ département network overlaps the two others: France Services de Guichen and the
 each belong to two networks.
 
 Later apps extend the demo by registering a function with `register_demo_step`: each step
-receives the objects created here and must be idempotent."""
+receives the objects created here and must be idempotent. Their activity (residents,
+appointments, sessions) is drawn by `cases/demo.py` from `cases/synthetic.py`."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 
-from mediation.choices import AgeBand, Gender, NetworkKind, ResidentStatus, Role, StructureKind
+from mediation.choices import NetworkKind, Role, StructureKind
 from mediation.models import (
     Membership,
     Network,
     NetworkMembership,
     Place,
-    Resident,
     Structure,
     User,
-    fold_name,
 )
 
 DEMO_PASSWORD = "permanence-demo"
@@ -264,55 +261,6 @@ DEMO_ACCOUNTS = [
 OPERATOR_EMAIL = "operateur@permanence.demo"
 DEMO_EMAILS = frozenset([*(staff[0] for staff in STAFF), OPERATOR_EMAIL])
 
-FIRST_NAMES = [
-    "Marie",
-    "Jean",
-    "Monique",
-    "Bernard",
-    "Nathalie",
-    "Patrick",
-    "Sylvie",
-    "Michel",
-    "Fatima",
-    "Mohamed",
-    "Julie",
-    "Kevin",
-    "Denise",
-    "Éric",
-    "Océane",
-    "Gérard",
-    "Aïcha",
-    "Loïc",
-    "Françoise",
-    "Mathis",
-    "Josiane",
-    "Rémi",
-    "Sabrina",
-    "Yvette",
-]
-LAST_NAMES = [
-    "Le Bihan",
-    "Dupont",
-    "Hamon",
-    "Lebreton",
-    "Guérin",
-    "Bouvier",
-    "Diallo",
-    "Perrin",
-    "Gaudin",
-    "Rolland",
-    "Lemoine",
-    "Hoarau",
-    "Payet",
-    "Fontaine",
-    "Barbier",
-    "Texier",
-    "Nguyen",
-    "Collin",
-    "Morel",
-    "Tessier",
-]
-
 
 def demo_totp_secret(email: str) -> str:
     """The fixed TOTP secret (base32) of a demo account: printed by `make run`, typed into an
@@ -379,27 +327,11 @@ def register_demo_step(step: Callable[[dict], None]) -> Callable[[dict], None]:
     return step
 
 
-def _resident_fields(rng: random.Random, structure: Structure, insee_codes: list[str]) -> dict:
-    birth_year = rng.choice([None, *range(1940, 2008)])
-    from mediation.choices import age_band_for
-
-    year = timezone.localdate().year
-    return {
-        "birth_year": birth_year,
-        "age_band": age_band_for(birth_year, year) if birth_year else AgeBand.NOT_GIVEN,
-        "gender": rng.choice(Gender.values),
-        "status": rng.choice(ResidentStatus.values),
-        "commune_insee": rng.choice(insee_codes),
-        "phone": f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
-        f"{rng.randint(10, 99)}"
-        if structure.places.first().time_zone == "Europe/Paris"
-        else f"+262 692 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-    }
-
-
 @transaction.atomic
 def seed_demo(*, residents_per_structure: int = 30) -> dict:
-    """Create (or bring back to its reference state) the demo data. Idempotent."""
+    """Create (or bring back to its reference state) the demo data. Idempotent.
+    `residents_per_structure`: named residents of a structure, before those its year of
+    activity adds (the activity step reads it from the context)."""
     networks = {}
     for data in NETWORKS:
         networks[data["slug"]], _ = Network.objects.update_or_create(
@@ -458,42 +390,12 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
     for user in [*users.values(), operator]:
         _demo_second_factor(user)
 
-    rng = random.Random(2026)
-    now = timezone.now()
-    for slug, structure in structures.items():
-        insee_codes = [p.insee_code for p in places[slug]] * 3 + ["35238", "35047", "97411"]
-        existing = set(
-            Resident.objects.filter(structure=structure).values_list("first_name", "last_name")
-        )
-        new = []
-        for index in range(residents_per_structure):
-            first = FIRST_NAMES[(index * 7 + len(slug)) % len(FIRST_NAMES)]
-            last = LAST_NAMES[(index * 3 + len(slug)) % len(LAST_NAMES)]
-            if index >= len(LAST_NAMES):
-                last = f"{last}-{LAST_NAMES[index % 5]}"
-            if (first, last) in existing:
-                continue
-            existing.add((first, last))
-            created_at = now - timezone.timedelta(days=rng.randint(1, 500))
-            new.append(
-                Resident(
-                    structure=structure,
-                    first_name=first,
-                    last_name=last,
-                    search_name=fold_name(first, last),  # bulk_create skips save()
-                    created_at=created_at,
-                    last_contact_at=created_at,
-                    **_resident_fields(rng, structure, insee_codes),
-                )
-            )
-        Resident.objects.bulk_create(new)
-
     context = {
         "networks": networks,
         "structures": structures,
         "places": places,
         "users": users,
-        "rng": rng,
+        "residents_per_structure": residents_per_structure,
     }
     for step in _steps:
         step(context)

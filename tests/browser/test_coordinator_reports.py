@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from bench.generate import generate_activity
 from mediation.models import Network
 from reports.periods import last_closed_quarter
 from tests.browser.axe import assert_accessible
@@ -25,7 +25,7 @@ both_widths = pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["360px
 
 @pytest.fixture
 def coordination(transactional_db):
-    call_command("generate_activity", sessions=400, structures=3, years=1, seed=5, verbosity=0)
+    generate_activity(sessions=400, structures=3, years=1, seed=5, out=None)
     network = Network.objects.get(slug="activite")
     user = UserFactory(
         email="sophie@exemple.fr", first_name="Sophie", last_name="Martin", password=PASSWORD

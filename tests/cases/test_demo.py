@@ -1,4 +1,5 @@
-"""Demo data of the activity log: a year of sessions and cases for every demo structure."""
+"""Demo data of the activity: residents, motifs and appointments around today, a year of
+sessions and cases for every demo structure, all drawn from `cases.synthetic`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 import cases.demo  # noqa: F401  (registers the demo step, whatever the app's ready() does)
 from bookings.choices import AppointmentStatus
-from bookings.models import Appointment
+from bookings.models import Appointment, Motif, OpeningHours
 from cases.choices import (
     CASE_TRANSITIONS,
     CLOSED_CASE_STATUSES,
@@ -22,10 +23,11 @@ from cases.choices import (
     TagDimension,
     Theme,
 )
-from cases.demo import CASE_PATHS
 from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
+from cases.synthetic import AREA_OF_TITLE, CASE_PATHS, IDENTITY_PAPERS, MOTIF_SPECS, motifs_of
+from mediation.choices import StructureKind
 from mediation.demo import seed_demo
-from mediation.models import Resident, Structure
+from mediation.models import Place, Resident, Structure
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +169,47 @@ def test_bulk_created_residents_can_be_found_by_name(seeded):
     assert (
         Resident.objects.matching_name(resident.first_name.upper()).filter(pk=resident.pk).exists()
     )
+
+
+def test_residents_live_where_their_structure_has_a_place(seeded):
+    # Reports label a commune by the name of a place of the scope: every commune the demo
+    # writes is one of its structure's places', so no report shows a bare INSEE code.
+    for structure in Structure.objects.all():
+        communes = set(
+            Place.objects.filter(structure=structure).values_list("insee_code", flat=True)
+        )
+        written = set(
+            Resident.objects.filter(structure=structure).values_list("commune_insee", flat=True)
+        ) | set(
+            HelpSession.objects.filter(structure=structure).values_list(
+                "other_commune_insee", flat=True
+            )
+        )
+        assert written - {""} == communes, structure.slug
+
+
+def test_each_structure_offers_the_motifs_of_its_kind(seeded):
+    for structure in Structure.objects.all():
+        names = set(Motif.objects.filter(structure=structure).values_list("name", flat=True))
+        assert names == {spec.name for spec in motifs_of(structure.kind)}, structure.slug
+    # Identity papers and vehicle registration (ANTS): only at a France Services' main place.
+    for hours in OpeningHours.objects.filter(motifs__name=IDENTITY_PAPERS.name).distinct():
+        structure = hours.place.structure
+        assert structure.kind == StructureKind.FRANCE_SERVICES
+        assert hours.place == structure.places.order_by("pk").first()
+    assert not Appointment.objects.filter(
+        place__name__startswith="Antenne", motif__name=IDENTITY_PAPERS.name
+    ).exists()
+
+
+def test_appointments_and_their_sessions_fit_the_motif(seeded):
+    for appointment in Appointment.objects.select_related("motif"):
+        assert appointment.need in MOTIF_SPECS[appointment.motif.name].needs + ("",)
+    logged = HelpSession.objects.filter(appointment__isnull=False, kind=SessionKind.INDIVIDUAL)
+    for session in logged.select_related("appointment__motif").prefetch_related("tags"):
+        spec = MOTIF_SPECS[session.appointment.motif.name]
+        themes = {t.code for t in session.tags.all() if t.dimension == TagDimension.THEME}
+        assert themes == set(spec.themes), spec.name
+        if session.appointment.need in AREA_OF_TITLE:
+            areas = {t.code for t in session.tags.all() if t.dimension == TagDimension.PROCEDURE}
+            assert areas == {AREA_OF_TITLE[session.appointment.need]}

@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from bench.generate import generate_activity
 from cases.models import HelpSession
 from mediation.models import Network
 from reports import audit
@@ -264,7 +265,7 @@ def test_a_year_without_a_closed_period_is_refused(monkeypatch):
 
 @pytest.fixture
 def generated_network(db):
-    call_command("generate_activity", sessions=600, structures=2, years=1, seed=3, verbosity=0)
+    generate_activity(sessions=600, structures=2, years=1, seed=3, out=None)
     return Network.objects.get(slug="activite")
 
 

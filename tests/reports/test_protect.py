@@ -10,8 +10,8 @@ import random
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 
+from bench.generate import generate_activity
 from cases.models import HelpSession
 from mediation.models import Network, Structure
 from reports import protect, publish
@@ -55,7 +55,7 @@ def test_no_count_below_the_threshold_is_published(value):
 
 @pytest.fixture
 def network(db):
-    call_command("generate_activity", sessions=300, structures=3, years=1, seed=5, verbosity=0)
+    generate_activity(sessions=300, structures=3, years=1, seed=5, out=None)
     return Network.objects.get(slug="activite")
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.management import call_command
 
+from bench.generate import generate_activity
 from mediation.models import Network, Resident, Structure
 from reports import publish
 from reports.periods import Period, PeriodError, parse_period
@@ -18,7 +18,7 @@ K = 11
 @pytest.fixture
 def small_network(db):
     """Three structures, a year of light activity: most cells of a quarter are below k."""
-    call_command("generate_activity", sessions=240, structures=3, years=1, seed=7, verbosity=0)
+    generate_activity(sessions=240, structures=3, years=1, seed=7, out=None)
     return Network.objects.get(slug="activite")
 
 

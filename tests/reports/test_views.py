@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from bench.generate import generate_activity
 from mediation.choices import Role
 from mediation.models import Network, Structure
 from reports import publish, services
@@ -31,7 +32,7 @@ from tests.factories import (
 
 @pytest.fixture
 def network(db):
-    call_command("generate_activity", sessions=300, structures=2, years=1, seed=3, verbosity=0)
+    generate_activity(sessions=300, structures=2, years=1, seed=3, out=None)
     return Network.objects.get(slug="activite")
 
 
@@ -165,10 +166,7 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_activity(
     client.force_login(coordinator)
     with django_assert_max_num_queries(60):
         client.get(dashboard_url(network))
-    call_command(
-        "generate_activity", sessions=600, structures=3, years=1, seed=4, prefix="autre",
-        verbosity=0,
-    )  # fmt: skip
+    generate_activity(sessions=600, structures=3, years=1, seed=4, prefix="autre", out=None)
     more = Network.objects.get(slug="autre")
     NetworkMembershipFactory(user=coordinator, network=more)
     with django_assert_max_num_queries(60):

@@ -1,16 +1,19 @@
-"""`manage.py generate_activity` on a small N: the rows it writes hold together (what the
-services would have written) and the report of its network adds up."""
+"""`bench/generate.py` on a small N: the rows it writes hold together (what the services would
+have written), the report of its network adds up, and it runs as a script."""
 
 from __future__ import annotations
 
-from io import StringIO
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
+from bench.generate import GenerationError, generate_activity
 from bookings.choices import AppointmentStatus
 from bookings.models import Appointment
 from cases.choices import Outcome, SessionKind, TagDimension, Theme
@@ -24,11 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def generated():
-    out = StringIO()
-    call_command(
-        "generate_activity", sessions=3000, structures=4, residents=600, seed=7, stdout=out
-    )
-    return SimpleNamespace(network=Network.objects.get(slug="activite"), output=out.getvalue())
+    lines = []
+    generate_activity(sessions=3000, structures=4, residents=600, seed=7, out=lines.append)
+    return SimpleNamespace(network=Network.objects.get(slug="activite"), output="\n".join(lines))
 
 
 def test_it_writes_the_sessions_asked_for_and_says_how_fast(generated):
@@ -114,16 +115,9 @@ def test_the_report_of_the_generated_network_adds_up(generated):
 
 
 def test_the_same_seed_gives_the_same_activity():
-    call_command("generate_activity", sessions=300, structures=2, seed=3, stdout=StringIO())
+    generate_activity(sessions=300, structures=2, seed=3, out=None)
     first = list(HelpSession.objects.order_by("pk").values_list("date", "duration_minutes"))
-    call_command(
-        "generate_activity",
-        sessions=300,
-        structures=2,
-        seed=3,
-        prefix="autre",
-        stdout=StringIO(),
-    )
+    generate_activity(sessions=300, structures=2, seed=3, prefix="autre", out=None)
     second = list(
         HelpSession.objects.filter(structure__networks__slug="autre")
         .order_by("pk")
@@ -133,5 +127,24 @@ def test_the_same_seed_gives_the_same_activity():
 
 
 def test_a_second_run_with_the_same_prefix_is_refused(generated):
-    with pytest.raises(CommandError, match="existe déjà"):
-        call_command("generate_activity", sessions=10, structures=1, stdout=StringIO())
+    with pytest.raises(GenerationError, match="existe déjà"):
+        generate_activity(sessions=10, structures=1, out=None)
+
+
+def test_it_runs_as_a_script_on_the_database_of_database_url(tmp_path):
+    # What bench/national.py does in a child process: options on the command line, the
+    # database of DATABASE_URL (here a fresh SQLite file, migrated first).
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'generated.sqlite3'}",
+        "PERMANENCE_VAR_DIR": str(tmp_path),
+    }
+    python = [sys.executable, "-W", "ignore"]
+    subprocess.run([*python, root / "manage.py", "migrate", "-v0"], env=env, check=True)
+    script = [*python, root / "bench" / "generate.py", "--sessions=200", "--structures=2"]
+    done = subprocess.run([*script, "--years=1"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Réseau « activite » : 200 séances" in done.stdout
+    again = subprocess.run([*script, "--years=1"], env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "existe déjà" in again.stderr

@@ -2,8 +2,13 @@
 mediators and residents, and help sessions spread over the past years, with their themes,
 procedure areas, equipment, workshop participants, appointments and cases.
 
-    python manage.py generate_activity --sessions 1000000 --structures 50 [--residents R]
-        [--seed X] [--years 2] [--prefix activite]
+    .venv/bin/python bench/generate.py --sessions 1000000 --structures 50 [--residents R]
+        [--seed X] [--years 2] [--prefix activite] [--chunk 20000]
+
+Run as a script it writes into DATABASE_URL's database (as `manage.py` would); the benchmarks
+and tests call `generate_activity(...)`, with the same options as keywords. The same seed gives
+the same rows. The vocabulary and the draws are the demo's (`cases/synthetic.py`); what is
+written, and how much, is this module's.
 
 Written straight into the tables, in chunks of days (memory stays flat whatever N, but for
 the list of the residents' ids): COPY on PostgreSQL, where a second thread writes a chunk
@@ -17,180 +22,67 @@ benchmark databases.
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import secrets
+import sys
 import time as clock
 import zoneinfo
-from bisect import bisect
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
+from pathlib import Path
 
-from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models, transaction
-from django.utils import timezone
+if __name__ == "__main__":  # run as a script: Django is set up before the models are imported
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediation.settings")
+    import django
 
-from bookings.choices import AppointmentStatus
-from bookings.models import Appointment, Motif, Slot
-from cases.choices import (
-    Autonomy,
+    django.setup()
+
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.db import connection, models, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bookings.choices import AppointmentStatus  # noqa: E402
+from bookings.models import Appointment, Motif, Slot  # noqa: E402
+from cases import synthetic  # noqa: E402
+from cases.choices import (  # noqa: E402
+    CLOSED_CASE_STATUSES,
     CaseStatus,
-    CountDimension,
-    Equipment,
-    Outcome,
     PlaceType,
     ProcedureArea,
-    RedirectedTo,
     SessionKind,
     TagDimension,
     Theme,
-    WorkshopLevel,
 )
-from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
-from mediation.choices import AgeBand, Gender, ResidentStatus, Role, StructureKind, age_band_for
-from mediation.demo import FIRST_NAMES, LAST_NAMES
-from mediation.models import Membership, Network, Place, Resident, Structure, User, fold_name
-from mediation.report_keys import KEY_SPACE
+from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag  # noqa: E402
+from cases.synthetic import (  # noqa: E402
+    COMMUNES,
+    PICK_PLACE_TYPE,
+    PICK_WORKSHOP_DURATION,
+    Picker,
+)
+from mediation.choices import Role  # noqa: E402
+from mediation.models import (  # noqa: E402
+    Membership,
+    Network,
+    Place,
+    Resident,
+    Structure,
+    User,
+    fold_name,
+)
+from mediation.report_keys import KEY_SPACE  # noqa: E402
 
 BATCH = 5000
+COMMUNE_CODES = [insee for _name, insee, _postcode in COMMUNES]
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
-
-# Illustrative communes (name, INSEE code, postcode) of an intercommunality.
-COMMUNES = [
-    ("Guichen", "35126", "35580"),
-    ("Lohéac", "35155", "35550"),
-    ("Bourg-des-Comptes", "35031", "35890"),
-    ("Pipriac", "35219", "35550"),
-    ("Bain-de-Bretagne", "35012", "35470"),
-    ("Guignen", "35127", "35580"),
-    ("Laillé", "35139", "35890"),
-    ("Goven", "35123", "35580"),
-    ("Baulon", "35017", "35580"),
-    ("Lassy", "35149", "35580"),
-    ("Saint-Senoux", "35316", "35580"),
-    ("Maure-de-Bretagne", "35177", "35330"),
-    ("Bovel", "35035", "35330"),
-    ("Saint-Malo-de-Phily", "35289", "35480"),
-    ("Messac", "35176", "35480"),
-    ("Guipry", "35128", "35480"),
-    ("Pléchâtel", "35223", "35470"),
-    ("Crevin", "35091", "35320"),
-    ("Poligné", "35231", "35320"),
-    ("Pancé", "35214", "35320"),
-]
-STRUCTURE_NAMES = [
-    (StructureKind.MAIRIE, "Mairie de {}"),
-    (StructureKind.FRANCE_SERVICES, "France Services de {}"),
-    (StructureKind.MEDIATHEQUE, "Médiathèque de {}"),
-    (StructureKind.CCAS, "CCAS de {}"),
-    (StructureKind.ASSOCIATION, "Association numérique de {}"),
-    (StructureKind.EPN, "Espace public numérique de {}"),
-    (StructureKind.TIERS_LIEU, "Tiers-lieu de {}"),
-]
-
-# Weights (roughly what digital-mediation networks report).
-THEMES = [
-    (Theme.DEMARCHES_ADMINISTRATIVES, 40),
-    (Theme.EMAIL, 10),
-    (Theme.PRISE_EN_MAIN_MATERIEL, 9),
-    (Theme.NAVIGATION_INTERNET, 8),
-    (Theme.SECURITE_NUMERIQUE, 5),
-    (Theme.SANTE, 5),
-    (Theme.BANQUE_ACHATS_EN_LIGNE, 4),
-    (Theme.BUREAUTIQUE, 4),
-    (Theme.INSERTION_PROFESSIONNELLE, 4),
-    (Theme.CONTENUS_NUMERIQUES, 3),
-    (Theme.DIAGNOSTIC_NUMERIQUE, 3),
-    (Theme.RESEAUX_SOCIAUX, 2),
-    (Theme.MAINTENANCE_MATERIEL, 2),
-    (Theme.SCOLARITE, 2),
-    (Theme.PARENTALITE, 1),
-    (Theme.CULTURE_NUMERIQUE, 1),
-    (Theme.CREER_AVEC_NUMERIQUE, 1),
-    (Theme.INTELLIGENCE_ARTIFICIELLE, 1),
-    (Theme.ACCOMPAGNER_PROFESSIONNEL, 1),
-]
-AREAS = [
-    (ProcedureArea.SOCIAL_SANTE, 16),
-    (ProcedureArea.ARGENT_IMPOTS, 15),
-    (ProcedureArea.FAMILLE_SCOLARITE, 14),
-    (ProcedureArea.PAPIERS_CITOYENNETE, 13),
-    (ProcedureArea.RETRAITE, 11),
-    (ProcedureArea.TRAVAIL_FORMATION, 10),
-    (ProcedureArea.LOGEMENT, 9),
-    (ProcedureArea.TRANSPORTS_MOBILITE, 6),
-    (ProcedureArea.ETRANGERS_EUROPE, 3),
-    (ProcedureArea.JUSTICE, 1),
-    (ProcedureArea.LOISIRS_SPORT_CULTURE, 1),
-    (ProcedureArea.ASSOCIATIONS, 1),
-]
-EQUIPMENT = [
-    (Equipment.COMPUTER, 45),
-    (Equipment.PHONE, 38),
-    (Equipment.TABLET, 8),
-    (Equipment.OTHER, 3),
-]
-DURATIONS = [(15, 10), (30, 35), (45, 25), (60, 20), (90, 7), (120, 3)]
-WORKSHOP_DURATIONS = [(60, 20), (90, 40), (120, 35), (180, 5)]
-PLACE_TYPES = [
-    (PlaceType.PLACE, 86),
-    (PlaceType.REMOTE, 8),
-    (PlaceType.HOME, 4),
-    (PlaceType.OTHER, 2),
-]
-AUTONOMY = [
-    (Autonomy.FULLY_ASSISTED, 40),
-    (Autonomy.PARTLY_AUTONOMOUS, 40),
-    (Autonomy.AUTONOMOUS, 20),
-]
-OUTCOMES = [
-    (Outcome.RESOLVED, 55),
-    (Outcome.TO_FOLLOW_UP, 20),
-    (Outcome.RESIDENT_TO_FINISH, 15),
-    (Outcome.REDIRECTED, 10),
-]
-REDIRECTIONS = [
-    (RedirectedTo.OPERATEUR, 35),
-    (RedirectedTo.AIDE_SOCIALE, 25),
-    (RedirectedTo.FRANCE_SERVICES, 15),
-    (RedirectedTo.ADMINISTRATION, 10),
-    (RedirectedTo.INSERTION_PROFESSIONNELLE, 8),
-    (RedirectedTo.MEDIATION_NUMERIQUE, 5),
-    (RedirectedTo.OTHER, 2),
-]
-WORKSHOP_AGE_BANDS = [
-    (AgeBand.FROM_25_TO_39, 5),
-    (AgeBand.FROM_40_TO_59, 15),
-    (AgeBand.FROM_60_TO_69, 35),
-    (AgeBand.OVER_70, 40),
-    (AgeBand.NOT_GIVEN, 5),
-]
-CASE_STATUSES = [
-    (CaseStatus.OPEN, 10),
-    (CaseStatus.IN_PROGRESS, 15),
-    (CaseStatus.WAITING_RESIDENT, 10),
-    (CaseStatus.WAITING_ADMINISTRATION, 10),
-    (CaseStatus.RESOLVED, 45),
-    (CaseStatus.ABANDONED, 5),
-    (CaseStatus.REDIRECTED, 5),
-]
-CLOSED = {CaseStatus.RESOLVED, CaseStatus.ABANDONED, CaseStatus.REDIRECTED}
-WORKSHOPS = [
-    ("Atelier smartphone débutant", WorkshopLevel.BEGINNER, Theme.PRISE_EN_MAIN_MATERIEL),
-    ("Envoyer une pièce jointe par e-mail", WorkshopLevel.BEGINNER, Theme.EMAIL),
-    ("Arnaques en ligne : les repérer", WorkshopLevel.INTERMEDIATE, Theme.SECURITE_NUMERIQUE),
-    ("Mes démarches avec FranceConnect", WorkshopLevel.BEGINNER, Theme.DEMARCHES_ADMINISTRATIVES),
-    (
-        "Découvrir l'intelligence artificielle",
-        WorkshopLevel.ADVANCED,
-        Theme.INTELLIGENCE_ARTIFICIELLE,
-    ),
-    ("Ranger ses photos", WorkshopLevel.INTERMEDIATE, Theme.CONTENUS_NUMERIQUES),
-]
 
 SHARE_COLLECTIVE = 0.08
 SHARE_ANONYMOUS = 0.12
@@ -202,16 +94,8 @@ SESSIONS_PER_MEDIATOR_DAY = 10
 SLOTS_PER_DAY = 14
 
 
-class Picker:
-    """Weighted choice with one random draw (faster than `random.choices` one at a time)."""
-
-    def __init__(self, weighted):
-        self.values = [value for value, _weight in weighted]
-        self.cumulative = list(accumulate(weight for _value, weight in weighted))
-        self.total = self.cumulative[-1]
-
-    def __call__(self, rng: random.Random):
-        return self.values[bisect(self.cumulative, rng.random() * self.total)]
+class GenerationError(ValueError):
+    """Options that cannot be generated (the message says why, in French)."""
 
 
 def _plain(value):
@@ -376,7 +260,7 @@ class Generator:
     def reference(self) -> None:
         rng = self.rng
         if Network.objects.filter(slug=self.prefix).exists():
-            raise CommandError(
+            raise GenerationError(
                 f"Le réseau « {self.prefix} » existe déjà : choisissez un autre --prefix."
             )
         self.network = Network.objects.create(
@@ -384,7 +268,7 @@ class Generator:
         )
         structures = []
         for index in range(self.structures_count):
-            kind, pattern = STRUCTURE_NAMES[index % len(STRUCTURE_NAMES)]
+            kind, pattern = synthetic.STRUCTURE_NAMES[index % len(synthetic.STRUCTURE_NAMES)]
             commune = COMMUNES[index % len(COMMUNES)]
             structures.append(
                 Structure(
@@ -429,8 +313,8 @@ class Generator:
         users = [
             User(
                 email=f"{self.prefix}-mediateur-{index}-{number}@exemple.invalid",
-                first_name=FIRST_NAMES[(index + number) % len(FIRST_NAMES)],
-                last_name=LAST_NAMES[(3 * index + number) % len(LAST_NAMES)],
+                first_name=synthetic.FIRST_NAMES[(index + number) % len(synthetic.FIRST_NAMES)],
+                last_name=synthetic.LAST_NAMES[(3 * index + number) % len(synthetic.LAST_NAMES)],
                 password=password,
             )
             for index, size in enumerate(team_sizes)
@@ -445,7 +329,7 @@ class Generator:
                 user = next(users_iter)
                 memberships.append(Membership(user=user, structure=structure, role=Role.MEDIATOR))
                 by_structure[structure.pk]["mediators"].append(user.pk)
-            motifs.append(Motif(structure=structure, name="Aide aux démarches en ligne"))
+            motifs.append(Motif(structure=structure, name=synthetic.ONLINE_PROCEDURES.name))
         Membership.objects.bulk_create(memberships, batch_size=BATCH)
         Motif.objects.bulk_create(motifs, batch_size=BATCH)
         for place in places:
@@ -500,36 +384,15 @@ class Generator:
                 next_index += count
                 remaining -= count
             if remaining:
-                raise CommandError("Pas assez d'usagers pour toutes les structures.")
+                raise GenerationError("Pas assez d'usagers pour toutes les structures.")
 
             def rows(info):
                 for resident_id in info["residents"]:
-                    first_name = FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]
-                    last_name = LAST_NAMES[rng.randrange(len(LAST_NAMES))]
-                    birth_year = None if rng.random() < 0.3 else rng.randint(1935, year - 10)
-                    age_band = age_band_for(birth_year, year)
-                    if birth_year is None:
-                        status = ResidentStatus.NOT_GIVEN
-                    elif year - birth_year >= 63:
-                        status = ResidentStatus.RETIRED
-                    elif year - birth_year < 18:
-                        status = ResidentStatus.IN_SCHOOL
-                    else:
-                        status = (ResidentStatus.EMPLOYED, ResidentStatus.UNEMPLOYED)[
-                            rng.random() < 0.5
-                        ]
+                    first_name, last_name = synthetic.draw_name(rng)
+                    birth_year, age_band, status = synthetic.draw_profile(rng, year)
                     created = start_of_data + timedelta(seconds=rng.randrange(span))
-                    draw = rng.random()
-                    commune = (
-                        info["home"]
-                        if draw < 0.6
-                        else ""
-                        if draw < 0.65
-                        else COMMUNES[rng.randrange(len(COMMUNES))][1]
-                    )
-                    gender = (Gender.FEMALE, Gender.MALE, Gender.NOT_GIVEN)[
-                        bisect((0.55, 0.93), rng.random())
-                    ]
+                    commune = synthetic.draw_commune(rng, info["home"], COMMUNE_CODES)
+                    gender = synthetic.draw_gender(rng)
                     yield (
                         resident_id,
                         info["pk"],
@@ -685,50 +548,39 @@ class _Chunk:
             if collective:
                 place_type = PlaceType.PLACE
             if place_type == PlaceType.OTHER:
-                other_commune = COMMUNES[rng.randrange(len(COMMUNES))][1]
+                other_commune = COMMUNE_CODES[rng.randrange(len(COMMUNE_CODES))]
             place_id = place.pk if place_type == PlaceType.PLACE else None
-            themes = set()
             title = level = ""
             resident = appointment = case = None
             if collective:
-                title, level, theme = WORKSHOPS[rng.randrange(len(WORKSHOPS))]
-                themes.add(theme)
+                workshop = synthetic.draw_workshop(rng)
+                title, level, themes = workshop.title, workshop.level, {workshop.theme}
                 duration = PICK_WORKSHOP_DURATION(rng)
                 people = self._workshop(index, residents)
             else:
                 people = 1
-                duration = PICK_DURATION(rng) if rng.random() > 0.05 else rng.randint(5, 240)
-                for _theme in range(1 + (rng.random() < 0.35) + (rng.random() < 0.1)):
-                    themes.add(PICK_THEME(rng))
+                duration = synthetic.draw_duration(rng)
+                themes = synthetic.draw_themes(rng)
                 if rng.random() < SHARE_ANONYMOUS:
                     resident = -1 - len(self.anonymous)
                     self.anonymous.append(
                         (
                             info["pk"],
-                            str(PICK_AGE_BAND(rng)),
-                            str(rng.choice(GENDERS)),
-                            str(rng.choice(STATUSES)),
-                            info["home"] if rng.random() < 0.7 else "",
+                            *map(str, synthetic.draw_anonymous(rng, info["home"])),
                             evening,
                         )
                     )
                 else:
-                    # Some come often, most once or twice.
-                    resident = residents[int(len(residents) * rng.random() ** 1.7)]
-            autonomy = PICK_AUTONOMY(rng) if rng.random() < (0.3 if collective else 0.8) else ""
-            outcome = PICK_OUTCOME(rng) if not collective and rng.random() < 0.85 else ""
-            redirected_to = PICK_REDIRECTION(rng) if outcome == Outcome.REDIRECTED else ""
+                    resident = synthetic.draw_regular(rng, residents)
+            autonomy, outcome, redirected_to = synthetic.draw_assessment(rng, collective=collective)
             for code in themes:
                 self.tags.append((index, TagDimension.THEME.value, str(code)))
             procedures = []
             if Theme.DEMARCHES_ADMINISTRATIVES in themes:
-                procedures = list({PICK_AREA(rng) for _ in range(1 + (rng.random() < 0.25))})
+                procedures = synthetic.draw_areas(rng)
                 for code in procedures:
                     self.tags.append((index, TagDimension.PROCEDURE.value, str(code)))
-            if rng.random() < 0.06:
-                equipment = {Equipment.NONE}
-            else:
-                equipment = {PICK_EQUIPMENT(rng) for _ in range(1 + (rng.random() < 0.2))}
+            equipment = synthetic.draw_equipment(rng)
             for code in equipment:
                 self.tags.append((index, TagDimension.EQUIPMENT.value, str(code)))
             if resident is not None and resident >= 0:
@@ -738,12 +590,7 @@ class _Chunk:
                         day, info, place, mediator, resident, AppointmentStatus.SEEN, next_slot
                     )
                 if rng.random() < SHARE_OTHER_APPOINTMENT:
-                    status = (
-                        AppointmentStatus.NO_SHOW,
-                        AppointmentStatus.CANCELLED_BY_RESIDENT,
-                        AppointmentStatus.CANCELLED_BY_STAFF,
-                        AppointmentStatus.BOOKED,
-                    )[bisect((0.4, 0.82, 0.96), rng.random())]
+                    status = synthetic.draw_unseen_status(rng)
                     other = residents[rng.randrange(len(residents))]
                     self._appointment(day, info, place, mediator, other, status, next_slot)
                 if procedures and rng.random() < SHARE_CASE:
@@ -764,7 +611,7 @@ class _Chunk:
                     appointment,
                     case,
                     str(autonomy),
-                    rng.random() < 0.1,
+                    synthetic.draw_on_behalf(rng),
                     str(outcome),
                     str(redirected_to),
                     title,
@@ -781,14 +628,8 @@ class _Chunk:
             self.participants.append((index, resident))
         anonymous = rng.randint(0 if named else 1, 12)
         if anonymous:
-            splits = [(CountDimension.AGE_BAND, PICK_WORKSHOP_AGE, 1.0)]
-            splits.append((CountDimension.GENDER, lambda r: r.choice(GENDERS), 0.7))
-            splits.append((CountDimension.STATUS, lambda r: r.choice(STATUSES), 0.4))
-            for dimension, pick, share in splits:
-                if rng.random() < share:
-                    split = Counter(str(pick(rng)) for _ in range(anonymous))
-                    for code, n in split.items():
-                        self.counts.append((index, dimension.value, code, n))
+            for dimension, code, n in synthetic.draw_participant_counts(rng, anonymous):
+                self.counts.append((index, dimension, code, n))
         return len(named) + anonymous
 
     def _appointment(self, day, info, place, mediator, resident, status, next_slot):
@@ -830,7 +671,7 @@ class _Chunk:
                 ends,
                 str(status),
                 secrets.token_urlsafe(24),
-                rng.random() < 0.4,
+                synthetic.draw_booked_online(rng),
                 booked,
                 starts - timedelta(days=1) if cancelled else None,
             )
@@ -839,7 +680,7 @@ class _Chunk:
 
     def _case(self, day, info, mediator, resident, area, moment) -> int:
         rng = self.g.rng
-        status = PICK_CASE_STATUS(rng)
+        status = synthetic.PICK_CASE_STATUS(rng)
         index = len(self.cases)
         changed = moment + timedelta(days=rng.randint(0, 30))
         self.cases.append(
@@ -849,11 +690,11 @@ class _Chunk:
                 str(area),
                 f"Démarche {ProcedureArea(area).label}"[:150],
                 str(status),
-                None if status in CLOSED else day + timedelta(days=14),
+                None if status in CLOSED_CASE_STATUSES else day + timedelta(days=14),
                 mediator,
                 moment,
                 changed,
-                changed if status in CLOSED else None,
+                changed if status in CLOSED_CASE_STATUSES else None,
             )
         )
         self.events.append((index, moment, mediator, "", "open", "Ouverture du dossier."))
@@ -988,79 +829,84 @@ SESSION_COLUMNS = [
     "created_at",
     "report_date",
 ]
-GENDERS = Gender.values
-STATUSES = ResidentStatus.values
-PICK_PLACE_TYPE = Picker(PLACE_TYPES)
-PICK_DURATION = Picker(DURATIONS)
-PICK_WORKSHOP_DURATION = Picker(WORKSHOP_DURATIONS)
-PICK_THEME = Picker(THEMES)
-PICK_AREA = Picker(AREAS)
-PICK_EQUIPMENT = Picker(EQUIPMENT)
-PICK_AUTONOMY = Picker(AUTONOMY)
-PICK_OUTCOME = Picker(OUTCOMES)
-PICK_REDIRECTION = Picker(REDIRECTIONS)
-PICK_CASE_STATUS = Picker(CASE_STATUSES)
-PICK_WORKSHOP_AGE = Picker(WORKSHOP_AGE_BANDS)
-PICK_AGE_BAND = Picker([(band, 1) for band in AgeBand.values])
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ")
 
 
-class Command(BaseCommand):
-    help = (
-        "Génère une activité synthétique réaliste (structures d'un réseau, lieux, usagers, "
-        "accompagnements sur deux ans, ateliers, rendez-vous, dossiers) pour les tests de "
-        "charge. Base de développement ou de test uniquement."
+def generate_activity(
+    *,
+    sessions: int,
+    structures: int,
+    residents: int | None = None,
+    seed: int = 0,
+    years: int = 2,
+    prefix: str = "activite",
+    chunk: int = 20000,
+    out: Callable[[str], object] | None = print,
+) -> dict[str, int]:
+    """Generate a network `prefix` of `structures` structures and `sessions` sessions over the
+    last `years` years (the script's options, as keywords); returns the rows written per table.
+    `out` gets the progress and the summary, line by line (None: silent). Raises
+    `GenerationError` for options it cannot honour (a network `prefix` already there…)."""
+    say = out or (lambda _line: None)
+    residents = residents or max(structures, sessions // 4)
+    if sessions < 1 or structures < 1:
+        raise GenerationError("--sessions et --structures doivent être positifs.")
+    if residents < structures:
+        raise GenerationError("Il faut au moins un usager par structure (--residents).")
+    if years < 1:
+        raise GenerationError("--years doit être positif.")
+    started = clock.perf_counter()
+    generator = Generator(
+        sessions=sessions,
+        structures=structures,
+        residents=residents,
+        seed=seed,
+        years=years,
+        prefix=prefix,
+        chunk=max(1000, chunk),
+        out=say,
     )
+    totals = generator.run()
+    elapsed = clock.perf_counter() - started
+    rows = sum(totals.values())
+    for table, count in sorted(totals.items()):
+        say(f"  {table:<36} {_number(count):>12} lignes")
+    say(
+        f"Réseau « {generator.network.slug} » : {_number(sessions)} séances, "
+        f"{_number(rows)} lignes en {elapsed:.1f} s ({_number(rows / elapsed)} lignes/s, "
+        f"{_number(sessions / elapsed)} séances/s)."
+    )
+    return dict(totals)
 
-    def add_arguments(self, parser):
-        parser.add_argument("--sessions", type=int, required=True, help="Nombre de séances.")
-        parser.add_argument("--structures", type=int, required=True, help="Nombre de structures.")
-        parser.add_argument(
-            "--residents", type=int, help="Nombre d'usagers suivis (défaut : séances / 4)."
-        )
-        parser.add_argument("--seed", type=int, default=0, help="Graine du hasard (défaut 0).")
-        parser.add_argument("--years", type=int, default=2, help="Années d'activité (défaut 2).")
-        parser.add_argument(
-            "--prefix",
-            default="activite",
-            help="Identifiant du réseau créé, préfixe des structures (défaut « activite »).",
-        )
-        parser.add_argument(
-            "--chunk", type=int, default=20000, help="Séances écrites par transaction."
-        )
 
-    def handle(self, *args, **options):
-        sessions, structures = options["sessions"], options["structures"]
-        residents = options["residents"] or max(structures, sessions // 4)
-        if sessions < 1 or structures < 1:
-            raise CommandError("--sessions et --structures doivent être positifs.")
-        if residents < structures:
-            raise CommandError("Il faut au moins un usager par structure (--residents).")
-        if options["years"] < 1:
-            raise CommandError("--years doit être positif.")
-        started = clock.perf_counter()
-        generator = Generator(
-            sessions=sessions,
-            structures=structures,
-            residents=residents,
-            seed=options["seed"],
-            years=options["years"],
-            prefix=options["prefix"],
-            chunk=max(1000, options["chunk"]),
-            out=self.stdout.write,
-        )
-        totals = generator.run()
-        elapsed = clock.perf_counter() - started
-        rows = sum(totals.values())
-        for table, count in sorted(totals.items()):
-            self.stdout.write(f"  {table:<36} {_number(count):>12} lignes")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Réseau « {generator.network.slug} » : {_number(sessions)} séances, "
-                f"{_number(rows)} lignes en {elapsed:.1f} s ({_number(rows / elapsed)} lignes/s, "
-                f"{_number(sessions / elapsed)} séances/s)."
-            )
-        )
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Génère une activité synthétique réaliste (structures d'un réseau, lieux, "
+        "usagers, accompagnements sur deux ans, ateliers, rendez-vous, dossiers) pour les tests "
+        "de charge. Base de développement ou de test uniquement."
+    )
+    parser.add_argument("--sessions", type=int, required=True, help="Nombre de séances.")
+    parser.add_argument("--structures", type=int, required=True, help="Nombre de structures.")
+    parser.add_argument(
+        "--residents", type=int, help="Nombre d'usagers suivis (défaut : séances / 4)."
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Graine du hasard (défaut 0).")
+    parser.add_argument("--years", type=int, default=2, help="Années d'activité (défaut 2).")
+    parser.add_argument(
+        "--prefix",
+        default="activite",
+        help="Identifiant du réseau créé, préfixe des structures (défaut « activite »).",
+    )
+    parser.add_argument("--chunk", type=int, default=20000, help="Séances écrites par transaction.")
+    options = parser.parse_args(argv)
+    try:
+        generate_activity(**vars(options), out=lambda line: print(line, flush=True))
+    except GenerationError as error:
+        parser.exit(1, f"{error}\n")
+
+
+if __name__ == "__main__":
+    main()
