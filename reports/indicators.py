@@ -5,7 +5,7 @@ is ever loaded into Python: what comes back is bounded by the reference lists, t
 the months of the period, whatever the volume of activity. A report costs 7 to 9 queries
 (`compute`), and 8 or 9 for every structure of a network at once (`compute_for_structures`).
 
-A report is a plain dict, exact counts (staff views); `reports.anonymise` protects it before it
+A report is a plain dict, exact counts (staff views); `reports.protect` protects it before it
 leaves the structure:
 
     {
