@@ -103,7 +103,7 @@ structure_patterns = [
     # Access log (coordinators and structure admins).
     path("journal/", views_audit.access_journal, name="access_journal"),
     # Activity reports for funders.
-    path("bilans/", include("reports.urls")),
+    path("bilans/", include("reports.urls.structure")),
 ]
 
 urlpatterns = [
@@ -111,7 +111,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
-    path("reseaux/<slug:network>/bilans/", include("reports.urls_network")),
+    path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls.public")),
     path("operateurs/", admin.site.urls),
