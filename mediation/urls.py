@@ -114,5 +114,7 @@ urlpatterns = [
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls.public")),
+    # Open data: the places structures publish, in the national schema (no account).
+    path("donnees/", include("bookings.urls.open_data")),
     path("operateurs/", admin.site.urls),
 ]
