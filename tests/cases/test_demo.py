@@ -3,12 +3,13 @@ sessions and cases for every demo structure, all drawn from `cases.synthetic`.""
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import cases.demo  # noqa: F401  (registers the demo step, whatever the app's ready() does)
@@ -53,13 +54,12 @@ def counts() -> dict[str, int]:
 def seeded(django_db_setup, django_db_blocker):
     """One seed for the module (a year of data takes a few seconds), run twice."""
     with django_db_blocker.unblock():
-        started = time.monotonic()
-        seed_demo()
-        elapsed = time.monotonic() - started
+        with CaptureQueriesContext(connection) as queries:
+            seed_demo()
         first = counts()
         seed_demo()
         second = counts()
-        yield {"elapsed": elapsed, "first": first, "second": second}
+        yield {"queries": len(queries), "first": first, "second": second}
         # Module-scoped data lives outside the per-test transactions: clear it.
         call_command("flush", interactive=False, verbosity=0)
 
@@ -70,9 +70,11 @@ def test_seeding_twice_gives_the_same_data(seeded):
 
 
 def test_seeding_stays_fast(seeded):
-    # The whole seed_demo (structures, bookings, a year of sessions): well under 15 s on a
-    # developer's machine; the margin is for slow CI runners.
-    assert seeded["elapsed"] < 25
+    # The whole seed_demo (structures, bookings, a year of sessions) writes in bulk: its number
+    # of queries, not a wall time (which follows the machine's load), is what stays small.
+    # Row by row it would be several per session.
+    print("seed_demo queries:", seeded["queries"], "sessions:", seeded["first"]["HelpSession"])
+    assert seeded["queries"] < seeded["first"]["HelpSession"] / 2
 
 
 def test_every_structure_has_a_year_of_sessions_and_cases(seeded):
