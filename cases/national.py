@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
 
 from django.db import models
@@ -61,6 +62,11 @@ class CoopField:
     why: Mapping[str, str] = field(default_factory=dict)
     #: A sentence for the documentation, about the field as a whole.
     note: str = ""
+
+    @cached_property
+    def by_code(self) -> dict:
+        """`values` keyed by plain codes (a choice's member hashes slowly): what readers use."""
+        return {_plain(code): value for code, value in self.values.items()}
 
 
 COOP_THEMES = (
@@ -379,7 +385,7 @@ def coop_value(coop_field: CoopField, code):
     if code in ("", None):
         return None
     try:
-        return coop_field.values[code]
+        return coop_field.by_code[code]
     except KeyError:
         raise NotMapped(f"{code!r} of {coop_field.source} has no national value") from None
 
@@ -387,7 +393,9 @@ def coop_value(coop_field: CoopField, code):
 def coop_values(coop_field: CoopField, codes: Iterable[str]) -> list:
     """The Coop's values of `codes`, each once, in the Coop's order (two of our codes may share
     one national value: "retraite" and "travail_formation")."""
-    wanted = {coop_value(coop_field, code) for code in codes} - {None}
+    wanted = {coop_value(coop_field, code) for code in codes}
+    if len(wanted) == 1:
+        return [] if None in wanted else list(wanted)
     return [value for value in coop_field.national if value in wanted]
 
 
