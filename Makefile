@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# Test processes (pytest-xdist): one per core; `make test TEST_WORKERS=0` runs in one process.
+# Whole files go to one worker (--dist loadfile): what a file builds once for its tests (the
+# seeded demo of tests/cases/test_demo.py, the copy of tests/seeded.py) is built once.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install install-test lint format migrate demo clean backup restore
 
@@ -32,7 +36,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	PERMANENCE_TESTING=1 $(BIN)/pytest
+	PERMANENCE_TESTING=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

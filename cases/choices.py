@@ -119,7 +119,7 @@ class CaseStatus(models.TextChoices):
 
 CLOSED_CASE_STATUSES = (CaseStatus.RESOLVED, CaseStatus.ABANDONED, CaseStatus.REDIRECTED)
 
-# The one table of allowed case status changes (see cases.services.case_transition).
+# The one table of allowed case status changes (see cases.services.cases.case_transition).
 CASE_TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.OPEN: {
         CaseStatus.IN_PROGRESS,

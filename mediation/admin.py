@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -109,6 +110,8 @@ class PlaceAdmin(SimpleHistoryAdmin):
     list_filter = ["time_zone", "is_qpv", "is_rural", "is_active"]
     search_fields = ["name", "commune", "insee_code"]
     list_select_related = ["structure"]
+    # Its web addresses (site, Acceslibre page), typed without a scheme, are https ones.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Membership)

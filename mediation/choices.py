@@ -81,3 +81,105 @@ def age_band_for(birth_year: int | None, on_year: int) -> str:
         if low <= age <= high:
             return band
     return AgeBand.NOT_GIVEN
+
+
+# --- The national schema of digital-inclusion places ("lieux de médiation numérique") -------
+# Its controlled lists, value for value (DOMAIN.md, "National vocabularies"): the stored value
+# *is* the national one, so the open-data files (bookings/national_places.py) write them as
+# they are, with no mapping to keep in step.
+
+
+class PlaceService(models.TextChoices):
+    DEMARCHES = "Aide aux démarches administratives", _("Aide aux démarches administratives")
+    OUTILS_QUOTIDIEN = (
+        "Maîtrise des outils numériques du quotidien",
+        _("Maîtrise des outils numériques du quotidien"),
+    )
+    INSERTION = (
+        "Insertion professionnelle via le numérique",
+        _("Insertion professionnelle via le numérique"),
+    )
+    SECURITE = "Utilisation sécurisée du numérique", _("Utilisation sécurisée du numérique")
+    PARENTALITE = (
+        "Parentalité et éducation avec le numérique",
+        _("Parentalité et éducation avec le numérique"),
+    )
+    LOISIRS = "Loisirs et créations numériques", _("Loisirs et créations numériques")
+    COMPREHENSION = "Compréhension du monde numérique", _("Compréhension du monde numérique")
+    ACCES_MATERIEL = (
+        "Accès internet et matériel informatique",
+        _("Accès internet et matériel informatique"),
+    )
+    MATERIEL_SOLIDAIRE = (
+        "Acquisition de matériel informatique à prix solidaire",
+        _("Acquisition de matériel informatique à prix solidaire"),
+    )
+
+
+class PlacePublic(models.TextChoices):
+    """`publics_specifiquement_adresses`: a place open to all ticks none."""
+
+    JEUNES = "Jeunes", _("Jeunes")
+    ETUDIANTS = "Étudiants", _("Étudiants")
+    FAMILLES = "Familles et/ou enfants", _("Familles et/ou enfants")
+    SENIORS = "Seniors", _("Seniors")
+    FEMMES = "Femmes", _("Femmes")
+
+
+class PlaceSpecificSupport(models.TextChoices):
+    """`prise_en_charge_specifique`."""
+
+    SURDITE = "Surdité", _("Surdité")
+    HANDICAPS_MOTEURS = "Handicaps moteurs", _("Handicaps moteurs")
+    HANDICAPS_MENTAUX = "Handicaps mentaux", _("Handicaps mentaux")
+    ILLETTRISME = "Illettrisme", _("Illettrisme")
+    ANGLAIS = "Langues étrangères (anglais)", _("Langues étrangères (anglais)")
+    AUTRES_LANGUES = "Langues étrangères (autres)", _("Langues étrangères (autres)")
+    DEFICIENCE_VISUELLE = "Déficience visuelle", _("Déficience visuelle")
+
+
+class PlaceFee(models.TextChoices):
+    """`frais_a_charge`."""
+
+    GRATUIT = "Gratuit", _("Gratuit")
+    GRATUIT_SOUS_CONDITION = "Gratuit sous condition", _("Gratuit sous condition")
+    PAYANT = "Payant", _("Payant")
+
+
+class PlaceNationalProgramme(models.TextChoices):
+    """`dispositif_programmes_nationaux`."""
+
+    AIDANTS_CONNECT = "Aidants Connect", _("Aidants Connect")
+    BNR = "Bibliothèques numérique de référence", _("Bibliothèques numérique de référence")
+    PIX = "Certification PIX", _("Certification PIX")
+    CONSEILLERS_NUMERIQUES = "Conseillers numériques", _("Conseillers numériques")
+    EMMAUS_CONNECT = "Emmaüs Connect", _("Emmaüs Connect")
+    FRANCE_SERVICES = "France Services", _("France Services")
+    GEN = "Grande école du numérique", _("Grande école du numérique")
+    CROIX_ROUGE = "La Croix Rouge", _("La Croix Rouge")
+    PAN_CAF = "Point d'accès numérique CAF", _("Point d'accès numérique CAF")
+    PROMENEURS = "Promeneurs du net", _("Promeneurs du net")
+    RELAIS_NUMERIQUE = "Relais numérique (Emmaüs Connect)", _("Relais numérique (Emmaüs Connect)")
+
+
+class PlaceAccess(models.TextChoices):
+    """`modalites_acces`: how a resident gets help there."""
+
+    SE_PRESENTER = "Se présenter", _("Se présenter")
+    TELEPHONER = "Téléphoner", _("Téléphoner")
+    MAIL = "Contacter par mail", _("Contacter par mail")
+    RDV_EN_LIGNE = "Prendre un RDV en ligne", _("Prendre un RDV en ligne")
+    PAS_DE_PUBLIC = "Ce lieu n'accueille pas de public", _("Ce lieu n'accueille pas de public")
+    PRESCRIPTION = (
+        "Envoyer un mail avec une fiche de prescription",
+        _("Envoyer un mail avec une fiche de prescription"),
+    )
+
+
+class PlaceSupportMode(models.TextChoices):
+    """`modalites_accompagnement`."""
+
+    AUTONOMIE = "En autonomie", _("En autonomie")
+    INDIVIDUEL = "Accompagnement individuel", _("Accompagnement individuel")
+    ATELIER = "Dans un atelier collectif", _("Dans un atelier collectif")
+    DISTANCE = "À distance", _("À distance")

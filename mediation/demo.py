@@ -12,10 +12,22 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 
-from mediation.choices import NetworkKind, Role, StructureKind
+from mediation.choices import (
+    NetworkKind,
+    PlaceAccess,
+    PlaceFee,
+    PlaceNationalProgramme,
+    PlacePublic,
+    PlaceService,
+    PlaceSpecificSupport,
+    PlaceSupportMode,
+    Role,
+    StructureKind,
+)
 from mediation.models import (
     Membership,
     Network,
@@ -54,12 +66,30 @@ NETWORKS = [
     },
 ]
 
+#: What the demo places publish in the national places schema (each place may say more).
+NATIONAL_SCHEMA_DEFAULTS = {
+    "is_published": True,
+    "services": [
+        PlaceService.DEMARCHES,
+        PlaceService.OUTILS_QUOTIDIEN,
+        PlaceService.SECURITE,
+    ],
+    "support_modes": [PlaceSupportMode.INDIVIDUEL, PlaceSupportMode.ATELIER],
+    "access_terms": [
+        PlaceAccess.SE_PRESENTER,
+        PlaceAccess.TELEPHONER,
+        PlaceAccess.RDV_EN_LIGNE,
+    ],
+    "fees": [PlaceFee.GRATUIT],
+}
+
 STRUCTURES = [
     {
         "slug": "mairie-loheac",
         "name": "Mairie de Lohéac",
         "kind": StructureKind.MAIRIE,
         "networks": ["vallons-haute-bretagne"],
+        "siret": "21350155000015",
         "email": "accueil@mairie-loheac.example",
         "places": [
             {
@@ -70,6 +100,11 @@ STRUCTURES = [
                 "insee_code": "35155",
                 "is_rural": True,
                 "accessibility": "Plain-pied, accès PMR par la rampe côté parking.",
+                **NATIONAL_SCHEMA_DEFAULTS,
+                "latitude": Decimal("47.870100"),
+                "longitude": Decimal("-1.885800"),
+                "summary": "Permanence numérique en mairie : démarches en ligne, courriels, "
+                "prise en main du smartphone.",
             },
         ],
     },
@@ -78,7 +113,7 @@ STRUCTURES = [
         "name": "France Services de Guichen",
         "kind": StructureKind.FRANCE_SERVICES,
         "networks": ["vallons-haute-bretagne", "departement-ille-et-vilaine"],
-        "siret": "21350126700011",
+        "siret": "21350126700024",
         "email": "franceservices@guichen.example",
         "places": [
             {
@@ -88,6 +123,16 @@ STRUCTURES = [
                 "commune": "Guichen",
                 "insee_code": "35126",
                 "accessibility": "Accès PMR, boucle magnétique à l'accueil.",
+                **NATIONAL_SCHEMA_DEFAULTS,
+                "latitude": Decimal("47.966300"),
+                "longitude": Decimal("-1.794900"),
+                "emails": "franceservices@guichen.example",
+                "website": "https://www.guichen.example/france-services",
+                "national_programmes": [
+                    PlaceNationalProgramme.FRANCE_SERVICES,
+                    PlaceNationalProgramme.CONSEILLERS_NUMERIQUES,
+                    PlaceNationalProgramme.AIDANTS_CONNECT,
+                ],
             },
             {
                 "name": "Antenne de Bourg-des-Comptes",
@@ -105,6 +150,7 @@ STRUCTURES = [
         "name": "Médiathèque Le Grand Clos — EPN",
         "kind": StructureKind.MEDIATHEQUE,
         "networks": ["vallons-haute-bretagne"],
+        "siret": "21350126700040",
         "email": "epn@grandclos.example",
         "places": [
             {
@@ -114,6 +160,22 @@ STRUCTURES = [
                 "commune": "Guichen",
                 "insee_code": "35126",
                 "accessibility": "Plain-pied. Ordinateurs avec grand écran et clavier adapté.",
+                **NATIONAL_SCHEMA_DEFAULTS,
+                "latitude": Decimal("47.964800"),
+                "longitude": Decimal("-1.799200"),
+                "services": [
+                    PlaceService.OUTILS_QUOTIDIEN,
+                    PlaceService.LOISIRS,
+                    PlaceService.ACCES_MATERIEL,
+                    PlaceService.SECURITE,
+                ],
+                "support_modes": [
+                    PlaceSupportMode.AUTONOMIE,
+                    PlaceSupportMode.INDIVIDUEL,
+                    PlaceSupportMode.ATELIER,
+                ],
+                "publics": [PlacePublic.SENIORS, PlacePublic.FAMILLES],
+                "specific_support": [PlaceSpecificSupport.DEFICIENCE_VISUELLE],
             },
         ],
     },
@@ -122,6 +184,7 @@ STRUCTURES = [
         "name": "CCAS de Redon — pôle inclusion",
         "kind": StructureKind.CCAS,
         "networks": ["hub-inclusion-ccas-outre-mer", "departement-ille-et-vilaine"],
+        "siret": "21350236000018",
         "email": "ccas@redon.example",
         "places": [
             {
@@ -132,6 +195,11 @@ STRUCTURES = [
                 "insee_code": "35236",
                 "is_qpv": True,
                 "accessibility": "Accès PMR par l'entrée latérale.",
+                **NATIONAL_SCHEMA_DEFAULTS,
+                "latitude": Decimal("47.651400"),
+                "longitude": Decimal("-2.084300"),
+                "fees": [PlaceFee.GRATUIT],
+                "access_terms": [PlaceAccess.TELEPHONER, PlaceAccess.PRESCRIPTION],
             },
         ],
     },
@@ -140,6 +208,7 @@ STRUCTURES = [
         "name": "Kaz Numérik — Saint-Pierre",
         "kind": StructureKind.ASSOCIATION,
         "networks": ["hub-inclusion-ccas-outre-mer"],
+        "rna": "W9R4001234",
         "email": "contact@kaznumerik.example",
         # Shows the per-structure setting: here mediators too sign in with a code.
         "mediators_need_two_factor": True,
@@ -153,6 +222,11 @@ STRUCTURES = [
                 "time_zone": "Indian/Reunion",
                 "is_qpv": True,
                 "accessibility": "Rez-de-chaussée, accès PMR.",
+                **NATIONAL_SCHEMA_DEFAULTS,
+                "latitude": Decimal("-21.339300"),
+                "longitude": Decimal("55.478100"),
+                "is_roaming": True,
+                "summary": "Un camion numérique et une permanence à Ravine Blanche.",
             },
         ],
     },
@@ -346,6 +420,7 @@ def seed_demo(*, residents_per_structure: int = 30) -> dict:
                 "name": data["name"],
                 "kind": data["kind"],
                 "siret": data.get("siret", ""),
+                "rna": data.get("rna", ""),
                 "email": data.get("email", ""),
                 "mediators_need_two_factor": data.get("mediators_need_two_factor", False),
             },

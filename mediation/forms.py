@@ -1,6 +1,10 @@
+import re
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import Role
@@ -18,29 +22,125 @@ class CrispyMixin:
         self.helper.add_input(Submit("submit", self.submit_label))
 
 
+def _https_urls(field, **kwargs):
+    """Form fields of a model form, a web address typed without its scheme read as https."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class PlaceForm(CrispyMixin, forms.ModelForm):
+    """The place, and what the national places schema publishes of it (second fieldset)."""
+
+    #: Decimal degrees as people paste them: "47.9560123" or "47,956" (rounded to 6 places,
+    #: about 10 cm); the range is checked by the model, with its message.
+    latitude = forms.DecimalField(
+        label=_("Latitude"),
+        required=False,
+        localize=True,
+        help_text=Place._meta.get_field("latitude").help_text,
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"),
+        required=False,
+        localize=True,
+        help_text=Place._meta.get_field("longitude").help_text,
+    )
+
     class Meta:
         model = Place
+        formfield_callback = _https_urls
         fields = [
             "name",
             "address",
+            "address_complement",
             "postcode",
             "commune",
             "insee_code",
+            "latitude",
+            "longitude",
             "time_zone",
             "phone",
+            "emails",
+            "website",
             "accessibility",
+            "acceslibre_url",
             "is_qpv",
             "is_rural",
+            "is_roaming",
             "is_active",
+            "summary",
+            "description",
+            "services",
+            "support_modes",
+            "access_terms",
+            "fees",
+            "publics",
+            "specific_support",
+            "national_programmes",
+            "is_published",
         ]
-        widgets = {"accessibility": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "accessibility": forms.Textarea(attrs={"rows": 3}),
+            "summary": forms.Textarea(attrs={"rows": 2, "maxlength": 280}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = list(self._meta.fields)
+        national = fields[fields.index("summary") :]
+        self.helper.layout = Layout(
+            Fieldset(_("Le lieu"), *[name for name in fields if name not in national]),
+            Fieldset(
+                _("Cartographie nationale des lieux de médiation numérique"),
+                HTML(
+                    '<p class="text-muted small">'
+                    + str(
+                        _(
+                            "Ces informations suivent le schéma national des lieux de médiation "
+                            "numérique. Publié, le lieu figure dans les fichiers ouverts de "
+                            "Permanence (adresse /donnees/), que la cartographie nationale "
+                            "peut reprendre ; ses horaires viennent des plages d'ouverture."
+                        )
+                    )
+                    + "</p>"
+                ),
+                *national,
+            ),
+        )
+
+    def _coordinate(self, name: str):
+        value = self.cleaned_data.get(name)
+        return None if value is None else value.quantize(Decimal("0.000001"))
+
+    def clean_latitude(self):
+        return self._coordinate("latitude")
+
+    def clean_longitude(self):
+        return self._coordinate("longitude")
 
 
 class StructureForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Structure
-        fields = ["name", "kind", "siret", "email", "phone", "mediators_need_two_factor"]
+        fields = [
+            "name",
+            "kind",
+            "siret",
+            "rna",
+            "ridet",
+            "email",
+            "phone",
+            "mediators_need_two_factor",
+        ]
+
+    def clean_rna(self):
+        return (self.cleaned_data.get("rna") or "").strip().upper()
+
+    def clean_ridet(self):
+        # "1234567.001", "1 234 567 001": the register's own ways of writing it.
+        return re.sub(r"[\s.]", "", self.cleaned_data.get("ridet") or "")
 
 
 class InvitationForm(CrispyMixin, forms.Form):

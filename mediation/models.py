@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Length, Lower
@@ -18,11 +20,19 @@ from mediation.choices import (
     AgeBand,
     Gender,
     NetworkKind,
+    PlaceAccess,
+    PlaceFee,
+    PlaceNationalProgramme,
+    PlacePublic,
+    PlaceService,
+    PlaceSpecificSupport,
+    PlaceSupportMode,
     PlaceTimeZone,
     ResidentStatus,
     Role,
     StructureKind,
 )
+from mediation.fields import ChoiceListField, validate_email_list
 from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
 
@@ -30,11 +40,34 @@ insee_validator = RegexValidator(
     r"^(\d{5}|2[AB]\d{3})$", _("Le code INSEE compte 5 caractères (ex. 35238, 2A004).")
 )
 postcode_validator = RegexValidator(r"^\d{5}$", _("Le code postal compte 5 chiffres."))
+rna_validator = RegexValidator(
+    r"^W[0-9A-Z]{9}$",
+    _("Le numéro RNA commence par W, suivi de 9 chiffres ou lettres (ex. W353001234)."),
+)
+ridet_validator = RegexValidator(
+    r"^[0-9A-Za-z]{9,14}$",
+    _("Le RIDET compte 9 à 14 chiffres ou lettres, sans espace ni point (ex. 1234567001)."),
+)
+#: Telephone numbers the national places schema accepts: France, its overseas departments and
+#: collectivities (`telephone`: one of these prefixes, then 6 to 9 digits).
+NATIONAL_PHONE_PREFIXES = (
+    "+33",  # métropole
+    "+590",  # Guadeloupe, Saint-Barthélemy, Saint-Martin
+    "+594",  # Guyane
+    "+262",  # La Réunion, Mayotte
+    "+596",  # Martinique
+    "+269",  # Mayotte (former prefix)
+    "+687",  # Nouvelle-Calédonie
+    "+689",  # Polynésie française
+    "+508",  # Saint-Pierre-et-Miquelon
+    "+681",  # Wallis-et-Futuna
+)
+NATIONAL_PHONE = re.compile(
+    r"^(" + "|".join(re.escape(prefix) for prefix in NATIONAL_PHONE_PREFIXES) + r")\d{6,9}$"
+)
 
 
 def validate_siret(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if not value.isdigit() or len(value) != 14:
         raise ValidationError(_("Le SIRET compte 14 chiffres."))
     total = 0
@@ -208,6 +241,20 @@ class Structure(models.Model):
     )
     kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    rna = models.CharField(
+        _("numéro RNA"),
+        max_length=10,
+        blank=True,
+        validators=[rna_validator],
+        help_text=_("Pour une association sans SIRET (Répertoire national des associations)."),
+    )
+    ridet = models.CharField(
+        _("RIDET"),
+        max_length=14,
+        blank=True,
+        validators=[ridet_validator],
+        help_text=_("En Nouvelle-Calédonie et en Polynésie française, à la place du SIRET."),
+    )
     email = models.EmailField(_("e-mail de contact"), blank=True)
     phone = PhoneNumberField(_("téléphone de contact"), blank=True)
     cancel_cutoff_hours = models.PositiveSmallIntegerField(
@@ -248,6 +295,25 @@ class Structure(models.Model):
 
     def get_absolute_url(self):
         return reverse("structure_home", kwargs={"structure": self.slug})
+
+    @property
+    def pivot(self) -> str:
+        """The structure's identifier in the national registers, as the national places schema
+        calls it: its SIRET, else its RNA number, else its RIDET ("" for none)."""
+        return self.siret or self.rna or self.ridet
+
+    def clean(self):
+        super().clean()
+        if self.pk and not self.pivot and self.places.filter(is_published=True).exists():
+            raise ValidationError(
+                {
+                    "siret": _(
+                        "Des lieux de la structure sont publiés en données ouvertes : gardez son "
+                        "SIRET (ou son numéro RNA, ou son RIDET), ou retirez-les d'abord de la "
+                        "publication."
+                    )
+                }
+            )
 
     @property
     def networks_display(self) -> str:
@@ -298,6 +364,91 @@ class Place(models.Model):
         _("en zone France Ruralités Revitalisation (FRR)"), default=False
     )
     is_active = models.BooleanField(_("actif"), default=True)
+    # What the national places schema ("lieux de médiation numérique") asks for, published in
+    # the open-data files (bookings/national_places.py) when `is_published`.
+    address_complement = models.CharField(
+        _("complément d'adresse"),
+        max_length=255,
+        blank=True,
+        help_text=_("Bâtiment, étage, lieu-dit… ce qui aide à trouver l'entrée."),
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(-90, _("La latitude est comprise entre -90 et 90.")),
+            MaxValueValidator(90, _("La latitude est comprise entre -90 et 90.")),
+        ],
+        help_text=_("En degrés décimaux (WGS 84), ex. 47.9560 : voir adresse.data.gouv.fr."),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(-180, _("La longitude est comprise entre -180 et 180.")),
+            MaxValueValidator(180, _("La longitude est comprise entre -180 et 180.")),
+        ],
+        help_text=_("En degrés décimaux (WGS 84), ex. -1.8745."),
+    )
+    emails = models.CharField(
+        _("e-mails de contact du lieu"),
+        max_length=500,
+        blank=True,
+        validators=[validate_email_list],
+        help_text=_("Une ou plusieurs adresses génériques, séparées par des virgules."),
+    )
+    website = models.URLField(_("site web"), blank=True)
+    services = ChoiceListField(
+        _("services proposés"),
+        choice_list=PlaceService,
+        help_text=_("Liste de la cartographie nationale : au moins un pour publier le lieu."),
+    )
+    publics = ChoiceListField(
+        _("publics spécifiquement accueillis"),
+        choice_list=PlacePublic,
+        help_text=_("Aucun si le lieu accueille tout public."),
+    )
+    specific_support = ChoiceListField(
+        _("prise en charge spécifique"), choice_list=PlaceSpecificSupport
+    )
+    fees = ChoiceListField(_("frais à charge"), choice_list=PlaceFee)
+    national_programmes = ChoiceListField(
+        _("dispositifs et programmes nationaux"), choice_list=PlaceNationalProgramme
+    )
+    access_terms = ChoiceListField(_("modalités d'accès"), choice_list=PlaceAccess)
+    support_modes = ChoiceListField(_("modalités d'accompagnement"), choice_list=PlaceSupportMode)
+    is_roaming = models.BooleanField(
+        _("lieu itinérant"),
+        default=False,
+        help_text=_("Bus numérique, permanence mobile : le lieu se déplace."),
+    )
+    summary = models.CharField(
+        _("présentation courte"),
+        max_length=280,
+        blank=True,
+        help_text=_("280 caractères au plus, affichés sur la cartographie nationale."),
+    )
+    description = models.TextField(_("présentation détaillée"), blank=True)
+    acceslibre_url = models.URLField(
+        _("fiche Acceslibre"),
+        blank=True,
+        help_text=_("Adresse de la fiche d'accessibilité du lieu sur acceslibre.beta.gouv.fr."),
+    )
+    is_published = models.BooleanField(
+        _("publier ce lieu en données ouvertes"),
+        default=False,
+        help_text=_(
+            "Le lieu figure alors dans les fichiers publics des lieux de médiation numérique "
+            "(schéma national, repris par la cartographie nationale) : adresse, contacts, "
+            "services, horaires et lien de prise de rendez-vous. Aucune donnée d'usager."
+        ),
+    )
 
     objects = scoped_queryset("structure").as_manager()
     history = HistoricalRecords(excluded_fields=["uuid"])
@@ -316,6 +467,27 @@ class Place(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            errors[missing] = _("Donnez la latitude et la longitude, ou aucune des deux.")
+        if self.is_published:
+            if not self.services:
+                errors["services"] = _("Choisissez au moins un service pour publier le lieu.")
+            if self.structure_id and not self.structure.pivot:
+                errors["is_published"] = _(
+                    "Pour publier le lieu, renseignez d'abord le SIRET de la structure (ou son "
+                    "numéro RNA, ou son RIDET) dans ses informations."
+                )
+            if self.phone and not NATIONAL_PHONE.match(str(self.phone)):
+                errors["phone"] = _(
+                    "Pour publier le lieu, donnez un numéro de France (métropole ou outre-mer)."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(models.Model):

@@ -20,32 +20,21 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from mediation.choices import AgeBand, Gender, ResidentStatus, Role, age_band_for
+from mediation.history import save_with_author
 from mediation.models import Membership, Place, Resident, Structure, User
 from mediation.permissions import roles_for
 from mediation.scoping import forget_structure_roles
 
 
-def _save_with_author(obj, by: User | None, reason: str | None = None):
-    # simple-history takes the author from the request middleware; services also run from
-    # tasks and commands, where there is no request.
-    if by is not None:
-        obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.full_clean()
-    obj.save()
-    return obj
-
-
 @transaction.atomic
 def place_save(*, place: Place, by: User) -> Place:
     """Create or update a place (validated as a whole, saved with its author)."""
-    return _save_with_author(place, by)
+    return save_with_author(place, by)
 
 
 @transaction.atomic
 def structure_update(*, structure: Structure, by: User) -> Structure:
-    return _save_with_author(structure, by)
+    return save_with_author(structure, by)
 
 
 def invitation_link(user: User) -> str:
@@ -87,10 +76,10 @@ def membership_invite(
     if user is None:
         user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
         user.set_unusable_password()
-        _save_with_author(user, by)
+        save_with_author(user, by)
     elif Membership.objects.filter(user=user, structure=structure, role=role).exists():
         raise ValidationError({"email": _("Cette personne a déjà ce rôle dans la structure.")})
-    membership = _save_with_author(Membership(user=user, structure=structure, role=role), by)
+    membership = save_with_author(Membership(user=user, structure=structure, role=role), by)
     # Sent by the task cluster once the membership is saved: a slow or failing mail server
     # neither blocks the admin's page nor loses the membership (django-q2 retries).
     transaction.on_commit(
@@ -134,7 +123,7 @@ def membership_change_role(*, membership: Membership, role: str, by: User) -> Me
         raise ValidationError({"role": _("Cette personne a déjà ce rôle dans la structure.")})
     _ensure_an_admin_remains(membership)
     membership.role = role
-    _save_with_author(membership, by)
+    save_with_author(membership, by)
     forget_structure_roles(by)
     return membership
 
@@ -240,7 +229,7 @@ def resident_create(
         today_year=timezone.localdate(now).year,
     )
     resident.shared_with_network = bool(shared_with_network)
-    return _save_with_author(resident, by, SHARING_GIVEN if shared_with_network else None)
+    return save_with_author(resident, by, SHARING_GIVEN if shared_with_network else None)
 
 
 @transaction.atomic
@@ -276,7 +265,7 @@ def resident_update(
         status=status,
         today_year=timezone.localdate().year,
     )
-    return _save_with_author(resident, by)
+    return save_with_author(resident, by)
 
 
 @transaction.atomic
@@ -292,4 +281,4 @@ def resident_set_sharing(*, resident: Resident, shared: bool, by: User | None) -
     if resident.shared_with_network == bool(shared):
         return resident
     resident.shared_with_network = bool(shared)
-    return _save_with_author(resident, by, SHARING_GIVEN if shared else SHARING_WITHDRAWN)
+    return save_with_author(resident, by, SHARING_GIVEN if shared else SHARING_WITHDRAWN)

@@ -103,7 +103,7 @@ structure_patterns = [
     # Access log (coordinators and structure admins).
     path("journal/", views_audit.access_journal, name="access_journal"),
     # Activity reports for funders.
-    path("bilans/", include("reports.urls")),
+    path("bilans/", include("reports.urls.structure")),
     # The read API's clients (structure admins).
     path("api/", include("api.urls.structure")),
 ]
@@ -113,11 +113,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
-    path("reseaux/<slug:network>/bilans/", include("reports.urls_network")),
+    path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),
     # The read API for the national tools (bearer tokens) and its documentation.
     path("api/", include("api.urls.public")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls.public")),
+    # Open data: the places structures publish, in the national schema (no account).
+    path("donnees/", include("bookings.urls.open_data")),
     path("operateurs/", admin.site.urls),
 ]

@@ -5,7 +5,7 @@ is ever loaded into Python: what comes back is bounded by the reference lists, t
 the months of the period, whatever the volume of activity. A report costs 7 to 9 queries
 (`compute`), and 8 or 9 for every structure of a network at once (`compute_for_structures`).
 
-A report is a plain dict, exact counts (staff views); `reports.anonymise` protects it before it
+A report is a plain dict, exact counts (staff views); `reports.protect` protects it before it
 leaves the structure:
 
     {
@@ -119,6 +119,9 @@ class TableSpec:
     codes: tuple[str, ...] | None
     labels: dict
     protected: bool = True
+    #: The name of its sheet in the XLSX: at most 31 characters (the spreadsheets' limit),
+    #: unique among the tables, meaningful on its own (the title cut short would not be).
+    sheet: str = ""
 
 
 def _choices(choices, *extra: str) -> tuple[tuple[str, ...], dict]:
@@ -138,12 +141,24 @@ _DURATION = (
 )
 
 TABLES: dict[str, TableSpec] = {
-    "sessions_by_kind": TableSpec(_("Séances par type"), "sessions", "sessions", True, *_KIND),
+    "sessions_by_kind": TableSpec(
+        _("Séances par type"), "sessions", "sessions", True, *_KIND, sheet=_("Séances par type")
+    ),
     "accompaniments_by_kind": TableSpec(
-        _("Accompagnements par type"), "accompaniments", "accompaniments", True, *_KIND
+        _("Accompagnements par type"),
+        "accompaniments",
+        "accompaniments",
+        True,
+        *_KIND,
+        sheet=_("Accompagnements par type"),
     ),
     "accompaniments_by_duration": TableSpec(
-        _("Accompagnements par durée"), "accompaniments", "accompaniments", True, *_DURATION
+        _("Accompagnements par durée"),
+        "accompaniments",
+        "accompaniments",
+        True,
+        *_DURATION,
+        sheet=_("Accompagnements par durée"),
     ),
     "accompaniments_by_place_type": TableSpec(
         _("Accompagnements par lieu"),
@@ -151,6 +166,7 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments",
         True,
         *_choices(PlaceType),
+        sheet=_("Accomp. par type de lieu"),
     ),
     "accompaniments_by_autonomy": TableSpec(
         _("Accompagnements par autonomie à la fin"),
@@ -158,9 +174,15 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments",
         True,
         *_AUTONOMY,
+        sheet=_("Accompagnements par autonomie"),
     ),
     "accompaniments_by_outcome": TableSpec(
-        _("Accompagnements par résultat"), "accompaniments", "accompaniments", True, *_OUTCOME
+        _("Accompagnements par résultat"),
+        "accompaniments",
+        "accompaniments",
+        True,
+        *_OUTCOME,
+        sheet=_("Accompagnements par résultat"),
     ),
     "accompaniments_by_redirection": TableSpec(
         _("Orientations"),
@@ -168,6 +190,7 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments_by_outcome.redirected",
         True,
         *_REDIRECTION,
+        sheet=_("Orientations"),
     ),
     "accompaniments_by_theme": TableSpec(
         _("Accompagnements par thème"),
@@ -175,6 +198,7 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments",
         False,
         *_choices(Theme, NOT_GIVEN),
+        sheet=_("Accompagnements par thème"),
     ),
     "accompaniments_by_procedure": TableSpec(
         _("Démarches administratives"),
@@ -182,6 +206,7 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments_by_theme.demarches_administratives",
         False,
         *_choices(ProcedureArea, NOT_GIVEN),
+        sheet=_("Démarches administratives"),
     ),
     "accompaniments_by_equipment": TableSpec(
         _("Matériel utilisé"),
@@ -189,6 +214,7 @@ TABLES: dict[str, TableSpec] = {
         "accompaniments",
         False,
         *_choices(Equipment, NOT_GIVEN),
+        sheet=_("Matériel utilisé"),
     ),
     "accompaniments_by_place": TableSpec(
         _("Accompagnements par lieu d'activité"),
@@ -197,6 +223,7 @@ TABLES: dict[str, TableSpec] = {
         True,
         None,
         {NO_PLACE: _("Hors lieu d'activité")},
+        sheet=_("Accomp. par lieu d'activité"),
     ),
     "residents_by_age_band": TableSpec(
         _("Usagers par tranche d'âge"),
@@ -204,6 +231,7 @@ TABLES: dict[str, TableSpec] = {
         "residents",
         True,
         *_choices(AgeBand),
+        sheet=_("Usagers par tranche d'âge"),
     ),
     "residents_by_status": TableSpec(
         _("Usagers par situation"),
@@ -211,6 +239,7 @@ TABLES: dict[str, TableSpec] = {
         "residents",
         True,
         *_choices(ResidentStatus),
+        sheet=_("Usagers par situation"),
     ),
     "residents_by_gender": TableSpec(
         _("Usagers par genre"),
@@ -218,6 +247,7 @@ TABLES: dict[str, TableSpec] = {
         "residents",
         True,
         *_choices(Gender),
+        sheet=_("Usagers par genre"),
     ),
     "anonymous_by_age_band": TableSpec(
         _("Participants anonymes des ateliers par tranche d'âge"),
@@ -225,6 +255,7 @@ TABLES: dict[str, TableSpec] = {
         "anonymous_participants",
         True,
         *_choices(AgeBand),
+        sheet=_("Anonymes par tranche d'âge"),
     ),
     "anonymous_by_status": TableSpec(
         _("Participants anonymes des ateliers par situation"),
@@ -232,6 +263,7 @@ TABLES: dict[str, TableSpec] = {
         "anonymous_participants",
         True,
         *_choices(ResidentStatus),
+        sheet=_("Anonymes par situation"),
     ),
     "anonymous_by_gender": TableSpec(
         _("Participants anonymes des ateliers par genre"),
@@ -239,6 +271,7 @@ TABLES: dict[str, TableSpec] = {
         "anonymous_participants",
         True,
         *_choices(Gender),
+        sheet=_("Anonymes par genre"),
     ),
     "residents_by_commune": TableSpec(
         _("Usagers par commune de résidence"),
@@ -247,6 +280,7 @@ TABLES: dict[str, TableSpec] = {
         True,
         None,
         {NOT_GIVEN: NOT_GIVEN_LABEL},
+        sheet=_("Usagers par commune"),
     ),
     "appointments_by_status": TableSpec(
         _("Rendez-vous par statut"),
@@ -254,10 +288,19 @@ TABLES: dict[str, TableSpec] = {
         "appointments",
         True,
         *_choices(AppointmentStatus),
+        sheet=_("Rendez-vous par statut"),
     ),
-    "trend_sessions": TableSpec(_("Séances par mois"), "sessions", "sessions", True, None, {}),
+    "trend_sessions": TableSpec(
+        _("Séances par mois"), "sessions", "sessions", True, None, {}, sheet=_("Séances par mois")
+    ),
     "trend_accompaniments": TableSpec(
-        _("Accompagnements par mois"), "accompaniments", "accompaniments", True, None, {}
+        _("Accompagnements par mois"),
+        "accompaniments",
+        "accompaniments",
+        True,
+        None,
+        {},
+        sheet=_("Accompagnements par mois"),
     ),
     "trend_help_minutes": TableSpec(
         _("Durée d'accompagnement par mois (minutes)"),
@@ -266,6 +309,7 @@ TABLES: dict[str, TableSpec] = {
         True,
         None,
         {},
+        sheet=_("Durée par mois (minutes)"),
     ),
 }
 

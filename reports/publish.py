@@ -1,5 +1,5 @@
 """A report as it is shown and exported: the exact indicators of `reports.indicators`, protected
-by `reports.anonymise` unless a member of the structure asks for its exact figures, turned into
+by `reports.protect` unless a member of the structure asks for its exact figures, turned into
 one plain, JSON-able dict that the dashboard, the PDF, the CSV, the XLSX and the archive all
 read. Nothing downstream computes a figure: what this module returns is what is published.
 

@@ -38,7 +38,7 @@ def record_export(user, scope) -> None:
 
 def report_export(*, scope, period: Period, fmt: str, by=None) -> tuple[bytes, str]:
     """The anonymised report of `scope` (a Structure or a Network) for a whole, closed
-    `period`, as `fmt` ("pdf", "csv", "xlsx"): (file content, file name), rendered from the
+    `period`, as `fmt` (a key of `exports.FORMATS`): (file content, file name), rendered from the
     report published for that period (`reports.frozen`). Raises PeriodError for a period that
     is not a whole month, quarter or year, or not closed yet."""
     report = publish.build(scope, period, anonymised=True)

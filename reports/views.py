@@ -18,7 +18,7 @@ from mediation.models import Network, Place
 from mediation.scoping import access_object
 from reports import charts, exports, publish, services
 from reports.forms import ReportForm
-from reports.models import ReportArchive
+from reports.models import ReportArchive, ReportFormat
 from reports.periods import PeriodError, last_closed_quarter
 
 
@@ -27,13 +27,18 @@ def _urls(scope) -> dict:
         kwargs, prefix = {"network": scope.slug}, "network_report"
     else:
         kwargs, prefix = {"structure": scope.slug}, "report"
+    export = {
+        fmt: reverse(f"{prefix}_export", kwargs={**kwargs, "fmt": fmt}) for fmt in exports.FORMATS
+    }
     return {
         "dashboard": reverse(f"{prefix}_dashboard", kwargs=kwargs),
         "archives": reverse(f"{prefix}_archives", kwargs=kwargs),
-        "export": {
-            fmt: reverse(f"{prefix}_export", kwargs={**kwargs, "fmt": fmt})
-            for fmt in exports.FORMATS
-        },
+        "export": export,
+        # The download buttons, in the order they are offered.
+        "downloads": [
+            {"format": fmt, "label": label, "hint": exports.HINTS[fmt], "url": export[fmt]}
+            for fmt, label in exports.LABELS.items()
+        ],
     }
 
 
@@ -162,30 +167,38 @@ def network_archives(request, network):
     return _archives(request, network, {"network": network})
 
 
-def _download(request, archive: ReportArchive):
+def _download(request, archive: ReportArchive, *, excel: bool = False):
+    """The archived file as it was sent; with `excel`, an archived CSV rewritten for a French
+    spreadsheet (the same cells: `exports.csv_to_excel`)."""
+    if excel and archive.format != ReportFormat.CSV:
+        return HttpResponse(status=404)
     services.record_export(request.user, archive.scope)
-    response = HttpResponse(bytes(archive.content), content_type=exports.FORMATS[archive.format])
-    response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
+    content, name = bytes(archive.content), archive.filename
+    if excel:
+        content = exports.csv_to_excel(content)
+        name = name.removesuffix(".csv") + exports.EXCEL_SUFFIX + ".csv"
+    response = HttpResponse(content, content_type=exports.FORMATS[archive.format])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @structure_view("export_structure_report")
-def structure_archive_download(request, structure, archive: int):
+def structure_archive_download(request, structure, archive: int, excel: bool = False):
     archive = access_object(
         ReportArchive.objects.filter(structure=structure),
         request.user,
         "export_structure_report",
         pk=archive,
     )
-    return _download(request, archive)
+    return _download(request, archive, excel=excel)
 
 
 @network_view("export_network_report")
-def network_archive_download(request, network, archive: int):
+def network_archive_download(request, network, archive: int, excel: bool = False):
     archive = access_object(
         ReportArchive.objects.filter(network=network),
         request.user,
         "export_network_report",
         pk=archive,
     )
-    return _download(request, archive)
+    return _download(request, archive, excel=excel)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('mediation', '0009_uuids_required'),
+        ('mediation', '0010_uuids_required'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

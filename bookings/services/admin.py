@@ -14,21 +14,12 @@ from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus, Weekday
 from bookings.models import Absence, Appointment, Motif, OpeningHours
+from mediation.history import save_with_author
 from mediation.models import Membership, Structure, User
 from mediation.permissions import roles_for, user_can
 
 # Longest absence one form may record: a typo in the year must not close a year of slots.
 MAX_ABSENCE = timedelta(days=366)
-
-
-def _save_with_author(obj, by: User | None, **save_kwargs):
-    # simple-history takes the author from the request middleware; services also run from
-    # tasks and commands, where there is no request.
-    if by is not None:
-        obj._history_user = by
-    obj.full_clean()
-    obj.save(**save_kwargs)
-    return obj
 
 
 def _is_mediator_of(user: User, structure_id: int) -> bool:
@@ -64,7 +55,7 @@ def motif_save(*, motif: Motif, by: User) -> Motif:
         )
     if errors:
         raise ValidationError(errors)
-    return _save_with_author(motif, by)
+    return save_with_author(motif, by)
 
 
 @transaction.atomic
@@ -73,7 +64,7 @@ def motif_set_active(*, motif: Motif, active: bool, by: User) -> Motif:
     motif = Motif.objects.select_for_update().get(pk=motif.pk)
     if motif.is_active != active:
         motif.is_active = active
-        _save_with_author(motif, by, update_fields=["is_active"])
+        save_with_author(motif, by, update_fields=["is_active"])
     return motif
 
 
@@ -280,7 +271,7 @@ def absence_create(
         ends_at=ends_at,
         reason=(reason or "").strip(),
     )
-    return _save_with_author(absence, by)
+    return save_with_author(absence, by)
 
 
 def booked_during_absence(*, absence: Absence) -> int:
@@ -310,6 +301,6 @@ def absence_delete(*, absence: Absence, by: User) -> None:
 @transaction.atomic
 def booking_rules_update(*, structure: Structure, by: User) -> Structure:
     """Save the structure's booking rules (cancel cut-off, reminder delay)."""
-    return _save_with_author(
+    return save_with_author(
         structure, by, update_fields=["cancel_cutoff_hours", "reminder_hours_before"]
     )

@@ -109,7 +109,10 @@ def start(request, structure: str):
             "places": places,
             "motifs": motifs,
             "errors": errors,
+            # "lieu_choisi": a link to one place (the national places files' `prise_rdv`)
+            # ticks it, without the check of a submitted form.
             "selected_place": request.GET.get("lieu")
+            or request.GET.get("lieu_choisi")
             or (str(places[0].pk) if len(places) == 1 else ""),
             "selected_motif": request.GET.get("motif", ""),
         },

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("cases", "0004_helpsession_report_date_required"),
-        ("mediation", "0008_uuids_api_shares_precisions"),
+        ("mediation", "0009_uuids_api_shares_precisions"),
     ]
 
     operations = [

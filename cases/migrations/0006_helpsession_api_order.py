@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("cases", "0005_helpsession_uuid_updated_at"),
-        ("mediation", "0009_uuids_required"),
+        ("mediation", "0010_uuids_required"),
     ]
 
     operations = [

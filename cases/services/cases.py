@@ -14,18 +14,9 @@ from django.utils.translation import gettext as _
 
 from cases.choices import CASE_TRANSITIONS, CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
 from cases.models import Case, CaseEvent, HelpSession
+from mediation.history import save_with_author
 from mediation.models import Membership, Resident, Structure, User
 from mediation.permissions import roles_for
-
-
-def _save_with_author(obj, by: User | None, **save_kwargs):
-    # simple-history takes the author from the request middleware; services also run from
-    # commands and tasks, where there is no request.
-    if by is not None:
-        obj._history_user = by
-    obj.full_clean()
-    obj.save(**save_kwargs)
-    return obj
 
 
 def _status_label(status: str) -> str:
@@ -118,7 +109,7 @@ def case_open(
         opened_at=now,
         status_changed_at=now,
     )
-    _save_with_author(case, by)
+    save_with_author(case, by)
     CaseEvent.objects.create(
         case=case,
         at=now,
@@ -195,7 +186,7 @@ def case_transition(
     case.status_changed_at = now
     case.closed_at = now if closing else None
     case.next_action_on = None if closing else next_action_on
-    _save_with_author(case, by)
+    save_with_author(case, by)
     CaseEvent.objects.create(
         case=case,
         at=now,
@@ -272,4 +263,4 @@ def case_update(
         return case  # no empty line in the history
     for field, value in new.items():
         setattr(case, field, value)
-    return _save_with_author(case, by)
+    return save_with_author(case, by)

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_update_with_history
 from bookings.models import Appointment
 from cases.models import Case, HelpSession
 from mediation.choices import AgeBand, Gender, ResidentStatus
+from mediation.history import save_with_author
 from mediation.models import Resident, User
 
 #: Fields a merge copies from the removed record when the kept one has nothing.
@@ -26,18 +27,6 @@ MERGE_NOT_GIVEN_FIELDS = {
     "gender": Gender.NOT_GIVEN,
     "status": ResidentStatus.NOT_GIVEN,
 }
-
-
-def _save_with_author(obj, by: User | None, reason: str | None = None):
-    # simple-history takes the author from the request middleware; services also run from
-    # commands and tasks, where there is no request.
-    if by is not None:
-        obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.full_clean()
-    obj.save()
-    return obj
 
 
 @dataclass(frozen=True)
@@ -136,7 +125,7 @@ def resident_merge(*, keep: Resident, remove: Resident, by: User | None) -> Merg
             setattr(keep, name, getattr(remove, name))
     keep.created_at = min(keep.created_at, remove.created_at)
     keep.last_contact_at = max(keep.last_contact_at, remove.last_contact_at)
-    _save_with_author(keep, by, reason)
+    save_with_author(keep, by, reason)
 
     if by is not None:
         remove._history_user = by

@@ -53,7 +53,7 @@ STATUS_WRITERS = {
     ("bookings", "appointment_set_status"): "Appointment: the one function",
     ("cases", "case_transition"): "Case: the one function (CASE_TRANSITIONS, CaseEvent)",
     ("cases", "case_open"): "Case: created open, with its first CaseEvent",
-    ("bookings", "_book_around_today"): "Appointment: demo rows created with their final status",
+    ("cases", "_book_around_today"): "Appointment: demo rows created with their final status",
     ("cases", "_case"): "Case: demo rows built with their final status and their events",
     ("bench", "build"): "Case: benchmark rows created with their final status",
     ("bookings", "waitlist_offer"): "WaitlistEntry: waiting → offered",

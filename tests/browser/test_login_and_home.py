@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from mediation.demo import DEMO_PASSWORD, seed_demo
+from mediation.demo import DEMO_PASSWORD
 from mediation.models import Membership, User
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import DESKTOP, MOBILE
+from tests.seeded import seeded_demo
 
 MEDIATOR = "mediatrice@permanence.demo"
 COORDINATOR = "coordinatrice@permanence.demo"
@@ -25,7 +26,8 @@ both_widths = pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["360px
 
 @pytest.fixture
 def demo(transactional_db):
-    return seed_demo(residents_per_structure=3)
+    # seed_demo's rows, seeded once for the whole file (tests/seeded.py).
+    return seeded_demo(residents_per_structure=3)
 
 
 def assert_no_horizontal_scroll(page) -> None:

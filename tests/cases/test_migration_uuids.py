@@ -12,7 +12,7 @@ BEFORE = [
     ("mediation", "0007_structure_networks"),
     ("cases", "0004_helpsession_report_date_required"),
 ]
-AFTER = [("mediation", "0009_uuids_required"), ("cases", "0006_helpsession_api_order")]
+AFTER = [("mediation", "0010_uuids_required"), ("cases", "0006_helpsession_api_order")]
 
 
 def migrate(targets):

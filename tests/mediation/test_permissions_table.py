@@ -111,12 +111,12 @@ def _walk(alpha):
         filename="bilan-reseau-alpha-2026-Q1.csv",
     )
     archive.save()
-    network_archive = reverse(
-        "network_report_archive_download",
-        kwargs={"network": alpha["network"].slug, "archive": archive.pk},
-    )
+    network_archive = {
+        name: reverse(name, kwargs={"network": alpha["network"].slug, "archive": archive.pk})
+        for name in ("network_report_archive_download", "network_report_archive_download_excel")
+    }
     for name, url, _has_params in all_urls(alpha):
-        yield name, network_archive if name == "network_report_archive_download" else url
+        yield name, network_archive.get(name, url)
 
 
 def _area(url: str) -> str:

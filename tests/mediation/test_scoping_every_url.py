@@ -51,6 +51,9 @@ PUBLIC = {
     "public_slots",
     "public_details",
     "public_waitlist",
+    "open_data_places",
+    "open_data_structure",
+    "open_data_network",
 }
 # The read API's documentation, health and OpenAPI document (no data) are public too, and so
 # is its root (django-ninja's, which answers 404: it only anchors the API's paths).
@@ -59,7 +62,16 @@ PUBLIC |= {"api_documentation", "api_v1:health", "api_v1:openapi-json", "api_v1:
 BEARER_API = {"api_v1:activites", "api_v1:structures", "api_v1:lieux_activite"}
 # Public pages that show what a structure publishes (its name, places and services) but
 # never a person.
-PUBLIC_INFORMATION = {"public_start", "public_slots", "public_details", "public_waitlist"}
+PUBLIC_INFORMATION = {
+    "public_start",
+    "public_slots",
+    "public_details",
+    "public_waitlist",
+    # The places a structure chose to publish, in the national schema.
+    "open_data_places",
+    "open_data_structure",
+    "open_data_network",
+}
 
 PERSONAL_SECRETS = ["Zéphyrine", "Alphonsine", "secret.alpha@exemple.fr"]
 SECRETS = [
@@ -277,10 +289,14 @@ def test_coordinator_of_other_networks_never_sees_the_second_network_of_a_struct
 ):
     urls = all_urls(alpha, "second_network", only_params=["network"])
     assert urls, "no network page to walk"
-    for _name, url, _has_params in urls:
+    for name, url, _has_params in urls:
         for method in ("get", "post"):
             client.force_login(outsider)
             response = getattr(client, method)(url, {})
+            if name in PUBLIC:  # a network's open data: what its structures publish
+                assert response.status_code != 500, f"{method.upper()} {url}"
+                assert_no_secret(response, url, name)
+                continue
             assert response.status_code in (403, 404, 405), f"{method.upper()} {url}"
             assert_no_secret(response, url)
 

@@ -187,6 +187,32 @@ def test_the_csv_download_is_the_dashboards_report(client, network, coordinator)
     assert sessions["value"] == str(publish.figure_map(report)["sessions"]["value"])
 
 
+def test_the_excel_csv_download_opens_in_a_french_spreadsheet(client, network, coordinator):
+    client.force_login(coordinator)
+    url = reverse("network_report_export", kwargs={"network": network.slug, "fmt": "csv-excel"})
+    response = client.get(url, {"periode": last_closed_quarter().code})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].endswith('-excel.csv"')
+    assert response.content.startswith("\ufeffindicator;dimension".encode())
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    figures = publish.figure_map(publish.build(network, last_closed_quarter()))
+    hours = next(r for r in rows if r["indicator"] == "hours")
+    assert float(hours["value"].replace(",", ".")) == figures["hours"]["value"]
+
+
+def test_the_dashboard_offers_both_csv_variants(client, network, coordinator):
+    client.force_login(coordinator)
+    body = client.get(reverse("network_report_dashboard", kwargs={"network": network.slug}))
+    text = body.content.decode()
+
+    assert "CSV (Excel)" in text
+    for fmt in ("pdf", "xlsx", "csv", "csv-excel"):
+        url = reverse("network_report_export", kwargs={"network": network.slug, "fmt": fmt})
+        assert f'href="{url}?' in text
+
+
 def test_the_xlsx_and_pdf_downloads_open(client, network, coordinator):
     client.force_login(coordinator)
     code = last_closed_quarter().code
@@ -343,10 +369,32 @@ def test_archives_are_listed_and_downloaded_by_their_coordinators_only(
         "network_report_archive_download", kwargs={"network": network.slug, "archive": archive.pk}
     )
     assert client.get(url).content == bytes(archive.content)
+    excel_url = reverse(
+        "network_report_archive_download_excel",
+        kwargs={"network": network.slug, "archive": archive.pk},
+    )
+    assert excel_url in listing.content.decode()
+    excel = client.get(excel_url)
+    assert excel.content.startswith("\ufeffindicator;".encode())
+    assert excel["Content-Disposition"].endswith('-excel.csv"')
 
     other = UserFactory()
     MembershipFactory(user=other, structure=StructureFactory(), role=Role.COORDINATOR)
     client.force_login(other)
+    assert client.get(url).status_code == 404
+    assert client.get(excel_url).status_code == 404
+
+
+def test_only_a_csv_archive_has_an_excel_variant(client, network, coordinator):
+    services.archive_quarter()
+    archive = ReportArchive.objects.get(
+        network=network, format="xlsx", period=last_closed_quarter().code
+    )
+    client.force_login(coordinator)
+    url = reverse(
+        "network_report_archive_download_excel",
+        kwargs={"network": network.slug, "archive": archive.pk},
+    )
     assert client.get(url).status_code == 404
 
 
@@ -378,7 +426,7 @@ def test_export_report_takes_a_month_and_a_year(network, tmp_path):
             output=str(output),
             stdout=io.StringIO(),
         )
-        assert output.read_bytes().startswith("\ufeffindicator".encode())
+        assert output.read_bytes().startswith(b"indicator,dimension")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """python manage.py export_report --period 2026-Q3 --scope <structure-or-network-slug>
---format pdf|csv|xlsx --output FILE: the anonymised report, as the dashboard downloads it.
+--format pdf|csv|csv-excel|xlsx --output FILE: the anonymised report, as the dashboard downloads it.
 
 Bad input (a period that cannot be read, is not whole or not closed yet, an unknown scope, a
 scope with no session nor appointment in the period, a folder that does not exist) is said in

@@ -14,7 +14,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("mediation", "0007_structure_networks"),
+        ("mediation", "0008_place_national_schema"),
     ]
 
     operations = [

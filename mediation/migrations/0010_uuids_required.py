@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("mediation", "0008_uuids_api_shares_precisions"),
+        ("mediation", "0009_uuids_api_shares_precisions"),
     ]
 
     operations = [

@@ -12,4 +12,10 @@ urlpatterns = [
         views.structure_archive_download,
         name="report_archive_download",
     ),
+    path(
+        "archives/<int:archive>/excel/",
+        views.structure_archive_download,
+        {"excel": True},
+        name="report_archive_download_excel",
+    ),
 ]

@@ -12,4 +12,10 @@ urlpatterns = [
         views.network_archive_download,
         name="network_report_archive_download",
     ),
+    path(
+        "archives/<int:archive>/excel/",
+        views.network_archive_download,
+        {"excel": True},
+        name="network_report_archive_download_excel",
+    ),
 ]
