@@ -361,6 +361,9 @@ COOP_FIELDS: tuple[CoopField, ...] = (
 
 #: The reference lists of `cases/choices.py` and `mediation/choices.py` that never leave for the
 #: national tools, and why. A new list is either mapped above or added here (a test says so).
+# Lists of the national places schema, stored as its own values (`bookings/national_places.py`).
+PLACES_SCHEMA = "valeurs du schéma national des lieux, stockées telles quelles (pas la Coop)"
+
 NOT_EXCHANGED = MappingProxyType(
     {
         "cases.choices.CaseStatus": "les dossiers restent dans la structure",
@@ -369,6 +372,13 @@ NOT_EXCHANGED = MappingProxyType(
         "mediation.choices.Role": "rôles du personnel",
         "mediation.choices.NetworkKind": "organisation des réseaux",
         "mediation.choices.PlaceTimeZone": "fuseau horaire du lieu",
+        "mediation.choices.PlaceService": PLACES_SCHEMA,
+        "mediation.choices.PlacePublic": PLACES_SCHEMA,
+        "mediation.choices.PlaceSpecificSupport": PLACES_SCHEMA,
+        "mediation.choices.PlaceFee": PLACES_SCHEMA,
+        "mediation.choices.PlaceNationalProgramme": PLACES_SCHEMA,
+        "mediation.choices.PlaceAccess": PLACES_SCHEMA,
+        "mediation.choices.PlaceSupportMode": PLACES_SCHEMA,
         # The national places schema (`typologie`) is the places' export, not the Coop's API.
         "mediation.choices.StructureKind": "type de structure (schéma des lieux, pas la Coop)",
     }
