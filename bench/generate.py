@@ -28,6 +28,7 @@ import random
 import secrets
 import sys
 import time as clock
+import uuid
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
@@ -106,9 +107,16 @@ def _plain(value):
 class TableWriter:
     """Rows of `model` given as tuples of `columns` (attnames); the other columns get their
     default once for all, the primary key its sequence when "id" is not among `columns`, and
-    the report key (`mediation.report_keys`) one of its own per row, drawn from `keys`."""
+    the report key (`mediation.report_keys`) and the public UUID (`mediation.uuids`) one of
+    their own per row, drawn from `keys` and `uuids`."""
 
-    def __init__(self, model, columns: list[str], keys: random.Random | None = None):
+    def __init__(
+        self,
+        model,
+        columns: list[str],
+        keys: random.Random | None = None,
+        uuids: random.Random | None = None,
+    ):
         self.table = connection.ops.quote_name(model._meta.db_table)
         fields = {field.attname: field for field in model._meta.concrete_fields}
         unknown = set(columns) - set(fields)
@@ -120,8 +128,13 @@ class TableWriter:
         if "report_key" in fields and "report_key" not in columns:
             self.keys = keys or random.Random()
             names.append("report_key")
+        self.uuid = None
+        if "uuid" in fields and "uuid" not in columns:
+            self.uuid_rng = uuids or random.Random()
+            self.uuid = fields["uuid"]
+            names.append("uuid")
         for attname, field in fields.items():
-            if attname in columns or field.primary_key or attname == "report_key":
+            if attname in columns or field.primary_key or attname in ("report_key", "uuid"):
                 continue
             default = field.get_default()
             if default is None and not field.null:
@@ -148,6 +161,11 @@ class TableWriter:
         if self.keys is not None:
             draw, space = self.keys.randrange, KEY_SPACE
             rows = (row + (draw(space),) for row in rows)
+        if self.uuid is not None:
+            bits, prepare = self.uuid_rng.getrandbits, self.uuid.get_db_prep_save
+            rows = (
+                row + (prepare(uuid.UUID(int=bits(128), version=4), connection),) for row in rows
+            )
         with connection.cursor() as cursor:
             if self.postgres:
                 written = 0
@@ -241,6 +259,8 @@ class Generator:
         self.rng = random.Random(seed)
         # Record keys from a stream of their own: the same seed gives the same activity.
         self.key_rng = random.Random(f"report-keys-{seed}")
+        # UUIDs too, and per prefix: two networks of the same seed share no identifier.
+        self.uuid_rng = random.Random(f"uuids-{seed}-{prefix}")
         self.years = years
         self.prefix = prefix
         self.chunk = chunk
@@ -252,7 +272,7 @@ class Generator:
     def writer(self, model, columns) -> TableWriter:
         key = (model, tuple(columns))
         if key not in self.writers:
-            self.writers[key] = TableWriter(model, columns, keys=self.key_rng)
+            self.writers[key] = TableWriter(model, columns, keys=self.key_rng, uuids=self.uuid_rng)
         return self.writers[key]
 
     # --- Reference rows (few: model instances) ---------------------------------------------
@@ -617,6 +637,7 @@ class _Chunk:
                     title,
                     str(level),
                     evening,
+                    evening,  # updated_at: never changed since
                     day,  # report_date: every generated session is entered on time
                 ]
             )
@@ -827,6 +848,7 @@ SESSION_COLUMNS = [
     "title",
     "level",
     "created_at",
+    "updated_at",
     "report_date",
 ]
 

@@ -375,6 +375,7 @@ def _new_session(plan: Plan, *, day: date, mediator_id: int, place, hour=None, *
         date=day,
         report_date=day,  # on time
         created_at=created,
+        updated_at=created,  # never changed since
         **fields,
     )
     session._history_user_id = mediator_id

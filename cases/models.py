@@ -6,6 +6,8 @@ GROUP BY in the database, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -125,6 +127,8 @@ class HelpSessionQuerySet(scoped_queryset("structure")):
 class HelpSession(models.Model):
     """One logged help session (compte rendu d'activité), individual or a workshop."""
 
+    # The stable identifier the national tools know it by (API `activite` id).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     structure = models.ForeignKey(
         Structure, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("structure")
     )
@@ -216,10 +220,15 @@ class HelpSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The last change of what the session says (set by the session services, and when an
+    # erasure empties its free text): the national tools read the log by it, newest first.
+    updated_at = models.DateTimeField(_("modifié le"), default=timezone.now)
     report_key = report_key_field()
 
     objects = HelpSessionQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[participants], excluded_fields=["report_key"])
+    history = HistoricalRecords(
+        m2m_fields=[participants], excluded_fields=["report_key", "uuid", "updated_at"]
+    )
 
     class Meta:
         verbose_name = _("accompagnement")
@@ -234,6 +243,9 @@ class HelpSession(models.Model):
             models.Index(fields=["structure", "report_date"]),
             models.Index(fields=["resident", "report_date"]),
             models.Index(fields=["place", "report_date"]),
+            # The read API's order (api.selectors): by last change, then uuid, newest first.
+            models.Index(fields=["updated_at", "uuid"], name="session_api_order"),
+            models.Index(fields=["structure", "updated_at", "uuid"], name="session_api_scope"),
         ]
         constraints = [
             models.CheckConstraint(

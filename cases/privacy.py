@@ -3,6 +3,8 @@ field classified, how sessions, cases and their events reach the resident, what 
 recent contact, and what the right-of-access export shows of them. Imported by
 `CasesConfig.ready()`."""
 
+from django.utils import timezone
+
 from cases.choices import SessionKind
 from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
 from mediation.privacy import E, Export, K, N, erased, register_personal_data
@@ -12,6 +14,12 @@ def _group_free_text(session) -> tuple[str, ...]:
     # A workshop's free text is about the whole group, other participants included: the export
     # of one participant leaves it out.
     return ("notes", "procedure_detail") if session.kind == SessionKind.COLLECTIVE else ()
+
+
+def _mark_changed(sessions) -> None:
+    # Their free text is about to be erased: the read API lists them again as changed, so a
+    # national tool that copied a precision replaces it.
+    sessions.update(updated_at=timezone.now())
 
 
 # The statistics of the activity log are kept (linked to the anonymised record); free text
@@ -44,12 +52,17 @@ register_personal_data(
         "notes": E,
         "created_by": K,
         "created_at": K,
+        "updated_at": K,
+        "uuid": N,
         "participants": K,
         "report_key": N,
     },
     links=("resident", "participants"),
     contact={"resident": ("date",), "participants": ("date",)},
-    export=Export("sessions", "Vos accompagnements", left_out=_group_free_text),
+    export=Export(
+        "sessions", "Vos accompagnements", left_out=_group_free_text, hidden_in_pdf=("uuid",)
+    ),
+    before_erase=_mark_changed,
 )
 register_personal_data(
     Case,

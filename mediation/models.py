@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -107,6 +108,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     Residents never have an account."""
 
+    # The stable identifier the national tools know a mediator by (API `mediateur_id`).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("adresse e-mail"), unique=True)
     first_name = models.CharField(_("prénom"), max_length=150)
     last_name = models.CharField(_("nom"), max_length=150)
@@ -120,7 +123,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
 
     objects = UserManager()
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "uuid"])
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -224,6 +227,8 @@ class Structure(models.Model):
     its coordinators the coordinator role here, and residents who agreed to be shared are
     seen by the desks of every structure sharing a network with theirs."""
 
+    # The stable identifier the national tools know it by (API `structure_id`).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     networks = models.ManyToManyField(
         Network, verbose_name=_("réseaux"), blank=True, related_name="structures"
     )
@@ -267,10 +272,18 @@ class Structure(models.Model):
         default=False,
         help_text=_("Elle l'est toujours pour les coordinateur·rices et les administrateur·rices."),
     )
+    api_shares_precisions = models.BooleanField(
+        _("partager les précisions des démarches par l'API"),
+        default=False,
+        help_text=_(
+            "Les précisions sont du texte libre, qui peut contenir un nom : elles ne sortent par "
+            "l'API que si la structure le décide."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StructureQuerySet.as_manager()
-    history = StructureHistory(m2m_fields=[networks])
+    history = StructureHistory(m2m_fields=[networks], excluded_fields=["uuid"])
 
     class Meta:
         verbose_name = _("structure")
@@ -322,6 +335,8 @@ class Structure(models.Model):
 class Place(models.Model):
     """Lieu: where help happens."""
 
+    # The stable identifier the national tools know it by (API `lieux-activite`).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     structure = models.ForeignKey(
         Structure, verbose_name=_("structure"), on_delete=models.CASCADE, related_name="places"
     )
@@ -436,7 +451,7 @@ class Place(models.Model):
     )
 
     objects = scoped_queryset("structure").as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["uuid"])
 
     class Meta:
         verbose_name = _("lieu")

@@ -70,6 +70,12 @@ PERMISSIONS = MappingProxyType(
         "export_network_report": frozenset({C}),
         # The home page's overview of the structures one coordinates, and their networks.
         "oversee_structures": frozenset({C}),
+        # The read API (`api/`): create and revoke the structure's API clients, choose whether
+        # the free-text precisions of its sessions go out through it.
+        "manage_api_clients": frozenset({A}),
+        # A network's API clients (they read every structure of the network: creating or
+        # revoking one needs this action on all of them).
+        "manage_network_api_clients": frozenset({C}),
     }
 )
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import reduce
@@ -608,7 +609,7 @@ EXPORT_HIDDEN = {"token", "search_name", "password"}
 
 
 def _plain(value):
-    if isinstance(value, models.Model):
+    if isinstance(value, models.Model | uuid.UUID):
         return str(value)
     if hasattr(value, "as_e164"):
         return value.as_e164
@@ -717,6 +718,8 @@ register_personal_data(
         "date_joined": K,
         "groups": N,
         "user_permissions": N,
+        # A pseudonymous identifier of the staff member (the read API's `mediateur_id`).
+        "uuid": K,
     },
 )
 register_personal_data(Network, fields={"id": N, "name": N, "slug": N, "kind": N})
@@ -738,6 +741,8 @@ register_personal_data(
         "reminder_hours_before": N,
         "mediators_need_two_factor": N,
         "created_at": N,
+        "uuid": N,
+        "api_shares_precisions": N,
     },
 )
 register_personal_data(
@@ -756,6 +761,7 @@ register_personal_data(
         "is_qpv": N,
         "is_rural": N,
         "is_active": N,
+        "uuid": N,
         # The national places schema's: a place's public details, published when asked.
         "address_complement": N,
         "latitude": N,

@@ -28,6 +28,12 @@ def hit(scope: str, identity: str, *, limit: int, window: int) -> bool:
     return count <= limit
 
 
+def exceeded(scope: str, identity: str, *, limit: int, window: int) -> bool:
+    """Whether the identity is already past `limit` in the current window (nothing counted):
+    to refuse before costly work, such as checking a secret."""
+    return (cache.get(_key(scope, identity, window)) or 0) > limit
+
+
 def client_ip(request) -> str:
     # REMOTE_ADDR is the proxy's address behind a reverse proxy; deployments behind one set
     # BEHIND_TLS_PROXY and the proxy overwrites X-Forwarded-For with the client's address.

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bookings",
     "cases",
     "reports",
+    "api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -347,6 +348,11 @@ SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or d
 SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+
+# --- Read API (api/) -----------------------------------------------------------------------
+# Calls per minute of one API client, and failed authentications per minute of one address.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 300)
+API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 30)
 
 # --- Reports --------------------------------------------------------------------------------
 # Threshold rule of the anonymised reports: a count of people below it is never published

@@ -104,6 +104,8 @@ structure_patterns = [
     path("journal/", views_audit.access_journal, name="access_journal"),
     # Activity reports for funders.
     path("bilans/", include("reports.urls.structure")),
+    # The read API's clients (structure admins).
+    path("api/", include("api.urls.structure")),
 ]
 
 urlpatterns = [
@@ -112,6 +114,9 @@ urlpatterns = [
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
+    path("reseaux/<slug:network>/api/", include("api.urls.network")),
+    # The read API for the national tools (bearer tokens) and its documentation.
+    path("api/", include("api.urls.public")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls.public")),
     # Open data: the places structures publish, in the national schema (no account).

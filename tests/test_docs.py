@@ -8,12 +8,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
-TOP_LEVEL = "mediation|bookings|cases|reports|tests|bench|docs|scripts|\\.ci"
+TOP_LEVEL = "mediation|bookings|cases|reports|api|tests|bench|docs|scripts|\\.ci"
 # A project path in backquotes or as a link target: `bookings/services/booking.py`,
 # `tests/mediation/test_scoping_every_url.py::test_x`, [x](security.md), `bench/audit.py --quick`.
 PATH = re.compile(r"(?:`|\]\()(?P<path>(?:" + TOP_LEVEL + r")/[\w./<>*-]*|[\w-]+\.md)(?=[`)#:\s])")
 
-MIGRATION = re.compile(r"(?:mediation|bookings|cases|reports)/\d{4}\w*")
+MIGRATION = re.compile(r"(?:mediation|bookings|cases|reports|api)/\d{4}\w*")
 # The domain vocabulary and the code conventions live beside the repository (`../shared/`).
 EXTERNAL = {"DOMAIN.md", "STYLE.md"}
 

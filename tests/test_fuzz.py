@@ -45,6 +45,7 @@ from mediation.choices import Role
 from tests.bookings.factories import OpeningHoursFactory
 from tests.factories import MembershipFactory, UserFactory
 from tests.mediation.test_scoping_every_url import (  # noqa: F401 - alpha is a fixture
+    BEARER_API,
     PUBLIC,
     alpha,
     build,
@@ -55,7 +56,7 @@ from tests.mediation.test_scoping_every_url import (  # noqa: F401 - alpha is a 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("mediation", "bookings", "cases", "reports")
+APPS = ("mediation", "bookings", "cases", "reports", "api")
 #: Examples per URL: the walk covers ~200 URLs; the admin's generic pages get fewer.
 # FUZZ_EXAMPLES=50 FUZZ_RANDOM=1 runs a longer, unseeded hunt locally.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 4))
@@ -316,6 +317,12 @@ def seed_queries(name: str | None, world) -> list[dict[str, str]]:
         "public_waitlist": [choice],
         "public_details": [{**choice, "debut": world["free_start"]}],
         "agenda_book_slot": [{"place": place, "motif": motif}],
+        # The read API's parameters (it reads no form).
+        **{
+            api: [{"page[size]": "2", "filter[creation][depuis]": "2026-01-01T00:00:00Z"}]
+            for api in ("api_v1:activites", "api_v1:structures")
+        },
+        "api_v1:lieux_activite": [{"page[size]": "2"}],
     }.get(name, [])
 
 
@@ -348,6 +355,10 @@ def test_no_input_makes_a_page_fail(client, world, entry):
         client.logout()
         if user is not None:
             login(client, user)
+
+    if name in BEARER_API:
+        # The read API takes a token of an API client of the structure, not a session.
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world['api_token']}"
 
     # Read the page (and, for a URL that only takes POSTs, its parents) for forms and links.
     fresh_client()

@@ -523,6 +523,7 @@ def session_log(
         notes=notes.strip(),
         created_by=by,
         created_at=now,
+        updated_at=now,
         report_date=session_report_date(day=date, now=now),
     )
     session._history_user = by
@@ -685,6 +686,7 @@ def session_update(
     session.title = data["title"].strip()
     session.notes = data["notes"].strip()
     session.people_count = people_count
+    session.updated_at = now  # the national tools read the log by it (api.selectors)
     session._history_user = by
     session.full_clean(exclude=["appointment"])
     session.save()

@@ -71,6 +71,7 @@ def structure_home(request, structure):
             "can_desk": user_can(user, "book_at_desk", structure),
             "can_report": user_can(user, "export_structure_report", structure),
             "can_review_access": user_can(user, "review_access_log", structure),
+            "can_manage_api": user_can(user, "manage_api_clients", structure),
         },
     )
 

@@ -19,7 +19,7 @@ from mediation.choices import Role
 from mediation.permissions import NETWORK_COORDINATOR_ROLES, PERMISSIONS
 from reports.models import ReportArchive
 from tests.factories import MembershipFactory, NetworkMembershipFactory, UserFactory
-from tests.mediation.test_scoping_every_url import PUBLIC, all_urls
+from tests.mediation.test_scoping_every_url import BEARER_API, PUBLIC, all_urls
 from tests.mediation.test_scoping_every_url import alpha as alpha  # noqa: F401 (fixture)
 
 M, C, A = Role.MEDIATOR, Role.COORDINATOR, Role.STRUCTURE_ADMIN
@@ -45,6 +45,8 @@ EXPECTED = {
     "export_structure_report": {C, A},
     "export_network_report": {C},
     "oversee_structures": {C},
+    "manage_api_clients": {A},
+    "manage_network_api_clients": {C},
 }
 #: The roles a coordinator of a network holds on each of its structures.
 EXPECTED_NETWORK_COORDINATOR_ROLES = {C}
@@ -158,7 +160,7 @@ def test_every_url_answers_each_role_as_the_table_says(client, alpha, profile):
     user, held = _profile_user(profile, alpha)
     mismatches, checked = [], 0
     for name, url in _walk(alpha):
-        if name in PUBLIC or name in SIGN_IN_STEPS:
+        if name in PUBLIC or name in SIGN_IN_STEPS or name in BEARER_API:
             continue
         if "_auth_user_id" not in client.session:
             client.force_login(user)  # someone who belongs nowhere is signed out at each request

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from api.services import api_client_create
 from bookings.models import Appointment
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident
@@ -54,6 +55,11 @@ PUBLIC = {
     "open_data_structure",
     "open_data_network",
 }
+# The read API's documentation, health and OpenAPI document (no data) are public too, and so
+# is its root (django-ninja's, which answers 404: it only anchors the API's paths).
+PUBLIC |= {"api_documentation", "api_v1:health", "api_v1:openapi-json", "api_v1:api-root"}
+# The read API (`api/v1.py`): no session, a bearer token of an API client; without one, 401.
+BEARER_API = {"api_v1:activites", "api_v1:structures", "api_v1:lieux_activite"}
 # Public pages that show what a structure publishes (its name, places and services) but
 # never a person.
 PUBLIC_INFORMATION = {
@@ -143,7 +149,11 @@ def alpha(db):
         filename="bilan-structure-secrete-alpha-2026-Q1.csv",
     )
     archive.save()
+    # An API client of the alpha structure.
+    api_client, secret = api_client_create(name="Lieu Caché Alpha", by=staff, structure=structure)
     return {
+        "api_client": api_client,
+        "api_token": f"{api_client.uuid}:{secret}",
         "archive": archive,
         "case": case,
         "network": network,
@@ -190,6 +200,7 @@ def kwarg_values(alpha, network="network") -> dict[str, str]:
         "case": str(alpha["case"].pk),
         "network": alpha[network].slug,
         "archive": str(alpha["archive"].pk),
+        "client": str(alpha["api_client"].pk),
         "fmt": "csv",
         "pk": str(alpha["staff"].pk),
         # Account pages (tokens are forged: they must lead nowhere)
@@ -307,6 +318,8 @@ def test_anonymous_visitor_is_sent_to_login_except_on_public_pages(client, alpha
         if name in PUBLIC:
             # Public pages answer, or say the (forged) link or choice leads nowhere.
             assert response.status_code in (200, 302, 400, 404, 405), url
+        elif name in BEARER_API:
+            assert response.status_code == 401, url
         else:
             assert response.status_code in (302, 403, 404), url
             if response.status_code == 302:
@@ -323,3 +336,29 @@ def test_a_member_of_the_structure_does_see_what_the_walk_looks_for(client, alph
     assert "Lieu Caché Alpha" in body.content.decode()
     team = client.get(reverse("team", kwargs={"structure": alpha["structure"].slug}))
     assert "secret.alpha@exemple.fr" in team.content.decode()
+
+
+def test_an_api_client_of_another_structure_or_network_never_sees_its_data(client, alpha, outsider):
+    # The outsider's structure and networks have clients of their own: with their tokens, the
+    # read API shows nothing of alpha's (its structure, place, staff, or their identifiers).
+    from mediation.models import Network, Structure
+
+    other = Structure.objects.get(slug="structure-beta")
+    tokens = []
+    for scope in [
+        {"structure": other},
+        *({"network": n} for n in Network.objects.filter(memberships__user=outsider)),
+    ]:
+        api_client, secret = api_client_create(name="Autre", by=outsider, **scope)
+        tokens.append(f"{api_client.uuid}:{secret}")
+    HelpSessionFactory(structure=other, mediator=outsider)
+    identifiers = [str(alpha[key].uuid) for key in ("structure", "place", "staff", "help_session")]
+    for name, url, _has_params in all_urls(alpha):
+        if name not in BEARER_API:
+            continue
+        for token in tokens:
+            response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200, url
+            assert_no_secret(response, url)
+            body = response.content.decode()
+            assert not any(identifier in body for identifier in identifiers), url
