@@ -4,6 +4,7 @@ anonymises the record after a confirmation step."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation.choices import Role
 from mediation.models import Resident
@@ -43,16 +44,18 @@ def test_mediator_exports_then_anonymises_a_resident(
     assert download.value.suggested_filename == f"usager-{resident.pk}.pdf"
 
     page.get_by_role("link", name="Effacement ou opposition…").click()
+    page.wait_for_url("**/effacer/")
     assert_accessible(page)
     page.get_by_role("button", name="Anonymiser la fiche").click()
-    assert page.get_by_text("Le formulaire contient des erreurs").is_visible()
+    # The click submits a form: wait for the answer rather than read the page at once.
+    expect(page.get_by_text("Le formulaire contient des erreurs")).to_be_visible()
     page.get_by_label("Opposition de l'usager").check()
     page.get_by_label("Je confirme").check()
     screenshot(page, f"erase-{viewport['width']}")
     page.get_by_role("button", name="Anonymiser la fiche").click()
 
     page.get_by_role("heading", name=f"Usager anonyme n°{resident.pk}").wait_for()
-    assert page.get_by_text("La fiche est anonymisée").is_visible()
+    expect(page.get_by_text("La fiche est anonymisée")).to_be_visible()
     resident.refresh_from_db()
     assert resident.is_anonymous and resident.last_name == "Anonyme"
     assert not Resident.history.filter(id=resident.pk, last_name="Dupont").exists()
