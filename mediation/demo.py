@@ -378,9 +378,9 @@ def _demo_second_factor(user: User) -> None:
 def give_demo_accounts_their_second_factor() -> None:
     """Demo accounts that must use a second factor and have none get their fixed app; one that
     still has the former 80-bit demo key gets the 160-bit one instead."""
-    from mediation.two_factor import two_factor_state
-
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mediation.two_factor import two_factor_state
 
     for user in User.objects.filter(email__in=DEMO_EMAILS):
         state = two_factor_state(user)
