@@ -97,6 +97,7 @@ TWO_FACTOR_OPEN_URL_NAMES = frozenset(
         "password_reset_complete",
         "invitation_accept",
         "healthz",
+        "favicon",
     }
 )
 TWO_FACTOR_OPEN_PATHS = ("/rdv/", "/static/")

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 
 from mediation import health
 from mediation.views import audit as views_audit
@@ -111,6 +113,12 @@ structure_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("mediation/favicon.ico"), permanent=True),
+        name="favicon",
+    ),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
