@@ -4,6 +4,7 @@ from django.urls import include, path, reverse_lazy
 
 from mediation import health
 from mediation.views import audit as views_audit
+from mediation.views import communes as views_communes
 from mediation.views import staff as views
 from mediation.views import two_factor as two_factor_views
 
@@ -112,6 +113,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
+    # The commune pickers' suggestions (reference data, any signed-in staff member).
+    path("communes/", views_communes.commune_suggestions, name="commune_suggestions"),
     path("s/<slug:structure>/", include(structure_patterns)),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),
