@@ -81,6 +81,18 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+def _normalise_all(names: list[str]) -> list[str]:
+    """`normalise` of many names at once (one pass over the joined text: the list loads in a
+    fraction of the time)."""
+    joined = "\n".join(names).lower().replace("œ", "oe").replace("æ", "ae")
+    plain = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode("ascii")
+    lines = re.sub(r"[^a-z0-9\n]+", " ", plain).split("\n")
+    keys = [" ".join(line.split()) for line in lines]
+    return [
+        normalise(key) if any(w in _ABBREVIATIONS for w in key.split()) else key for key in keys
+    ]
+
+
 class _Index:
     def __init__(self, communes: list[Commune]):
         self.by_code = {commune.code: commune for commune in communes}
@@ -89,8 +101,15 @@ class _Index:
         # Saint-Denis), sorted for prefix searches by bisection.
         names, words = [], []
         self.exact: dict[str, list[Commune]] = {}
+        keys = dict(
+            zip(
+                (c.code for c in selectable),
+                _normalise_all([c.name for c in selectable]),
+                strict=True,
+            )
+        )
         for commune in selectable:
-            key = normalise(commune.name)
+            key = keys[commune.code]
             names.append((key, commune.code))
             self.exact.setdefault(key, []).append(commune)
             parts = key.split(" ")
@@ -105,9 +124,14 @@ class _Index:
         # The largest first, with their keys: a short prefix ("s", "3") matches thousands of
         # names, of which only the first few largest are wanted.
         self.by_population = [
-            (normalise(c.name), c)
+            (keys[c.code], c)
             for c in sorted(selectable, key=lambda c: (-c.population, c.name, c.code))
         ]
+        # Likewise the communes of each postcode's first one or two digits, largest first.
+        self.by_postcode_start: dict[str, list[Commune]] = {}
+        for _key, commune in self.by_population:
+            for start in {p[:n] for p in commune.postcodes for n in (1, 2)}:
+                self.by_postcode_start.setdefault(start, []).append(commune)
 
     @staticmethod
     def _prefixed(entries: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]:
@@ -197,12 +221,9 @@ def commune_search(query: str, limit: int = 10) -> list[Commune]:
         if code in by_code and by_code[code].kind != OLD:
             add(code, 0)
         matches = index._prefixed(index.postcodes, code)
-        if len(matches) > _MANY:
-            for _key, commune in index.by_population:
-                if len(ranked) >= limit:
-                    break
-                if any(postcode.startswith(code) for postcode in commune.postcodes):
-                    add(commune.code, 2)
+        if len(matches) > _MANY and len(code) <= 2:
+            for commune in index.by_postcode_start.get(code, ())[:limit]:
+                add(commune.code, 2)
         else:
             for postcode, found in matches:
                 add(found, 1 if postcode == code else 2)

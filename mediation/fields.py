@@ -152,7 +152,7 @@ class CommuneField(forms.CharField):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
-        from mediation.communes import commune_resolve, normalise
+        from mediation.communes import commune_resolve, commune_search, normalise
 
         text = " ".join(super().to_python(value).split())
         if not text:
@@ -166,7 +166,15 @@ class CommuneField(forms.CharField):
         candidates = resolution.candidates
         params = {"value": text}
         if not candidates:
-            raise ValidationError(self.error_messages["unknown"], code="unknown", params=params)
+            # A typo near the end ("Guichn"): what its beginning names, as suggestions.
+            key = normalise(text)
+            while not candidates and len(key) > 4 and not key.isdigit():
+                key = key[:-1]
+                candidates = commune_search(key, limit=3)
+            if not candidates:
+                raise ValidationError(self.error_messages["unknown"], code="unknown", params=params)
+            params["choices"] = _choices_text(candidates)
+            raise ValidationError(self.error_messages["suggest"], code="suggest", params=params)
         exact = [c for c in candidates if normalise(c.name) == normalise(text)]
         if exact or text.replace(" ", "").isdigit():
             if len(candidates) > self.LISTED:
