@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from mediation import health
 from mediation.views import audit as views_audit
+from mediation.views import communes as views_communes
 from mediation.views import staff as views
 from mediation.views import two_factor as two_factor_views
 
@@ -120,6 +121,8 @@ urlpatterns = [
         name="favicon",
     ),
     path("compte/", include(account_patterns)),
+    # The commune pickers' suggestions (reference data, any signed-in staff member).
+    path("communes/", views_communes.commune_suggestions, name="commune_suggestions"),
     path("s/<slug:structure>/", include(structure_patterns)),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),

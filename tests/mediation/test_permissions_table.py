@@ -63,6 +63,8 @@ ACCOUNT_PAGES = {
     "two_factor_disable",
     "password_change",
     "password_change_done",
+    # The commune pickers' suggestions: reference data, no structure's.
+    "commune_suggestions",
 }
 #: The platform operators' admin (Django admin, `is_staff` only): refused to every profile.
 OPERATORS_PREFIX = "/operateurs/"

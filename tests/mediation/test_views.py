@@ -116,8 +116,9 @@ def test_place_form_shows_french_errors_at_the_field_and_keeps_the_input(
     body = response.content.decode()
     assert response.status_code == 200
     assert "Le code postal compte 5 chiffres." in body
-    assert "Le code INSEE compte 5 caractères" in body
+    assert "Aucune commune ne correspond à « ABCDE »" in body
     assert 'value="Annexe des Landes"' in body and 'value="3 rue des Landes"' in body
+    assert 'value="ABCDE"' in body
     assert not Place.objects.filter(name="Annexe des Landes").exists()
 
 
