@@ -113,6 +113,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
+    # "Accueillir quelqu'un sans rendez-vous": to the session form of the user's structure.
+    path("accueil/", include("cases.urls.desk")),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),
     # The read API for the national tools (bearer tokens) and its documentation.
