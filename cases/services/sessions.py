@@ -682,8 +682,8 @@ def appointment_session_refusal(
     Shared by the service, the form page and the agenda's "Terminer et saisir" button."""
     if appointment.motif.is_collective:
         return _(
-            "Un atelier collectif se saisit une fois pour tout le groupe, depuis « Nouvel "
-            "atelier »."
+            "Un atelier collectif se saisit une fois pour tout le groupe, avec « Saisir "
+            "l'atelier »."
         )
     if appointment.status == AppointmentStatus.SEEN:
         return None
@@ -739,6 +739,85 @@ def session_from_appointment(
     )
     if appointment.status != AppointmentStatus.SEEN:
         appointment_set_status(appointment=appointment, to=AppointmentStatus.SEEN, by=by, now=now)
+    return session
+
+
+# --- A workshop from its roster --------------------------------------------------------------
+
+
+def workshop_roster(appointment: Appointment) -> list[Appointment]:
+    """The roster of the workshop `appointment` belongs to: the appointments of its slot that
+    were not cancelled, by the residents' names. One query."""
+    return list(
+        Appointment.objects.filter(slot_id=appointment.slot_id)
+        .exclude(
+            status__in=(
+                AppointmentStatus.CANCELLED_BY_RESIDENT,
+                AppointmentStatus.CANCELLED_BY_STAFF,
+            )
+        )
+        .select_related("resident")
+        .order_by("resident__last_name", "resident__first_name", "pk")
+    )
+
+
+def roster_refusal(*, appointment: Appointment, now: datetime | None = None) -> str | None:
+    """Why the workshop of `appointment` cannot be logged from its roster now, or None."""
+    if not appointment.motif.is_collective:
+        return _("Ce rendez-vous n'est pas un atelier collectif.")
+    if appointment.status == AppointmentStatus.SEEN:
+        return None
+    return status_refusal(appointment=appointment, to=AppointmentStatus.SEEN, now=now)
+
+
+def roster_initial(appointment: Appointment, roster: list[Appointment]) -> dict:
+    """What a workshop logged from its roster starts with: the motif as its title, the
+    slot's day, place, mediator and the motif's duration, every person of the roster ticked."""
+    return {
+        **appointment_session_initial(appointment),
+        "title": appointment.motif.name,
+        "participants": [a.resident for a in roster],
+    }
+
+
+@transaction.atomic
+def workshop_from_roster(
+    *, appointment: Appointment, by: User, now: datetime | None = None, **fields
+) -> HelpSession:
+    """Log the workshop of `appointment`'s slot once for the whole group, and mark "Honoré"
+    the appointments of the participants ticked (those left out keep their status: the
+    mediator marks them absent from the agenda). The session points to the roster's first
+    appointment, so the slot's workshop is logged once. `fields` as `session_log` takes them
+    (`participants`, `counts`, themes…)."""
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("place__structure", "motif")
+        .get(pk=appointment.pk)
+    )
+    roster = workshop_roster(appointment)
+    if HelpSession.objects.filter(appointment__slot_id=appointment.slot_id).exists():
+        raise ValidationError(_("L'atelier de ce créneau est déjà saisi."))
+    refusal = roster_refusal(appointment=appointment, now=now)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    data = {k: v for k, v in fields.items() if k not in ("resident", "anonymous", "kind")}
+    session = session_log(
+        structure=appointment.place.structure,
+        by=by,
+        kind=SessionKind.COLLECTIVE,
+        appointment=roster[0] if roster else appointment,
+        now=now,
+        **data,
+    )
+    present = {p.pk for p in data.get("participants", ())}
+    for seat in roster:
+        if (
+            seat.resident_id in present
+            and seat.status == AppointmentStatus.BOOKED
+            and status_refusal(appointment=seat, to=AppointmentStatus.SEEN, now=now) is None
+        ):
+            appointment_set_status(appointment=seat, to=AppointmentStatus.SEEN, by=by, now=now)
     return session
 
 

@@ -146,6 +146,28 @@ def mark_logged_appointments(appointments, user) -> None:
         )
 
 
+def mark_logged_workshops(appointments, user) -> None:
+    """One query for the agenda page: which workshop slots already have their session."""
+    slots = {a.slot_id for a in appointments if a.motif.is_collective}
+    logged = (
+        set(
+            HelpSession.objects.visible_to(user, "log_session")
+            .filter(appointment__slot_id__in=slots)
+            .values_list("appointment__slot_id", flat=True)
+        )
+        if slots
+        else set()
+    )
+    for appointment in appointments:
+        appointment.workshop_logged = appointment.slot_id in logged
+
+
+def offers_workshop_logging(appointment, now) -> bool:
+    if not appointment.motif.is_collective or getattr(appointment, "workshop_logged", False):
+        return False
+    return services.roster_refusal(appointment=appointment, now=now) is None
+
+
 def offers_session_logging(appointment, now) -> bool:
     if getattr(appointment, "logged_session_id", None):
         return False
@@ -461,15 +483,29 @@ def _workshop_residents(request, structure, form_data, query: str, keep=()):
     return residents, shown, found
 
 
-def _workshop_page(request, structure, *, session: HelpSession | None):
+def _workshop_page(
+    request, structure, *, session: HelpSession | None, roster_of: Appointment | None = None
+):
+    """The workshop form: a new one, an edit (`session`), or one logged from the roster of
+    `roster_of`'s slot (its people ticked, its day, place and motif prefilled)."""
     data = request.POST if request.method == "POST" else None
     searching = data is not None and data.get("action") == "search"
     query = (data.get("q", "") if data else "").strip()[:100]
     current = services.session_current_values(session) if session else None
     keep = current["participants"] if current and data is None else ()
+    roster = services.workshop_roster(roster_of) if roster_of is not None else []
+    if roster_of is not None:
+        keep = [a.resident for a in roster]
     residents, shown, found = _workshop_residents(request, structure, data, query, keep)
     places = _places(request.user, structure, keep=session.place if session else None)
-    if current:
+    if roster_of is not None:
+        start = services.roster_initial(roster_of, roster)
+        initial = {
+            **{k: start[k] for k in ("title", "participants", "date", "place", "mediator")},
+            "place_type": start["place_type"],
+            **_duration_initial(start["duration_minutes"]),
+        }
+    elif current:
         initial = {
             **{k: v for k, v in current.items() if k not in ("counts", "anonymous", "case")},
             **_duration_initial(current["duration_minutes"]),
@@ -494,7 +530,11 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
     )
     if data is not None and not searching and form.is_valid():
         try:
-            if session is None:
+            if roster_of is not None:
+                saved = services.workshop_from_roster(
+                    appointment=roster_of, by=request.user, **form.service_kwargs()
+                )
+            elif session is None:
                 saved = services.session_log(
                     structure=structure,
                     by=request.user,
@@ -509,6 +549,8 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
             form.add_service_errors(error)
         else:
             messages.success(request, _saved_message(saved))
+            if roster_of is not None:
+                return redirect(_agenda_day_url(structure, roster_of))
             return redirect(_list_url(structure))
     return render(
         request,
@@ -517,11 +559,14 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
             structure,
             form,
             session=session,
+            roster_of=roster_of,
             query=query if searching else "",
             searched=searching,
             found=found,
-            title=_("Modifier l'atelier") if session else _("Saisir un atelier collectif"),
-            back_url=_list_url(structure),
+            title=_("Modifier l'atelier")
+            if session
+            else (_("Saisir l'atelier") if roster_of else _("Saisir un atelier collectif")),
+            back_url=_agenda_day_url(structure, roster_of) if roster_of else _list_url(structure),
         ),
     )
 
@@ -532,6 +577,34 @@ def workshop_create(request, structure):
     """A collective workshop: title, level, named participants found by name (the search
     keeps what was typed), anonymous participants counted by age band, status or gender."""
     return _workshop_page(request, structure, session=None)
+
+
+@structure_view("log_session")
+@require_http_methods(["GET", "POST"])
+def workshop_from_appointment(request, structure, appointment: int):
+    """ "Saisir l'atelier" on a workshop appointment of the agenda: the workshop form with the
+    slot's roster ticked; saving marks the ticked people's appointments "Honoré"."""
+    obj = access_object(
+        Appointment.objects.select_related("place", "motif", "resident", "mediator"),
+        request.user,
+        "log_session",
+        pk=appointment,
+        place__structure=structure,
+    )
+    existing = (
+        HelpSession.objects.visible_to(request.user, "log_session")
+        .filter(appointment__slot_id=obj.slot_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is not None:
+        messages.info(request, _("L'atelier de ce créneau est déjà saisi."))
+        return redirect("session_edit", structure=structure.slug, session=existing)
+    refusal = services.roster_refusal(appointment=obj)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect(_agenda_day_url(structure, obj))
+    return _workshop_page(request, structure, session=None, roster_of=obj)
 
 
 # --- Edit, delete ---------------------------------------------------------------------------

@@ -51,6 +51,23 @@
   });
   show();
 
+  // "Orienté vers" only with the outcome "Orienté" (kept when filled or in error).
+  var towards = document.getElementById("id_redirected_to");
+  var towardsBlock = towards && towards.closest(".mb-3");
+  function updateTowards() {
+    if (!towardsBlock) return;
+    var outcome = form.querySelector('input[name="outcome"]:checked');
+    towardsBlock.hidden = !(
+      (outcome && outcome.value === "redirected") ||
+      towards.value ||
+      towardsBlock.querySelector(".invalid-feedback")
+    );
+  }
+  form.querySelectorAll('input[name="outcome"]').forEach(function (radio) {
+    radio.addEventListener("change", updateTowards);
+  });
+  updateTowards();
+
   if (!box || !results) return;
   var timer = null;
   var sent = 0;
@@ -58,7 +75,8 @@
     var data = new FormData(form);
     data.set("action", "search");
     var mine = ++sent;
-    fetch(form.action || window.location.href, {
+    // form.action would be the buttons named "action": read the attribute.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       credentials: "same-origin",
