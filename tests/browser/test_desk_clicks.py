@@ -234,3 +234,30 @@ def test_a_known_resident_with_the_keyboard_only(page, live_server, desk, login,
     session = HelpSession.objects.get()
     assert session.resident == hamon
     assert list(session.tags.values_list("code", flat=True)) == [Theme.NAVIGATION_INTERNET]
+
+
+def test_the_duplicate_guard_asks_before_creating(page, live_server, desk, login, screenshot):
+    structure, mediator, hamon = desk
+    _start(page, live_server, mediator, login)
+    person = Interactions(page)
+    _walk_in(page, person)
+    person.click(page.get_by_text("Nouvelle personne", exact=True))
+    person.fill(page.get_by_label("Prénom"), "Monique")
+    person.fill(page.get_by_label("Nom (ou initiales)"), "Hamon")
+    person.fill(page.get_by_label("Année de naissance (facultatif)"), "1952")
+    person.click(page.get_by_text("Messagerie (e-mail)", exact=True))
+    person.click(page.get_by_role("button", name="Enregistrer", exact=True))
+
+    question = page.get_by_role("group", name="Est-ce la même personne ?")
+    expect(question).to_be_visible()
+    expect(page.get_by_label("Prénom")).to_have_value("Monique")  # what was typed is kept
+    assert_accessible(page)
+    screenshot(page, "desk-duplicate-question")
+    person.click(page.get_by_text("Oui, c'est Monique Hamon"))
+    person.click(page.get_by_role("button", name="Enregistrer", exact=True))
+    expect(page.get_by_text("Accompagnement enregistré pour Monique Hamon")).to_be_visible()
+
+    # Even with the question, a new resident's budget holds.
+    assert person.count <= BUDGET["new"], f"{person.count} interactions"
+    assert Resident.objects.filter(last_name="Hamon").count() == 1
+    assert HelpSession.objects.get().resident == hamon
