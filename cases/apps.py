@@ -24,6 +24,14 @@ class CasesConfig(AppConfig):
             style="btn-primary",
         )
         register_appointment_action(
+            _("Saisir l'atelier"),
+            "workshop_from_appointment",
+            views_sessions.offers_workshop_logging,
+            key="cases.workshop_log",
+            prepare=views_sessions.mark_logged_workshops,
+            style="btn-primary",
+        )
+        register_appointment_action(
             _("Voir la saisie"),
             views_sessions.logged_session_url,
             views_sessions.has_logged_session,

@@ -124,6 +124,8 @@ urlpatterns = [
     # The commune pickers' suggestions (reference data, any signed-in staff member).
     path("communes/", views_communes.commune_suggestions, name="commune_suggestions"),
     path("s/<slug:structure>/", include(structure_patterns)),
+    # "Accueillir quelqu'un sans rendez-vous": to the session form of the user's structure.
+    path("accueil/", include("cases.urls.desk")),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),
     # The read API for the national tools (bearer tokens) and its documentation.
