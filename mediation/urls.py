@@ -110,6 +110,7 @@ structure_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ma-journee/", views.day_panel, name="day_panel"),
     path("healthz", health.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("s/<slug:structure>/", include(structure_patterns)),
