@@ -113,6 +113,7 @@ structure_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ma-journee/", views.day_panel, name="day_panel"),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path(
