@@ -139,7 +139,7 @@ STRUCTURES = [
                 "address": "1 rue de la Mairie",
                 "postcode": "35890",
                 "commune": "Bourg-des-Comptes",
-                "insee_code": "35031",
+                "insee_code": "35033",
                 "is_rural": True,
                 "accessibility": "Premier étage, ascenseur.",
             },
