@@ -215,16 +215,16 @@ def test_the_field_shows_a_stored_code_by_name_and_keeps_what_was_typed():
 
 
 def test_the_suggestions_need_a_signed_in_user(client, db):
-    response = client.get(reverse("commune_suggestions"), {"q": "guichen"})
+    response = client.get(reverse("commune_suggestions"), {"commune": "guichen"})
     assert response.status_code == 302 and "/connexion/" in response["Location"]
 
 
 def test_the_suggestions_are_few_and_labelled(mediator_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):  # the session and the user, never the list
-        response = mediator_client.get(reverse("commune_suggestions"), {"q": "saint"})
+        response = mediator_client.get(reverse("commune_suggestions"), {"commune": "saint"})
     results = response.json()["results"]
     assert response.status_code == 200 and len(results) == 10
-    guichen = mediator_client.get(reverse("commune_suggestions"), {"q": "35580"}).json()
+    guichen = mediator_client.get(reverse("commune_suggestions"), {"commune": "35580"}).json()
     first = guichen["results"][0]
     assert first == {
         "code": "35126",
@@ -232,7 +232,7 @@ def test_the_suggestions_are_few_and_labelled(mediator_client, django_assert_max
         "name": "Guichen",
         "detail": "35580 · dép. 35",
     }
-    long = mediator_client.get(reverse("commune_suggestions"), {"q": "a" * 5000})
+    long = mediator_client.get(reverse("commune_suggestions"), {"commune": "a" * 5000})
     assert long.status_code == 200 and long.json() == {"results": []}
 
 

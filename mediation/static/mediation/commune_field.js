@@ -1,5 +1,5 @@
 // Commune fields (mediation.fields.CommuneInput): a combobox that suggests communes by name or
-// postcode as one types (GET data-commune-field?q=…), ARIA 1.2 "list autocomplete" pattern:
+// postcode as one types (GET data-commune-field?commune=…), ARIA 1.2 "list autocomplete" pattern:
 // Down/Up move through the suggestions, Enter picks, Escape closes; a click or a tap picks.
 // Without JavaScript the box stays a plain text field that the server reads on its own.
 (function () {
@@ -108,7 +108,7 @@
         show([]);
         return;
       }
-      fetch(url + "?q=" + encodeURIComponent(query), {
+      fetch(url + "?commune=" + encodeURIComponent(query), {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       })
