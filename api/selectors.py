@@ -17,6 +17,7 @@ from api.pagination import Order, Page, keyset_page
 from cases import national
 from cases.choices import PlaceType, SessionKind, TagDimension
 from cases.models import HelpSession, SessionTag
+from mediation.communes import commune_name
 from mediation.models import Place, Structure
 
 ACTIVITY_ORDER = Order(("updated_at", "uuid"))
@@ -119,7 +120,12 @@ def activity_attributes(row: dict, tags: dict[str, list[str]]) -> dict:
         # Not one of the Coop's attributes: the place among `lieux-activite`.
         "lieu_activite_id": _uuid(row["place__uuid"]) if at_place else None,
         "lieu_code_postal": row["place__postcode"] if at_place else None,
-        "lieu_commune": row["place__commune"] if at_place else None,
+        # An "autre lieu" is named from the list of communes (`mediation.communes`).
+        "lieu_commune": (
+            row["place__commune"]
+            if at_place
+            else (commune_name(row["other_commune_insee"]) or None)
+        ),
         "lieu_code_insee": (
             row["place__insee_code"] if at_place else (row["other_commune_insee"] or None)
         ),

@@ -98,28 +98,29 @@ LAST_NAMES = [
 ]
 
 #: Communes (name, INSEE code, postcode) of an intercommunality in Ille-et-Vilaine, around the
-#: demo's Guichen and Lohéac.
+#: demo's Guichen and Lohéac: real ones, as in `mediation/data/communes.csv.gz`
+#: (tests/mediation/test_communes.py checks every code of the demo).
 COMMUNES = [
     ("Guichen", "35126", "35580"),
     ("Lohéac", "35155", "35550"),
-    ("Bourg-des-Comptes", "35031", "35890"),
+    ("Bourg-des-Comptes", "35033", "35890"),
     ("Pipriac", "35219", "35550"),
     ("Bain-de-Bretagne", "35012", "35470"),
     ("Guignen", "35127", "35580"),
     ("Laillé", "35139", "35890"),
     ("Goven", "35123", "35580"),
-    ("Baulon", "35017", "35580"),
+    ("Baulon", "35016", "35580"),
     ("Lassy", "35149", "35580"),
-    ("Saint-Senoux", "35316", "35580"),
-    ("Maure-de-Bretagne", "35177", "35330"),
+    ("Saint-Senoux", "35312", "35580"),
+    ("Val d'Anast", "35168", "35330"),
     ("Bovel", "35035", "35330"),
     ("Saint-Malo-de-Phily", "35289", "35480"),
-    ("Messac", "35176", "35480"),
-    ("Guipry", "35128", "35480"),
-    ("Pléchâtel", "35223", "35470"),
-    ("Crevin", "35091", "35320"),
+    ("Guipry-Messac", "35176", "35480"),
+    ("Lieuron", "35151", "35550"),
+    ("Pléchâtel", "35221", "35470"),
+    ("Crevin", "35090", "35320"),
     ("Poligné", "35231", "35320"),
-    ("Pancé", "35214", "35320"),
+    ("Pancé", "35212", "35320"),
 ]
 STRUCTURE_NAMES = [
     (StructureKind.MAIRIE, "Mairie de {}"),

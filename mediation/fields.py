@@ -83,3 +83,105 @@ def validate_email_list(value: str) -> None:
                 code="invalid_email",
                 params={"value": item},
             ) from None
+
+
+# --- Communes -------------------------------------------------------------------------------
+
+
+class CommuneInput(forms.TextInput):
+    """A text box where a commune is typed by name or postcode. `mediation/static/mediation/
+    commune_field.js` turns it into a combobox (suggestions from `commune_suggestions` as one
+    types, arrows and Enter to pick); without JavaScript it stays a text box that the field
+    reads on its own. A stored code is shown as "Guichen (35126)"."""
+
+    def __init__(self, attrs=None):
+        defaults = {"autocomplete": "off", "spellcheck": "false", "data-commune-field": ""}
+        super().__init__({**defaults, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        from django.urls import reverse
+
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-commune-field"] = reverse("commune_suggestions")
+        return context
+
+    def format_value(self, value):
+        from mediation.communes import commune_get
+
+        value = super().format_value(value)
+        commune = commune_get(value) if value else None
+        return commune.label if commune is not None else value
+
+
+def _choices_text(communes) -> str:
+    return " ; ".join(f"{c.label}, {c.detail}" for c in communes)
+
+
+class CommuneField(forms.CharField):
+    """A commune typed by name, postcode or INSEE code (`mediation.communes.commune_resolve`),
+    cleaned to its INSEE code: what models store. A text that names no commune, or several,
+    is refused at the field in French, with the communes it may mean; the text stays."""
+
+    widget = CommuneInput
+    #: Above this many, the candidates are not listed in the error.
+    LISTED = 6
+    default_error_messages = {
+        "incomplete": _(
+            "Un code postal ou un code INSEE compte 5 caractères (ex. : 35580 ou 35126) ; "
+            "vous pouvez aussi taper le nom de la commune."
+        ),
+        "unknown": _(
+            "Aucune commune ne correspond à « %(value)s ». Tapez son nom ou son code postal, "
+            "puis choisissez-la dans la liste."
+        ),
+        "ambiguous": _(
+            "« %(value)s » peut désigner plusieurs communes : %(choices)s. Choisissez-en une "
+            "dans la liste, ou ajoutez le code postal au nom (ex. : Saint-Denis 97400)."
+        ),
+        "too_many": _(
+            "« %(value)s » peut désigner de nombreuses communes : tapez le nom complet, ou "
+            "ajoutez le code postal."
+        ),
+        "suggest": _(
+            "« %(value)s » n'est pas le nom d'une commune. Vouliez-vous dire : %(choices)s ?"
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 120)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        from mediation.communes import commune_resolve, commune_search, normalise
+
+        text = " ".join(super().to_python(value).split())
+        if not text:
+            return ""
+        compact = text.replace(" ", "").upper()
+        if (compact.isdigit() or compact[:2] in ("2A", "2B")) and len(compact) != 5:
+            raise ValidationError(self.error_messages["incomplete"], code="incomplete")
+        resolution = commune_resolve(text)
+        if resolution.commune is not None:
+            return resolution.commune.code
+        candidates = resolution.candidates
+        params = {"value": text}
+        if not candidates:
+            # A typo near the end ("Guichn"): what its beginning names, as suggestions.
+            key = normalise(text)
+            while not candidates and len(key) > 4 and not key.isdigit():
+                key = key[:-1]
+                candidates = commune_search(key, limit=3)
+            if not candidates:
+                raise ValidationError(self.error_messages["unknown"], code="unknown", params=params)
+            params["choices"] = _choices_text(candidates)
+            raise ValidationError(self.error_messages["suggest"], code="suggest", params=params)
+        exact = [c for c in candidates if normalise(c.name) == normalise(text)]
+        if exact or text.replace(" ", "").isdigit():
+            if len(candidates) > self.LISTED:
+                raise ValidationError(
+                    self.error_messages["too_many"], code="too_many", params=params
+                )
+            params["choices"] = _choices_text(candidates)
+            raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params=params)
+        params["choices"] = _choices_text(candidates[:3])
+        raise ValidationError(self.error_messages["suggest"], code="suggest", params=params)

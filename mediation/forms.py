@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import Role
+from mediation.communes import commune_get
+from mediation.fields import CommuneField
 from mediation.models import Membership, Place, Structure
 
 
@@ -46,6 +48,12 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
         localize=True,
         help_text=Place._meta.get_field("longitude").help_text,
     )
+    #: The commune by name or postcode; stored as its INSEE code, its name copied to `commune`.
+    insee_code = CommuneField(
+        label=_("Commune"),
+        help_text=_("Tapez son nom ou son code postal, puis choisissez-la dans la liste."),
+        error_messages={"required": _("Indiquez la commune du lieu.")},
+    )
 
     class Meta:
         model = Place
@@ -54,9 +62,8 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
             "name",
             "address",
             "address_complement",
-            "postcode",
-            "commune",
             "insee_code",
+            "postcode",
             "latitude",
             "longitude",
             "time_zone",
@@ -109,6 +116,17 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
                 *national,
             ),
         )
+
+    def clean(self):
+        data = super().clean()
+        commune = commune_get(data.get("insee_code"))
+        if commune is not None:
+            self.instance.commune = commune.name
+            # A commune with one postcode: the postcode left empty is that one.
+            if not data.get("postcode") and len(commune.postcodes) == 1:
+                data["postcode"] = commune.postcodes[0]
+                self.errors.pop("postcode", None)
+        return data
 
     def _coordinate(self, name: str):
         value = self.cleaned_data.get(name)

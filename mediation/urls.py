@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 
 from mediation import health
 from mediation.views import audit as views_audit
+from mediation.views import communes as views_communes
 from mediation.views import staff as views
 from mediation.views import two_factor as two_factor_views
 
@@ -110,8 +113,17 @@ structure_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ma-journee/", views.day_panel, name="day_panel"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("mediation/favicon.ico"), permanent=True),
+        name="favicon",
+    ),
     path("compte/", include(account_patterns)),
+    # The commune pickers' suggestions (reference data, any signed-in staff member).
+    path("communes/", views_communes.commune_suggestions, name="commune_suggestions"),
     path("s/<slug:structure>/", include(structure_patterns)),
     # "Accueillir quelqu'un sans rendez-vous": to the session form of the user's structure.
     path("accueil/", include("cases.urls.desk")),

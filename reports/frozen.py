@@ -57,7 +57,9 @@ def stored(obj, period: Period) -> dict:
         .first()
     )
     if report is not None:
-        return report
+        from reports import publish
+
+        return publish.label_communes(report)
     report = publish_period_scope(obj, period)
     try:
         with transaction.atomic():

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mediation.communes import commune_label
 from mediation.dates import MONTH_NAMES, day_label
 from mediation.models import Network, Place, Structure
 from reports import protect
@@ -295,14 +296,29 @@ def _labels(key: str, exact: dict) -> dict[str, str]:
         for code, place in exact["places"].items():
             labels[code] = place["name"]
         labels[NO_PLACE] = str(_("Hors lieu d'activité (domicile, à distance)"))
-    elif key == "residents_by_commune":
-        for place in exact["places"].values():
-            if place["insee_code"]:
-                labels.setdefault(place["insee_code"], place["commune"])
+    elif DIMENSIONS[key] == "commune":
+        # "Guichen (35126)": by name, with the code (two communes may share a name).
+        for code in exact["tables"][key]["cells"]:
+            if code != NOT_GIVEN:
+                labels[code] = commune_label(code)
         labels[NOT_GIVEN] = str(NOT_GIVEN_LABEL)
     elif DIMENSIONS[key] == "month":
         labels.update(_month_labels(exact))
     return labels
+
+
+def label_communes(report: dict) -> dict:
+    """The rows of the commune tables labelled by name ("Guichen (35126)"), in place. Reports
+    stored before communes had names (`reports.frozen`) said the bare code of the communes
+    without a place: they get the same labels when served. Only labels change, never a
+    figure or a code."""
+    for table in report.get("tables", ()):
+        if DIMENSIONS.get(table.get("key")) != "commune":
+            continue
+        for row in table["rows"]:
+            if row["code"] != NOT_GIVEN:
+                row["label"] = commune_label(row["code"])
+    return report
 
 
 def _month_labels(exact: dict) -> dict[str, str]:

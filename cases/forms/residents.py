@@ -9,16 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import AgeBand, Gender, ResidentStatus
+from mediation.fields import CommuneField
 from mediation.forms import CrispyMixin
-from mediation.models import insee_validator
 from mediation.phones import phone_read
 
 SHARING_LABEL = _("L'usager accepte que les autres structures du réseau voient sa fiche")
-
-
-class InseeCodeField(forms.CharField):
-    def to_python(self, value):
-        return super().to_python(value).upper()
 
 
 class ResidentSearchForm(forms.Form):
@@ -81,12 +76,10 @@ class ResidentForm(CrispyMixin, forms.Form):
         required=False,
         help_text=_("Si l'année de naissance n'est pas connue (suffit pour les statistiques)."),
     )
-    commune_insee = InseeCodeField(
-        label=_("Commune de résidence (code INSEE)"),
-        max_length=5,
+    commune_insee = CommuneField(
+        label=_("Commune de résidence"),
         required=False,
-        validators=[insee_validator],
-        help_text=_("Facultatif. Ex. : 35238 pour Rennes (pas le code postal)."),
+        help_text=_("Facultatif. Son nom ou son code postal, puis choisissez dans la liste."),
     )
     gender = forms.ChoiceField(
         label=_("Genre"), choices=Gender.choices, initial=Gender.NOT_GIVEN, required=False

@@ -22,6 +22,7 @@ from cases.choices import (
 )
 from cases.services.sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile, NewPerson
 from mediation.choices import AgeBand, Gender, ResidentStatus
+from mediation.fields import CommuneField
 from mediation.forms import CrispyMixin
 from mediation.phones import phone_read
 from mediation.views.staff import add_service_errors
@@ -185,11 +186,10 @@ class SessionForm(CrispyMixin, forms.Form):
             "invalid_choice": _("Ce lieu n'existe pas dans cette structure."),
         },
     )
-    other_commune_insee = forms.CharField(
-        label=_("Commune de l'autre lieu (code INSEE)"),
-        max_length=5,
+    other_commune_insee = CommuneField(
+        label=_("Commune de l'autre lieu"),
         required=False,
-        help_text=_("Seulement pour « Autre lieu ». Ex. : 35238 pour Rennes."),
+        help_text=_("Seulement pour « Autre lieu ». Son nom ou son code postal."),
     )
     equipment = forms.MultipleChoiceField(
         label=_("Matériel utilisé"),
@@ -236,9 +236,6 @@ class SessionForm(CrispyMixin, forms.Form):
         self.fields["mediator"].queryset = mediators
         self.fields["mediator"].label_from_instance = lambda u: u.get_full_name() or u.email
         self.fields["themes"].widget.autofocus_first = autofocus_themes and not self.is_bound
-
-    def clean_other_commune_insee(self):
-        return (self.cleaned_data.get("other_commune_insee") or "").strip().upper()
 
     def clean(self):
         data = super().clean()
@@ -310,11 +307,10 @@ class IndividualSessionForm(SessionForm):
         label=_("Situation"), choices=ResidentStatus.choices, initial=ResidentStatus.NOT_GIVEN
     )
     gender = forms.ChoiceField(label=_("Genre"), choices=Gender.choices, initial=Gender.NOT_GIVEN)
-    commune_insee = forms.CharField(
-        label=_("Commune de résidence (code INSEE)"),
-        max_length=5,
+    commune_insee = CommuneField(
+        label=_("Commune de résidence"),
         required=False,
-        help_text=_("Ex. : 35238 pour Rennes."),
+        help_text=_("Son nom ou son code postal."),
     )
 
     service_fields = SessionForm.service_fields + (
@@ -338,9 +334,6 @@ class IndividualSessionForm(SessionForm):
             del self.fields["case"]
         else:
             self.fields["case"].queryset = cases
-
-    def clean_commune_insee(self):
-        return (self.cleaned_data.get("commune_insee") or "").strip().upper()
 
     def service_kwargs(self) -> dict:
         kwargs = super().service_kwargs()

@@ -100,6 +100,7 @@ def test_another_place_gives_its_commune_and_no_place(call, alpha):
     items = call.get("activites", token_for(structure=alpha)[1]).json()["data"]
     by_type = {item["attributes"]["type_lieu"]: item["attributes"] for item in items}
     assert by_type["autre"]["lieu_code_insee"] == "35238"
+    assert by_type["autre"]["lieu_commune"] == "Rennes"
     assert by_type["autre"]["lieu_activite_id"] is None
     assert by_type["domicile"]["lieu_code_insee"] is None
 

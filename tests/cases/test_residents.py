@@ -354,7 +354,9 @@ def test_the_search_box_prefills_the_new_resident(mediator_client, structure):
         ({"phone": "12"}, "phone", "numéro de téléphone n&#x27;est pas valide"),
         ({"birth_year": "1850"}, "birth_year", "comprise entre 1900"),
         ({"birth_year": "abcd"}, "birth_year", "année sur 4 chiffres"),
-        ({"commune_insee": "123"}, "commune_insee", "Le code INSEE compte 5 caractères"),
+        ({"commune_insee": "123"}, "commune_insee", "code INSEE compte 5 caractères"),
+        ({"commune_insee": "Guich"}, "commune_insee", "Vouliez-vous dire : Guichen (35126)"),
+        ({"commune_insee": "Zzyzx"}, "commune_insee", "Aucune commune ne correspond"),
         ({"email": "pas-un-mail"}, "email", "adresse e-mail valide"),
     ],
 )
