@@ -261,3 +261,28 @@ def test_the_duplicate_guard_asks_before_creating(page, live_server, desk, login
     assert person.count <= BUDGET["new"], f"{person.count} interactions"
     assert Resident.objects.filter(last_name="Hamon").count() == 1
     assert HelpSession.objects.get().resident == hamon
+
+
+@both_widths
+def test_a_mediator_of_two_structures_picks_one_in_one_click(
+    page, live_server, desk, login, viewport, screenshot
+):
+    structure, mediator, _hamon = desk
+    other = StructureFactory(name="CCAS de Bruz", slug="ccas-bruz")
+    PlaceFactory(structure=other, name="CCAS — accueil")
+    MembershipFactory(user=mediator, structure=other, role=Role.MEDIATOR)
+    _start(page, live_server, mediator, login)
+    person = Interactions(page)
+    person.click(page.get_by_role("link", name="Accueillir quelqu'un sans rendez-vous"))
+    expect(page.get_by_text("Pour quelle structure ?")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, f"desk-pick-structure-{viewport['width']}")
+    person.click(page.get_by_role("link", name="CCAS de Bruz"))
+    heading = page.get_by_role("heading", name="Accueillir quelqu'un sans rendez-vous")
+    expect(heading).to_be_visible()
+    expect(page.locator("main p.text-muted", has_text="CCAS de Bruz")).to_be_visible()
+    person.click(page.get_by_text("Anonyme", exact=True))
+    person.click(page.get_by_text("Messagerie (e-mail)", exact=True))
+    _save(page, person, viewport)
+    assert person.count <= BUDGET["anonymous"], f"{person.count} interactions"
+    assert HelpSession.objects.get().structure == other
