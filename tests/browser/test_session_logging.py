@@ -112,7 +112,7 @@ def test_an_anonymous_walk_in_is_logged(page, live_server, desk, login, screensh
     expect(page.get_by_label("Tranche d'âge")).to_be_focused()
     page.get_by_label("Tranche d'âge").select_option(label="70 ans et plus")
     page.get_by_label("Situation").select_option(label="Retraité")
-    page.get_by_label("Commune de résidence (code INSEE)").fill("35155")
+    page.get_by_label("Commune de résidence").fill("35155")
     page.get_by_role("checkbox", name="Messagerie (e-mail)").check()
     page.get_by_role("radio", name="45 min").check()
     assert_accessible(page)

@@ -285,6 +285,15 @@ def test_a_place_takes_its_commune_by_name_and_its_single_postcode(
     assert "35580 Guichen (35126)" in listing.content.decode()
 
 
+def test_a_place_in_a_commune_of_several_postcodes_needs_one(admin_client_structure, structure):
+    url = reverse("place_create", kwargs={"structure": structure.slug})
+    data = {"name": "Annexe", "address": "1 rue", "insee_code": "Rennes (35238)"}
+    response = admin_client_structure.post(url, {**data, "time_zone": "Europe/Paris"})
+    assert response.status_code == 200
+    assert "Rennes en a plusieurs (35000, 35200, 35700)" in response.content.decode()
+    assert not Place.objects.filter(name="Annexe").exists()
+
+
 # --- Reports --------------------------------------------------------------------------------
 
 
