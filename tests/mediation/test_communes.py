@@ -294,6 +294,14 @@ def test_a_place_in_a_commune_of_several_postcodes_needs_one(admin_client_struct
     assert not Place.objects.filter(name="Annexe").exists()
 
 
+def test_the_right_of_access_names_the_commune(structure):
+    from mediation.privacy import resident_data
+
+    resident = ResidentFactory(structure=structure, commune_insee="35126")
+    data = resident_data(resident=resident)
+    assert data["resident"]["commune_insee"] == {"code": "35126", "label": "Guichen (35126)"}
+
+
 # --- Reports --------------------------------------------------------------------------------
 
 
