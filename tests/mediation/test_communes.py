@@ -135,11 +135,13 @@ def test_search_by_postcode_or_code():
 def test_search_is_bounded_and_fast():
     communes._index()  # loaded once per process
     queries = ["s", "sa", "saint", "3", "35", "355", "la", "le", "gui", "st malo", "97"]
-    start = time.perf_counter()
-    for query in queries:
-        assert len(commune_search(query, limit=10)) <= 10
-    per_query_ms = (time.perf_counter() - start) * 1000 / len(queries)
-    # About 0.1 ms a query on the development machine; generous for a loaded CI machine.
+    # CPU time: the wall clock of a machine shared with other test runs says little.
+    start = time.process_time()
+    for _ in range(10):
+        for query in queries:
+            assert len(commune_search(query, limit=10)) <= 10
+    per_query_ms = (time.process_time() - start) * 1000 / (10 * len(queries))
+    # About 0.07 ms a query on the development machine.
     assert per_query_ms < 5
     assert commune_search("", limit=10) == [] and commune_search("x" * 500) == []
 
@@ -202,6 +204,7 @@ def test_the_field_says_in_french_what_is_wrong_and_lists_the_choices():
     postcode = form_error("35580")  # Guichen, Goven, Guignen… share it
     assert "Guichen (35126)" in postcode and "Goven (35123)" in postcode
     assert "Vouliez-vous dire : Guichen (35126)" in form_error("Guichn")
+    assert "120 caractères au plus" in form_error("Guichen " * 2000)
 
 
 def test_the_field_shows_a_stored_code_by_name_and_keeps_what_was_typed():
