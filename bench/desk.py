@@ -1,7 +1,8 @@
 """The desk pages of a large structure: 20 000 residents, 100 000 sessions over two years and
 10 000 cases. Prints the median time of the resident search ("dupont"), a resident's page (one
-with a long history), a case page and "Mes suivis", rendered through the real views by a
-signed-in mediator, with the number of queries of each.
+with a long history), a case page, "Mes suivis", and the home page's "Ma journée" (today's
+appointments and workshop among 20 000 appointments, the follow-ups due) with its live refresh,
+rendered through the real views by a signed-in mediator, with the number of queries of each.
 
     .venv/bin/python bench/desk.py            # SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence .venv/bin/python bench/desk.py
@@ -44,6 +45,8 @@ from mediation.models import (  # noqa: E402
 )
 
 RESIDENTS = 20_000
+#: Past and coming appointments of the whole team, one every weekday slot or so.
+APPOINTMENTS = 20_000
 SESSIONS = 100_000
 CASES = 10_000
 DAYS = 730
@@ -395,6 +398,84 @@ def build(rng: random.Random):
         )
         for slot in slots
     )
+    # The team's appointments over the two years (most of them past), then the mediator's day:
+    # twelve appointments at the three places and a workshop of six.
+    team_slots, seen = [], set()
+    while len(team_slots) < APPOINTMENTS:
+        mediator = rng.choice(mediators)
+        day = start_day + timedelta(days=rng.randint(0, DAYS + 30))
+        starts = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
+            hours=rng.randint(7, 16), minutes=rng.choice([0, 30])
+        )
+        if (mediator.pk, starts) in seen or day == today:
+            continue
+        seen.add((mediator.pk, starts))
+        team_slots.append(
+            Slot(
+                place=rng.choice(places),
+                motif=motif,
+                mediator=mediator,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=30),
+                seats_taken=1,
+            )
+        )
+    today_start = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    day_slots = [
+        Slot(
+            place=places[n % 3],
+            motif=motif,
+            mediator=mediators[0],
+            starts_at=today_start + timedelta(hours=7, minutes=30 * n),
+            ends_at=today_start + timedelta(hours=7, minutes=30 * n + 30),
+            seats_taken=1,
+        )
+        for n in range(12)
+    ]
+    workshop = Motif.objects.create(
+        structure=structure, name="Atelier smartphone", is_collective=True, capacity=8
+    )
+    workshop_slot = Slot(
+        place=places[0],
+        motif=workshop,
+        mediator=mediators[0],
+        starts_at=today_start + timedelta(hours=14),
+        ends_at=today_start + timedelta(hours=15, minutes=30),
+        capacity=8,
+        seats_taken=6,
+    )
+    Slot.objects.bulk_create([*team_slots, *day_slots, workshop_slot], batch_size=BATCH)
+    statuses = ["booked", "seen", "seen", "seen", "no_show", "cancelled_by_resident"]
+    batched(
+        [
+            Appointment(
+                place=slot.place,
+                motif=slot.motif,
+                mediator=slot.mediator,
+                resident=rng.choice(residents),
+                slot=slot,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                status="booked" if slot.starts_at > now else rng.choice(statuses),
+            )
+            for slot in [*team_slots, *day_slots]
+            for _ in range(slot.seats_taken)
+        ]
+        + [
+            Appointment(
+                place=workshop_slot.place,
+                motif=workshop,
+                mediator=mediators[0],
+                resident=rng.choice(residents),
+                slot=workshop_slot,
+                starts_at=workshop_slot.starts_at,
+                ends_at=workshop_slot.ends_at,
+            )
+            for _ in range(6)
+        ],
+        Appointment,
+    )
+    print(f"appointments: {Appointment.objects.count()}")
     # A case page with a history of edits (simple-history rows), as services would write.
     long_case = max(regular_cases, key=lambda c: c.pk)
     for n in range(15):
@@ -422,6 +503,9 @@ def main() -> None:
         "resident": reverse("resident_detail", kwargs={"structure": slug, "resident": regular.pk}),
         "case": reverse("case_detail", kwargs={"structure": slug, "case": long_case.pk}),
         "followups": reverse("followups", kwargs={"structure": slug}),
+        "home": reverse("home"),
+        # The live refresh of "Ma journée" (with a version it does not hold: rendered in full).
+        "refresh": reverse("day_panel") + "?panneau=bookings.appointments&v=x",
     }
     figures, queries = {}, {}
     print(f"{'page':>10} {'median_ms':>10} {'queries':>8}  url")
@@ -442,6 +526,9 @@ def main() -> None:
         resident_ms=figures["resident"],
         case_ms=figures["case"],
         followups_ms=figures["followups"],
+        home_ms=figures["home"],
+        refresh_ms=figures["refresh"],
+        home_queries=queries["home"],
         queries_max=max(queries.values()),
     )
 

@@ -9,6 +9,7 @@ the agenda shows, next to "Honoré" and "Absent", every registered action whose 
         url="session_from_appointment",  # reversed with structure= and appointment=
         condition=lambda appointment, now: ...,
         prepare=lambda appointments, user: ...,  # one query for the whole page, not one a row
+        day_label=_("Honoré → saisir l'accompagnement"),  # its label on "Ma journée"
     )
 """
 
@@ -39,6 +40,9 @@ class AppointmentAction:
     prepare: Prepare | None = None
     #: Bootstrap button class.
     style: str = "btn-outline-primary"
+    #: The label on "Ma journée" (the home page), where the plain outcome buttons are fewer;
+    #: None: the same as on the agenda.
+    day_label: str | None = None
 
     def url_for(self, structure, appointment) -> str:
         if callable(self.url):
@@ -59,12 +63,19 @@ def register_appointment_action(
     key: str | None = None,
     prepare: Prepare | None = None,
     style: str = "btn-outline-primary",
+    day_label: str | None = None,
 ) -> AppointmentAction:
     """Offer an action on the agenda's appointments. Registering the same key again replaces
     the action (AppConfig.ready() may run more than once in tests)."""
     key = key or (url if isinstance(url, str) else str(label))
     action = AppointmentAction(
-        key=key, label=label, url=url, condition=condition, prepare=prepare, style=style
+        key=key,
+        label=label,
+        url=url,
+        condition=condition,
+        prepare=prepare,
+        style=style,
+        day_label=day_label,
     )
     _registry[key] = action
     return action
@@ -84,12 +95,13 @@ def prepare_appointments(appointments: Iterable, user) -> None:
             action.prepare(appointments, user)
 
 
-def actions_for(structure, appointment, now: datetime) -> list[dict]:
-    """The registered actions offered for `appointment`: [{"label", "url", "style"}]."""
+def actions_for(structure, appointment, now: datetime, *, day: bool = False) -> list[dict]:
+    """The registered actions offered for `appointment`: [{"label", "url", "style"}]; with
+    `day`, as "Ma journée" labels them."""
     return [
         {
             "key": action.key,
-            "label": action.label,
+            "label": (action.day_label or action.label) if day else action.label,
             "url": action.url_for(structure, appointment),
             "style": action.style,
         }

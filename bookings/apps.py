@@ -10,8 +10,18 @@ class BookingsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from bookings import privacy  # noqa: F401  (declares the personal data of bookings)
+        from bookings.views import day
+        from mediation.day import register_day_panel
 
         post_migrate.connect(_ensure_schedules, sender=self)
+        # "Ma journée" on the home page: today's appointments and workshops, refreshed live.
+        register_day_panel(
+            key="bookings.appointments",
+            order=20,
+            template="bookings/day/_appointments.html",
+            context=day.appointments_panel,
+            refresh_seconds=day.REFRESH_SECONDS,
+        )
 
 
 def _ensure_schedules(sender, **kwargs):

@@ -436,7 +436,8 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
         ]
         changed = max((day for day in changes if day is not None), default=today)
         row = {
-            "id": f"lieu-{place.pk}",
+            # The same stable identifier as the read API's `lieux-activite`.
+            "id": str(place.uuid),
             "pivot": structure.pivot,
             "nom": place.name,
             "commune": place.commune,

@@ -104,6 +104,39 @@ def agenda_appointments(
     return result
 
 
+# --- "Ma journée" ---------------------------------------------------------------------------
+
+
+def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
+    """The user's own appointments of today, across every structure where they take
+    appointments, each place counting its day in its own time zone, in local wall-clock order.
+    One query whatever the number of structures, places and appointments (workshop seats
+    included: the caller groups them). The old halves of moves are left out: the new
+    appointment carries the need."""
+    now = now or timezone.now()
+    margin = timedelta(hours=14)  # every place's "today" lies within UTC today ± 14 h
+    utc_today = timezone.localdate(now, timezone=zoneinfo.ZoneInfo("UTC"))
+    lo = datetime.combine(utc_today, time.min, tzinfo=zoneinfo.ZoneInfo("UTC")) - margin
+    hi = lo + timedelta(days=1) + 2 * margin
+    rows = (
+        Appointment.objects.visible_to(user, "take_appointments")
+        .not_moved_away()
+        .filter(mediator=user, starts_at__gte=lo, starts_at__lt=hi)
+        .select_related("place__structure", "motif", "mediator", "resident", "slot", "moved_to")
+        .order_by("starts_at", "pk")
+    )
+    today = []
+    for appointment in rows:
+        tz = appointment.place.tzinfo
+        local = timezone.localtime(appointment.starts_at, tz)
+        if local.date() == timezone.localdate(now, timezone=tz):
+            appointment.local_starts_at = local
+            appointment.local_ends_at = timezone.localtime(appointment.ends_at, tz)
+            today.append(appointment)
+    today.sort(key=lambda a: (a.local_starts_at.time(), a.pk))
+    return today
+
+
 # --- Finding the resident -------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 
 from mediation.models import Network, Structure
 from mediation.permissions import roles_for, user_can
-from mediation.scoping import access_object
+from mediation.scoping import access_object, visible_structure_ids
 
 
 def access_structure(user, slug: str, action: str | None = None) -> Structure:
@@ -66,6 +66,24 @@ def network_view(action: str):
         def wrapper(request, network: str, *args, **kwargs):
             obj = access_object(Network, request.user, action, slug=network)
             return view(request, obj, *args, **kwargs)
+
+        return _declare(login_required(wrapper), action, None)
+
+    return decorator
+
+
+def any_structure_view(action: str):
+    """Decorate a view without a structure in its URL that leads to the user's own structures
+    (the home page's "Accueillir quelqu'un sans rendez-vous"): 403 unless the user may do
+    `action` in at least one structure. The view picks the structure itself, among
+    `visible_structure_ids(user, action)`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not visible_structure_ids(request.user, action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
         return _declare(login_required(wrapper), action, None)
 

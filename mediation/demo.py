@@ -339,9 +339,22 @@ DEMO_EMAILS = frozenset([*(staff[0] for staff in STAFF), OPERATOR_EMAIL])
 def demo_totp_secret(email: str) -> str:
     """The fixed TOTP secret (base32) of a demo account: printed by `make run`, typed into an
     authenticator app, or read by `manage.py demo_totp` to print the current code. Public by
-    design: demo accounts only."""
+    design: demo accounts only. 160 bits (20 bytes, 32 base32 characters), like the keys
+    django-otp draws (`random_hex(20)`): standard tools refuse the shorter 80-bit secrets."""
     digest = hashlib.sha256(f"permanence-demo-totp:{email}".encode()).digest()
-    return base64.b32encode(digest[:10]).decode()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def _legacy_demo_totp_key(email: str) -> str:
+    """The 80-bit key demo accounts had before (hex): a base seeded then is upgraded."""
+    digest = hashlib.sha256(f"permanence-demo-totp:{email}".encode()).digest()
+    return digest[:10].hex()
+
+
+def demo_totp_uri(user: User) -> str | None:
+    """The `otpauth://` link of a demo account's app (what its QR code would hold), or None."""
+    device = demo_totp_device(user)
+    return device.config_url if device is not None else None
 
 
 def _demo_second_factor(user: User) -> None:
@@ -363,12 +376,18 @@ def _demo_second_factor(user: User) -> None:
 
 
 def give_demo_accounts_their_second_factor() -> None:
-    """Demo accounts that must use a second factor and have none get their fixed app."""
+    """Demo accounts that must use a second factor and have none get their fixed app; one that
+    still has the former 80-bit demo key gets the 160-bit one instead."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from mediation.two_factor import two_factor_state
 
     for user in User.objects.filter(email__in=DEMO_EMAILS):
         state = two_factor_state(user)
-        if state.required and not state.enabled:
+        legacy = TOTPDevice.objects.filter(
+            user=user, key=_legacy_demo_totp_key(user.email), confirmed=True
+        ).exists()
+        if state.required and (not state.enabled or legacy):
             _demo_second_factor(user)
 
 

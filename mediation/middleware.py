@@ -12,16 +12,29 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from mediation.scoping import structure_roles
 
 LAST_SEEN = "permanence_last_seen"
 STARTED = "permanence_started"
+#: Sent by a page's own refreshes ("Ma journée"), which are not someone at the desk.
+BACKGROUND_HEADER = "X-Background-Refresh"
+
+
+def _to_login(request, url: str):
+    """A redirection the browser follows with the whole page: an htmx request (a panel's
+    refresh) would otherwise put the login page inside the panel."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 class SessionTimeoutMiddleware:
     """Ends a staff session after SESSION_IDLE_TIMEOUT seconds without a request, and in any
-    case SESSION_ABSOLUTE_TIMEOUT seconds after login (a desk computer left open)."""
+    case SESSION_ABSOLUTE_TIMEOUT seconds after login (a desk computer left open). A page's
+    background refresh (BACKGROUND_HEADER) is not activity: the home page polling its panels
+    must not keep an unattended session open."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,7 +53,8 @@ class SessionTimeoutMiddleware:
             ):
                 logout(request)
                 messages.info(request, _("Votre session a expiré : reconnectez-vous."))
-                return redirect(f"{reverse('login')}?next={request.path}")
+                back = reverse("home") if getattr(request, "htmx", False) else request.path
+                return _to_login(request, f"{reverse('login')}?next={back}")
             # Someone removed from their last structure loses access at once (platform
             # operators have no structure and keep theirs). A deactivated account is already
             # logged out by Django's authentication backend.
@@ -53,7 +67,9 @@ class SessionTimeoutMiddleware:
                         "l'administrateur·rice de votre structure de vous inviter."
                     ),
                 )
-                return redirect("login")
+                return _to_login(request, reverse("login"))
+            if request.headers.get(BACKGROUND_HEADER) and LAST_SEEN in request.session:
+                return self.get_response(request)
             # Written at most once a minute: not a session save on every request.
             if now - last_seen >= 60 or LAST_SEEN not in request.session:
                 request.session[LAST_SEEN] = now
@@ -97,6 +113,7 @@ TWO_FACTOR_OPEN_URL_NAMES = frozenset(
         "password_reset_complete",
         "invitation_accept",
         "healthz",
+        "favicon",
     }
 )
 TWO_FACTOR_OPEN_PATHS = ("/rdv/", "/static/")

@@ -5,6 +5,7 @@ from django.urls import include, path, reverse_lazy
 from mediation import health
 from mediation.views import audit as views_audit
 from mediation.views import communes as views_communes
+from mediation.views import favicon as views_favicon
 from mediation.views import staff as views
 from mediation.views import two_factor as two_factor_views
 
@@ -111,11 +112,15 @@ structure_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ma-journee/", views.day_panel, name="day_panel"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", views_favicon.favicon, name="favicon"),
     path("compte/", include(account_patterns)),
     # The commune pickers' suggestions (reference data, any signed-in staff member).
     path("communes/", views_communes.commune_suggestions, name="commune_suggestions"),
     path("s/<slug:structure>/", include(structure_patterns)),
+    # "Accueillir quelqu'un sans rendez-vous": to the session form of the user's structure.
+    path("accueil/", include("cases.urls.desk")),
     path("reseaux/<slug:network>/bilans/", include("reports.urls.network")),
     path("reseaux/<slug:network>/api/", include("api.urls.network")),
     # The read API for the national tools (bearer tokens) and its documentation.

@@ -10,21 +10,69 @@ from reports.publish import ceil_to
 WIDTH = 600
 
 
+#: Catch-all categories ("Autre…", "Non renseigné"): drawn after the others whatever their
+#: value, "Autre…" before "Non renseigné".
+CATCH_ALL_CODES = ("other", "not_given")
+#: Tables whose categories have an order of their own (age bands, durations): their bars keep
+#: it rather than being sorted by value.
+ORDINAL_TABLES = frozenset(
+    {"accompaniments_by_duration", "residents_by_age_band", "anonymous_by_age_band"}
+)
+
+
+def is_catch_all(row: dict) -> bool:
+    return row["code"] in CATCH_ALL_CODES
+
+
+def bar_order(table: dict) -> list[dict]:
+    """The table's rows in the order their bars are drawn (web and PDF). Only the order
+    changes, never a figure; the tables themselves keep the reference order.
+
+    - published cells by value, largest first (ties keep the table's order);
+    - then the hidden cells ("< 11", "s": their value is not published, so they cannot be
+      ranked), in the table's order; they are not drawn, only named under the chart;
+    - then the catch-alls, "Autre…" before "Non renseigné", hidden or not.
+    Tables with an order of their own (`ORDINAL_TABLES`) keep it, catch-alls still last."""
+    rows = list(table.get("rows") or [])
+    ordinal = table.get("key") in ORDINAL_TABLES
+
+    def key(item):
+        index, row = item
+        if is_catch_all(row):
+            return (2, CATCH_ALL_CODES.index(row["code"]), 0, index)
+        hidden = row.get("suppressed") or row.get("value") is None
+        if hidden:
+            return (1, 0, 0, index)
+        return (0, 0, 0 if ordinal else -row["value"], index)
+
+    return [row for _index, row in sorted(enumerate(rows), key=key)]
+
+
 def bars(table: dict, *, limit: int = 25) -> dict | None:
-    """Bars of the published cells, biggest scale first (hidden cells are left out and
-    named under the chart). Drawn as <progress> elements: text stays readable at any
-    width, and no inline style is needed."""
-    rows = table["rows"]
-    shown = [row for row in rows if row["value"] is not None and row["value"] > 0][:limit]
+    """Bars of the published cells, largest first and catch-alls last (`bar_order`; hidden
+    cells are left out and named under the chart). Drawn as <progress> elements: text stays
+    readable at any width, and no inline style is needed."""
+    rows = bar_order(table)
+    shown = [
+        row
+        for row in rows
+        if not row.get("suppressed") and row["value"] is not None and row["value"] > 0
+    ][:limit]
     if not shown:
         return None
     return {
         "items": [
-            {"label": row["label"], "display": row["display"], "value": row["value"]}
+            {
+                "label": row["label"],
+                "display": row["display"],
+                "value": row["value"],
+                "catch_all": is_catch_all(row),
+            }
             for row in shown
         ],
         "top": max(row["value"] for row in shown),
         "hidden": [row["label"] for row in rows if row["suppressed"]],
+        "ordinal": table.get("key") in ORDINAL_TABLES,
     }
 
 

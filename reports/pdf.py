@@ -54,6 +54,7 @@ from reportlab.platypus import (
 )
 
 from mediation.dates import day_label
+from reports import charts
 
 REGULAR = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -545,9 +546,11 @@ def _string(x, y, text, *, size=CHART_FONT, font=REGULAR, color=INK, anchor="sta
 
 
 def _drawn_rows(table: dict) -> tuple[list[dict], list[dict]]:
-    """(rows drawn, rows masked): hidden cells are never drawn."""
+    """(rows drawn, rows masked): hidden cells are never drawn. A bar chart's rows come in the
+    order of its bars (`charts.bar_order`: by value, catch-alls last), a line's by month."""
     drawn, masked = [], []
-    for row in table.get("rows") or []:
+    rows = charts.bar_order(table) if table.get("chart") == "bar" else table.get("rows") or []
+    for row in rows:
         if row.get("suppressed") or row.get("value") is None:
             masked.append(row)
         else:
@@ -566,7 +569,7 @@ def _bar_chart(table: dict, width: float = CONTENT_WIDTH) -> tuple[Drawing | Non
             "Le graphique montre les %(shown)s plus grandes valeurs sur %(count)s ; le tableau "
             "les donne toutes."
         ) % {"shown": MAX_BARS, "count": len(rows)}
-        rows = sorted(rows, key=lambda row: -row["value"])[:MAX_BARS]
+        rows = rows[:MAX_BARS]
     labels = [_text(row["label"]) for row in rows]
     displays = [_text(row["display"]) for row in rows]
     widest = max(stringWidth(label, REGULAR, CHART_FONT) for label in labels)

@@ -137,7 +137,7 @@ def agenda(request, structure, week: bool = False):
     for agenda_day in days:
         for appointment in agenda_day.appointments:
             count += 1
-            _decorate(appointment, now)
+            decorate_appointment(appointment, now)
             appointment.extra_actions = actions.actions_for(structure, appointment, now)
 
     keep = {"place": place.pk if place else None, "mediator": mediator_value}
@@ -167,8 +167,9 @@ def agenda(request, structure, week: bool = False):
     return render(request, "bookings/agenda/agenda.html", context)
 
 
-def _decorate(appointment: Appointment, now: datetime) -> None:
-    """What the agenda shows of an appointment: badge and the actions that would succeed."""
+def decorate_appointment(appointment: Appointment, now: datetime) -> None:
+    """What the agenda (and "Ma journée") shows of an appointment: badge and the actions that
+    would succeed."""
     appointment.badge_class = BADGES.get(appointment.status, "text-bg-light")
     appointment.is_cancelled = appointment.status in (
         S.CANCELLED_BY_RESIDENT,

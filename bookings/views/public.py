@@ -114,13 +114,33 @@ def start(request, structure: str):
             "selected_place": request.GET.get("lieu")
             or request.GET.get("lieu_choisi")
             or (str(places[0].pk) if len(places) == 1 else ""),
-            "selected_motif": request.GET.get("motif", ""),
+            # "motif_choisi": coming back from a later step ("Modifier ce choix") ticks the
+            # motif chosen before, like "lieu_choisi", without sending the form on (no loop).
+            "selected_motif": request.GET.get("motif")
+            or request.GET.get("motif_choisi", "")
+            or (str(motifs[0].pk) if len(motifs) == 1 else ""),
+            # With one place there is nothing to choose: the place question is skipped, the
+            # place is shown and sent along.
+            "only_place": places[0] if len(places) == 1 else None,
         },
         status=400 if errors else 200,
     )
 
 
-def _slots_context(structure, place, motif, *, after: datetime | None = None, now=None):
+def _change_query(place, motif) -> str:
+    """The start page's query that ticks the choices already made (coming back to change)."""
+    return urlencode({"lieu_choisi": place.pk, "motif_choisi": motif.pk})
+
+
+def _slots_context(
+    structure,
+    place,
+    motif,
+    *,
+    after: datetime | None = None,
+    now=None,
+    chosen: datetime | None = None,
+):
     now = now or timezone.now()
     window_start = max(after or now, now)
     window_end = window_start + timedelta(days=SLOT_PAGE_DAYS)
@@ -134,6 +154,14 @@ def _slots_context(structure, place, motif, *, after: datetime | None = None, no
             shown[-1] + timedelta(days=1), datetime.min.time(), tzinfo=place.tzinfo
         ).astimezone(UTC)
     latest = now + timedelta(days=motif.max_delay_days)
+    if chosen is not None and after is None and next_start <= chosen < latest:
+        # Coming back to a time chosen further than the first page: start from its day.
+        day = timezone.localtime(chosen, place.tzinfo).date()
+        after = datetime.combine(day, datetime.min.time(), tzinfo=place.tzinfo).astimezone(UTC)
+        return _slots_context(structure, place, motif, after=after, now=now, chosen=chosen)
+    for times in days.values():
+        for entry in times:
+            entry["chosen"] = entry["slot"].starts_at == chosen
     return {
         "structure": structure,
         "place": place,
@@ -141,6 +169,9 @@ def _slots_context(structure, place, motif, *, after: datetime | None = None, no
         "days": days,
         "next_page": next_start.isoformat() if next_start < latest else None,
         "base_query": urlencode({"lieu": place.pk, "motif": motif.pk}),
+        "change_query": _change_query(place, motif),
+        # The time chosen before, when coming back from the next step: highlighted.
+        "chosen": chosen,
     }
 
 
@@ -149,7 +180,8 @@ def slots(request, structure: str):
     structure = _structure(structure)
     place, motif = _choice(structure, request.GET)
     after = _parse_start(request.GET.get("apres"))
-    context = _slots_context(structure, place, motif, after=after)
+    chosen = _parse_start(request.GET.get("choisi"))
+    context = _slots_context(structure, place, motif, after=after, chosen=chosen)
     return render(request, "bookings/public/slots.html", context)
 
 
@@ -168,7 +200,10 @@ def details(request, structure: str):
         "motif": motif,
         "local_start": timezone.localtime(starts_at, place.tzinfo),
         "form": form,
-        "back_query": urlencode({"lieu": place.pk, "motif": motif.pk}),
+        "back_query": urlencode(
+            {"lieu": place.pk, "motif": motif.pk, "choisi": starts_at.isoformat()}
+        ),
+        "change_query": _change_query(place, motif),
     }
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -298,35 +333,66 @@ def cancel(request, token: str):
 
 @require_http_methods(["GET", "POST"])
 def move(request, token: str):
+    """Moving takes two steps, like cancelling: the free times (with the current one recalled),
+    then "Confirmer le déplacement" showing the current and the new time. A GET never moves,
+    and a POST without the answer (an old page's one-click form) only shows the question."""
     obj = _appointment(request, token)
     now = timezone.now()
     structure = obj.place.structure
     cutoff = obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
     if obj.status != AppointmentStatus.BOOKED or now > cutoff:
         return redirect("public_appointment", token=token)
-    context = _slots_context(
-        structure, obj.place, obj.motif, after=_parse_start(request.GET.get("apres")), now=now
-    )
-    context.update({"appointment": obj, "moving": True})
-    if request.method == "POST":
-        starts_at = _parse_start(request.POST.get("debut"))
-        if starts_at is None:
-            context["taken_message"] = _("Choisissez un horaire dans la liste.")
-        else:
+    tz = obj.place.tzinfo
+    current = {
+        "appointment": obj,
+        "moving": True,
+        "current_start": timezone.localtime(obj.starts_at, tz),
+    }
+    params = request.POST if request.method == "POST" else request.GET
+    taken_message = None
+    if "debut" in params:
+        starts_at = _parse_start(params.get("debut"))
+        if starts_at is None or starts_at == obj.starts_at:
+            taken_message = _("Choisissez un horaire dans la liste.")
+        elif request.method == "POST" and request.POST.get("confirmer") == "oui":
             try:
                 new = services.appointment_move(
                     appointment=obj, starts_at=starts_at, by_resident=True, now=now
                 )
             except services.SlotTaken as error:
-                context["taken_message"] = error.messages[0]
+                taken_message = error.messages[0]
             except ValidationError as error:
-                context["taken_message"] = " ".join(error.messages)
+                taken_message = " ".join(error.messages)
             else:
                 return redirect(
                     reverse("public_appointment", kwargs={"token": new.token}) + "?nouveau=1"
                 )
-        context.update(_slots_context(structure, obj.place, obj.motif, now=now))
+        else:
+            return render(
+                request,
+                "bookings/public/move_confirm.html",
+                {
+                    **current,
+                    "structure": structure,
+                    "place": obj.place,
+                    "motif": obj.motif,
+                    "new_start": timezone.localtime(starts_at, tz),
+                    "new_start_value": starts_at.isoformat(),
+                },
+            )
+    if taken_message is not None:
+        context = _slots_context(structure, obj.place, obj.motif, now=now)
+        context.update(current, taken_message=taken_message)
         return render(request, "bookings/public/slots.html", context, status=409)
+    context = _slots_context(
+        structure,
+        obj.place,
+        obj.motif,
+        after=_parse_start(request.GET.get("apres")),
+        now=now,
+        chosen=_parse_start(request.GET.get("choisi")),
+    )
+    context.update(current)
     return render(request, "bookings/public/slots.html", context)
 
 

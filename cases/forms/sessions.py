@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
@@ -19,10 +20,11 @@ from cases.choices import (
     Theme,
     WorkshopLevel,
 )
-from cases.services.sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile
+from cases.services.sessions import COUNT_CODES, MAX_COUNT, AnonymousProfile, NewPerson
 from mediation.choices import AgeBand, Gender, ResidentStatus
 from mediation.fields import CommuneField
 from mediation.forms import CrispyMixin
+from mediation.phones import phone_read
 from mediation.views.staff import add_service_errors
 
 #: The themes most sessions have, first in the list (in this order): the common case is one
@@ -433,3 +435,184 @@ class SessionFilterForm(forms.Form):
 
 class ResidentPickForm(forms.Form):
     q = forms.CharField(label=_("Nom ou prénom de l'usager"), max_length=100, required=False)
+
+
+# --- The one-page form of the desk (a walk-in: known, new or anonymous) --------------------
+
+WHO_KNOWN, WHO_NEW, WHO_ANONYMOUS = "known", "new", "anonymous"
+
+
+class DeskSessionForm(IndividualSessionForm):
+    """A session and who it was for, on one page: a known resident (found with the one
+    resident search), a new person (created with the session) or an anonymous profile.
+
+    `residents`: those who may be picked (validation); `shown_residents`: the choices drawn (the
+    search's results and the one picked, never the whole file); `duplicates`: the records the
+    duplicate guard found, offered as "Est-ce la même personne ?"."""
+
+    who = forms.ChoiceField(
+        label=_("Qui est accompagné ?"),
+        choices=[
+            (WHO_KNOWN, _("Une personne déjà connue")),
+            (WHO_NEW, _("Nouvelle personne")),
+            (WHO_ANONYMOUS, _("Anonyme")),
+        ],
+        widget=forms.RadioSelect,
+        initial=WHO_KNOWN,
+        error_messages={"required": _("Dites qui est accompagné.")},
+    )
+    q = forms.CharField(
+        label=_("Nom, téléphone ou année de naissance"),
+        max_length=100,
+        required=False,
+        help_text=_("Ex. : « martin », « 56 78 » (fin du numéro), « 1958 »."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    resident = forms.ModelChoiceField(
+        label=_("Personne accompagnée"),
+        queryset=None,
+        required=False,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Cet usager n'existe pas dans vos fiches.")},
+    )
+    new_first_name = forms.CharField(label=_("Prénom"), max_length=100, required=False)
+    new_last_name = forms.CharField(label=_("Nom (ou initiales)"), max_length=100, required=False)
+    new_phone = forms.CharField(
+        label=_("Téléphone (facultatif)"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    new_birth_year = forms.IntegerField(
+        label=_("Année de naissance (facultatif)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": _("Saisissez une année sur 4 chiffres (ex. : 1958).")},
+    )
+    # The same declaration as the anonymous profile's commune (IndividualSessionForm).
+    new_commune_insee = forms.CharField(
+        label=_("Commune de résidence (code INSEE)"),
+        max_length=5,
+        required=False,
+        help_text=_("Facultatif. Ex. : 35238 pour Rennes."),
+    )
+    same_person = forms.CharField(required=False)
+
+    identity_fields = (
+        "new_first_name",
+        "new_last_name",
+        "new_phone",
+        "new_birth_year",
+        "new_commune_insee",
+    )
+
+    def __init__(
+        self,
+        *args,
+        residents,
+        shown_residents=(),
+        duplicates=(),
+        regions=("FR",),
+        theme_order=(),
+        **kwargs,
+    ):
+        super().__init__(*args, anonymous=True, **kwargs)
+        self.regions = list(regions)
+        self.duplicates = list(duplicates)
+        self.fields["resident"].queryset = residents
+        self.fields["resident"].widget.choices = [(r.pk, r) for r in shown_residents]
+        self.fields["age_band"].widget.attrs.pop("autofocus", None)
+        for name in ("age_band", "status", "gender"):
+            # Only the anonymous part needs them; left out, they read "Non communiqué".
+            self.fields[name].required = False
+        self.fields["themes"].widget.autofocus_first = False
+        if theme_order:
+            rank = {code: i for i, code in enumerate(theme_order)}
+            self.fields["themes"].choices = sorted(
+                THEME_CHOICES, key=lambda choice: rank.get(choice[0], len(rank))
+            )
+
+    @property
+    def chosen(self) -> str:
+        """Which part of "who" the page shows: what was posted, else the initial choice."""
+        value = self.data.get(self.add_prefix("who")) if self.is_bound else None
+        if value not in (WHO_KNOWN, WHO_NEW, WHO_ANONYMOUS):
+            value = self.initial.get("who") or WHO_KNOWN
+        return value
+
+    def clean_new_commune_insee(self):
+        return (self.cleaned_data.get("new_commune_insee") or "").strip().upper()
+
+    def clean_new_phone(self):
+        numbers = phone_read(
+            self.cleaned_data.get("new_phone") or "",
+            self.regions,
+            invalid=_(
+                "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 "
+                "34 56."
+            ),
+        )
+        return numbers[0] if numbers else ""
+
+    def clean_new_birth_year(self):
+        year = self.cleaned_data.get("new_birth_year")
+        this_year = timezone.localdate().year
+        if year is not None and not 1900 <= year <= this_year:
+            raise ValidationError(
+                _("L'année de naissance doit être comprise entre 1900 et %(year)s.")
+                % {"year": this_year}
+            )
+        return year
+
+    def clean(self):
+        data = super().clean()
+        who = data.get("who")
+        self.anonymous = who == WHO_ANONYMOUS
+        for name in ("age_band", "status", "gender"):
+            data[name] = data.get(name) or "not_given"
+        if who == WHO_KNOWN and not data.get("resident") and "resident" not in self.errors:
+            self.add_error(
+                "resident" if self.fields["resident"].widget.choices else "q",
+                _("Choisissez la personne dans la liste, ou « Nouvelle personne »."),
+            )
+        if who == WHO_NEW:
+            if not (data.get("new_first_name") or "").strip():
+                self.add_error("new_first_name", _("Indiquez le prénom de la personne."))
+            if not (data.get("new_last_name") or "").strip():
+                self.add_error(
+                    "new_last_name", _("Indiquez le nom de la personne, ou au moins ses initiales.")
+                )
+        same = data.get("same_person") or ""
+        if same and same != "new" and not any(str(r.pk) == same for r in self.duplicates):
+            self.add_error("new_last_name", _("Choisissez une des fiches proposées."))
+        return data
+
+    def chosen_duplicate(self):
+        """The record chosen in answer to "Est-ce la même personne ?", "new", or None."""
+        same = self.cleaned_data.get("same_person") or ""
+        if same == "new":
+            return "new"
+        return next((r for r in self.duplicates if str(r.pk) == same), None)
+
+    def person(self):
+        data = self.cleaned_data
+        return NewPerson(
+            first_name=data["new_first_name"].strip(),
+            last_name=data["new_last_name"].strip(),
+            phone=data.get("new_phone") or "",
+            birth_year=data.get("new_birth_year"),
+            commune_insee=data.get("new_commune_insee") or "",
+        )
+
+    def service_kwargs(self) -> dict:
+        kwargs = super().service_kwargs()
+        if self.cleaned_data.get("who") == WHO_KNOWN:
+            kwargs["resident"] = self.cleaned_data["resident"]
+        return kwargs
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        # "Choose the resident" is the "who" part's question on this page.
+        if hasattr(error, "error_dict") and "resident" in error.error_dict:
+            error.error_dict.setdefault("who", []).extend(error.error_dict.pop("resident"))
+        super().add_service_errors(error)

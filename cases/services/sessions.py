@@ -4,7 +4,8 @@ appointment or for a walk-in, editing and deleting it.
 Every rule of a session lives here (`session_validate`), so a form, a command or an import get
 the same French messages, keyed by the field they belong to:
 
-- duration from 1 minute to 8 hours; the date not in the future (in the place's time zone);
+- duration from 1 minute to 8 hours; the date not in the future (in the place's time zone),
+  and, for a session being logged (not an edit), not more than a year back (`MAX_DAYS_BACK`);
 - at least one theme; procedure areas only with the "demarches_administratives" theme;
 - `redirected_to` given if and only if the outcome is "redirected";
 - place type "other" needs a commune (INSEE code), "place" needs one of the structure's places;
@@ -39,6 +40,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,8 +63,10 @@ from cases.choices import (
 )
 from cases.models import Case, HelpSession, ParticipantCount, SessionTag
 from mediation.choices import AgeBand, Gender, ResidentStatus
-from mediation.models import Place, Resident, Structure, User, insee_validator
+from mediation.models import Place, Resident, Structure, User, fold_name, insee_validator
 from mediation.permissions import user_can
+from mediation.selectors import own_residents
+from mediation.services import resident_create
 
 #: The codes of each anonymous count dimension, in the order forms show them.
 COUNT_CODES: dict[str, list[str]] = {
@@ -71,6 +75,9 @@ COUNT_CODES: dict[str, list[str]] = {
     CountDimension.GENDER: list(Gender.values),
 }
 MAX_COUNT = 500
+#: How far back a new session may be dated (an older one is almost always a typing mistake,
+#: and its period's reports are long published).
+MAX_DAYS_BACK = 365
 #: How each motif mode is logged.
 PLACE_TYPE_OF_MODE = {
     MotifMode.ON_SITE: PlaceType.PLACE,
@@ -198,8 +205,11 @@ def session_validate(
     level: str,
     case: Case | None,
     now: datetime | None = None,
+    new: bool = False,
 ) -> int:
-    """Check a session before it is written; return its `people_count`.
+    """Check a session before it is written; return its `people_count`. `new`: a session
+    being logged, which may not be dated more than `MAX_DAYS_BACK` days back (an edit may keep
+    an older date).
 
     Raises one ValidationError holding every problem, each under its field's name."""
     errors: dict[str, list[str]] = {}
@@ -236,6 +246,15 @@ def session_validate(
         )
     elif date.year < 2000:
         _add(errors, "date", _("Choisissez une date à partir de l'an 2000."))
+    elif new and date < local_today(place, now) - timedelta(days=MAX_DAYS_BACK):
+        _add(
+            errors,
+            "date",
+            _(
+                "La date remonte à plus d'un an : vérifiez-la (un accompagnement se saisit "
+                "dans l'année)."
+            ),
+        )
 
     if place_type not in PlaceType.values:
         _add(errors, "place_type", _("Choisissez où l'accompagnement a eu lieu."))
@@ -496,6 +515,7 @@ def session_log(
         level=level,
         case=case,
         now=now,
+        new=True,
     )
     _check_visible(by, structure, [resident] if resident is not None else [], participants)
     if anonymous is not None:
@@ -546,6 +566,111 @@ def session_log(
     return session
 
 
+# --- A walk-in not yet known -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A resident typed on the session form: the minimum to find them again. `phone` is
+    already read (E.164 text, `mediation.phones`)."""
+
+    first_name: str
+    last_name: str
+    phone: str = ""
+    birth_year: int | None = None
+    commune_insee: str = ""
+
+
+class PossibleDuplicate(ValidationError):
+    """The person typed may already have a record: `candidates` (the structure's records with
+    the same name and the same phone or year of birth). Nothing was written."""
+
+    def __init__(self, candidates: list[Resident]):
+        super().__init__(
+            {
+                "new_last_name": _(
+                    "Est-ce la même personne ? Une fiche porte déjà ce nom avec le même "
+                    "téléphone ou la même année de naissance : choisissez-la, ou confirmez "
+                    "qu'il s'agit d'une autre personne."
+                )
+            }
+        )
+        self.candidates = candidates
+
+
+def resident_same_person(
+    *, structure: Structure, by: User, person: NewPerson, limit: int = 5
+) -> list[Resident]:
+    """The structure's own followed records that are probably `person`: the same name
+    (accents, case and hyphens ignored: `fold_name`) and the same phone number or the same year
+    of birth. Without a phone and a year, a namesake is not enough to ask. One query."""
+    name = fold_name(person.first_name, person.last_name)
+    same = Q(pk__in=[])
+    if person.phone:
+        same |= Q(phone=person.phone)
+    if person.birth_year:
+        same |= Q(birth_year=person.birth_year)
+    if not name or not (person.phone or person.birth_year):
+        return []
+    return list(
+        own_residents(by, structure)
+        .followed()
+        .filter(same, search_name=name)
+        .order_by("last_name", "first_name", "pk")[:limit]
+    )
+
+
+@transaction.atomic
+def session_log_new_resident(
+    *,
+    structure: Structure,
+    by: User,
+    person: NewPerson,
+    confirm_new: bool = False,
+    now: datetime | None = None,
+    **fields,
+) -> HelpSession:
+    """Create the record of a walk-in not yet known and log their session, together: if the
+    session is refused, no record is left behind.
+
+    Before creating, the duplicate guard: when the structure already has a record with the
+    same name and the same phone or year of birth (`resident_same_person`), raise
+    `PossibleDuplicate` ("Est-ce la même personne ?") unless `confirm_new`. The record is made
+    by `mediation.services.resident_create`, the one way a named resident is created; `fields`
+    are those of `session_log`."""
+    now = now or timezone.now()
+    if not confirm_new:
+        candidates = resident_same_person(structure=structure, by=by, person=person)
+        if candidates:
+            raise PossibleDuplicate(candidates)
+    try:
+        resident = resident_create(
+            structure=structure,
+            by=by,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            phone=person.phone,
+            birth_year=person.birth_year,
+            commune_insee=person.commune_insee,
+            now=now,
+        )
+    except ValidationError as error:
+        raise ValidationError(_prefixed(error, "new_")) from error
+    return session_log(structure=structure, by=by, resident=resident, now=now, **fields)
+
+
+def _prefixed(error: ValidationError, prefix: str) -> dict:
+    """The record's errors under the session form's names (`first_name` → `new_first_name`)."""
+    if not hasattr(error, "error_dict"):
+        return {"new_last_name": error.messages}
+    return {
+        (f"{prefix}{field}" if field != "__all__" else field): [
+            message for item in items for message in item.messages
+        ]
+        for field, items in error.error_dict.items()
+    }
+
+
 # --- From an appointment --------------------------------------------------------------------
 
 
@@ -557,8 +682,8 @@ def appointment_session_refusal(
     Shared by the service, the form page and the agenda's "Terminer et saisir" button."""
     if appointment.motif.is_collective:
         return _(
-            "Un atelier collectif se saisit une fois pour tout le groupe, depuis « Nouvel "
-            "atelier »."
+            "Un atelier collectif se saisit une fois pour tout le groupe, avec « Saisir "
+            "l'atelier »."
         )
     if appointment.status == AppointmentStatus.SEEN:
         return None
@@ -614,6 +739,85 @@ def session_from_appointment(
     )
     if appointment.status != AppointmentStatus.SEEN:
         appointment_set_status(appointment=appointment, to=AppointmentStatus.SEEN, by=by, now=now)
+    return session
+
+
+# --- A workshop from its roster --------------------------------------------------------------
+
+
+def workshop_roster(appointment: Appointment) -> list[Appointment]:
+    """The roster of the workshop `appointment` belongs to: the appointments of its slot that
+    were not cancelled, by the residents' names. One query."""
+    return list(
+        Appointment.objects.filter(slot_id=appointment.slot_id)
+        .exclude(
+            status__in=(
+                AppointmentStatus.CANCELLED_BY_RESIDENT,
+                AppointmentStatus.CANCELLED_BY_STAFF,
+            )
+        )
+        .select_related("resident")
+        .order_by("resident__last_name", "resident__first_name", "pk")
+    )
+
+
+def roster_refusal(*, appointment: Appointment, now: datetime | None = None) -> str | None:
+    """Why the workshop of `appointment` cannot be logged from its roster now, or None."""
+    if not appointment.motif.is_collective:
+        return _("Ce rendez-vous n'est pas un atelier collectif.")
+    if appointment.status == AppointmentStatus.SEEN:
+        return None
+    return status_refusal(appointment=appointment, to=AppointmentStatus.SEEN, now=now)
+
+
+def roster_initial(appointment: Appointment, roster: list[Appointment]) -> dict:
+    """What a workshop logged from its roster starts with: the motif as its title, the
+    slot's day, place, mediator and the motif's duration, every person of the roster ticked."""
+    return {
+        **appointment_session_initial(appointment),
+        "title": appointment.motif.name,
+        "participants": [a.resident for a in roster],
+    }
+
+
+@transaction.atomic
+def workshop_from_roster(
+    *, appointment: Appointment, by: User, now: datetime | None = None, **fields
+) -> HelpSession:
+    """Log the workshop of `appointment`'s slot once for the whole group, and mark "Honoré"
+    the appointments of the participants ticked (those left out keep their status: the
+    mediator marks them absent from the agenda). The session points to the roster's first
+    appointment, so the slot's workshop is logged once. `fields` as `session_log` takes them
+    (`participants`, `counts`, themes…)."""
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("place__structure", "motif")
+        .get(pk=appointment.pk)
+    )
+    roster = workshop_roster(appointment)
+    if HelpSession.objects.filter(appointment__slot_id=appointment.slot_id).exists():
+        raise ValidationError(_("L'atelier de ce créneau est déjà saisi."))
+    refusal = roster_refusal(appointment=appointment, now=now)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    data = {k: v for k, v in fields.items() if k not in ("resident", "anonymous", "kind")}
+    session = session_log(
+        structure=appointment.place.structure,
+        by=by,
+        kind=SessionKind.COLLECTIVE,
+        appointment=roster[0] if roster else appointment,
+        now=now,
+        **data,
+    )
+    present = {p.pk for p in data.get("participants", ())}
+    for seat in roster:
+        if (
+            seat.resident_id in present
+            and seat.status == AppointmentStatus.BOOKED
+            and status_refusal(appointment=seat, to=AppointmentStatus.SEEN, now=now) is None
+        ):
+            appointment_set_status(appointment=seat, to=AppointmentStatus.SEEN, by=by, now=now)
     return session
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,19 +24,25 @@ from cases.choices import SessionKind, TagDimension, Theme
 from cases.forms.sessions import (
     DEFAULT_DURATION,
     DURATION_PICKS,
+    WHO_ANONYMOUS,
+    WHO_KNOWN,
+    WHO_NEW,
+    DeskSessionForm,
     IndividualSessionForm,
     ResidentPickForm,
     SessionFilterForm,
     WorkshopForm,
 )
 from cases.models import Case, HelpSession, SessionTag
+from cases.selectors.sessions import last_used_place, most_used_themes, todays_place
 from cases.services import sessions as services
-from mediation.access import structure_view
-from mediation.models import Membership, Place, Resident, User
+from mediation.access import any_structure_view, structure_view
+from mediation.models import Membership, Place, Resident, Structure, User
 from mediation.permissions import roles_for, user_can
-from mediation.scoping import access_object
+from mediation.phones import phone_regions
+from mediation.scoping import access_object, visible_structure_ids
 from mediation.search_terms import search_data, search_via_post
-from mediation.selectors import resident_pick
+from mediation.selectors import parse_resident_query, resident_search
 
 PAGE_SIZE = 25
 SEARCH_RESULTS = 20
@@ -139,6 +146,28 @@ def mark_logged_appointments(appointments, user) -> None:
         )
 
 
+def mark_logged_workshops(appointments, user) -> None:
+    """One query for the agenda page: which workshop slots already have their session."""
+    slots = {a.slot_id for a in appointments if a.motif.is_collective}
+    logged = (
+        set(
+            HelpSession.objects.visible_to(user, "log_session")
+            .filter(appointment__slot_id__in=slots)
+            .values_list("appointment__slot_id", flat=True)
+        )
+        if slots
+        else set()
+    )
+    for appointment in appointments:
+        appointment.workshop_logged = appointment.slot_id in logged
+
+
+def offers_workshop_logging(appointment, now) -> bool:
+    if not appointment.motif.is_collective or getattr(appointment, "workshop_logged", False):
+        return False
+    return services.roster_refusal(appointment=appointment, now=now) is None
+
+
 def offers_session_logging(appointment, now) -> bool:
     if getattr(appointment, "logged_session_id", None):
         return False
@@ -156,96 +185,185 @@ def logged_session_url(structure, appointment) -> str:
     )
 
 
-# --- Walk-in: choose the resident -----------------------------------------------------------
+# --- Walk-in: the one page (who, what, how long, where) -------------------------------------
+
+
+@any_structure_view("log_session")
+@require_GET
+def desk_walk_in(request):
+    """ "Accueillir quelqu'un sans rendez-vous", from the home page: straight to the session
+    form of the user's structure, or, for someone working for several, the choice of the
+    structure first (one click). 403 for someone who logs sessions nowhere."""
+    structures = list(
+        Structure.objects.filter(pk__in=visible_structure_ids(request.user, "log_session"))
+        .only("pk", "name", "slug")
+        .order_by("name")
+    )
+    if len(structures) == 1:
+        return redirect("session_create", structure=structures[0].slug)
+    return render(request, "cases/sessions/walk_in_pick.html", {"structures": structures})
 
 
 @structure_view("log_session")
 @require_http_methods(["GET", "POST"])
 @search_via_post
 def session_create(request, structure):
-    """A walk-in. Without `usager` or `anonyme`: find the resident first. `?rdv=<id>` goes to
-    the appointment's form."""
+    """A walk-in, on one page: who (a known resident found with the resident search, a new
+    person created with the session, or anonymous), the themes, the duration, the place, the
+    outcome. `?usager=<id>` starts with that resident picked, `?anonyme=1` with "Anonyme";
+    `?rdv=<id>` goes to the appointment's form."""
     if "rdv" in request.GET:
         value = request.GET["rdv"]
         if not value.isdigit():
             raise Http404
         return redirect("session_from_appointment", structure=structure.slug, appointment=value)
-    if "usager" in request.GET:
-        resident = access_object(
-            services.residents_for(request.user, structure).followed(),
-            request.user,
-            "log_session",
-            pk=request.GET["usager"],
-        )
-        return _individual_form(request, structure, resident=resident)
-    if request.GET.get("anonyme"):
-        return _individual_form(request, structure, resident=None)
-    return _pick_resident(request, structure)
+    return _desk_form(request, structure)
 
 
-def _pick_resident(request, structure):
-    search = ResidentPickForm(search_data(request))
-    query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
-    results, total = [], 0
-    if query:
-        results, total = resident_pick(
-            services.residents_for(request.user, structure).followed().select_related("structure"),
-            query,
-            limit=SEARCH_RESULTS,
-        )
-    return render(
-        request,
-        "cases/sessions/pick.html",
-        {
-            "structure": structure,
-            "search": search,
-            "query": query,
-            "results": results,
-            "total": total,
-            "create_url": reverse("session_create", kwargs={"structure": structure.slug}),
-        },
+def _desk_search(request, structure, residents, query: str, regions):
+    """(the first results of the one resident search, how many match in all)."""
+    if not query:
+        return [], 0
+    parsed = parse_resident_query(query, regions=regions)
+    if parsed.empty:
+        return [], 0
+    found = resident_search(request.user, structure, parsed).filter(pk__in=residents.values("pk"))
+    results = list(found.select_related("structure")[:SEARCH_RESULTS])
+    total = len(results) if len(results) < SEARCH_RESULTS else found.count()
+    return results, total
+
+
+def _desk_place(request, structure, places: list[Place]):
+    """Today's place of the mediator (their appointments, else opening hours, of the day), else
+    the only place, else the place of their last session."""
+    if len(places) == 1:
+        return places[0]
+    today = services.local_today(places[0] if places else None)
+    return todays_place(request.user, structure, places, today) or last_used_place(
+        request.user, places
     )
 
 
-def _individual_form(request, structure, *, resident: Resident | None):
-    places = _places(request.user, structure)
-    place = _default_place(places, request.user)
-    form = IndividualSessionForm(
-        request.POST or None,
-        places=places,
-        mediators=_mediators(request.user, structure),
-        cases=_open_cases(request.user, structure, resident),
-        anonymous=resident is None,
+def _desk_form(request, structure):
+    user = request.user
+    data = request.POST if request.method == "POST" else None
+    if data is not None and "who" not in data:
+        # A form posted without the "who" part (an older page): what its URL said.
+        data = data.copy()
+        if request.GET.get("anonyme"):
+            data["who"] = WHO_ANONYMOUS
+        elif "usager" in request.GET:
+            data["who"] = WHO_KNOWN
+            data.setdefault("resident", request.GET["usager"])
+    searching = data is not None and data.get("action") == "search"
+    residents = services.residents_for(user, structure).followed()
+    places = list(_places(user, structure).order_by("name"))
+    regions = phone_regions(places)
+    initial_who = WHO_KNOWN
+    picked = None
+    if data is None and "usager" in request.GET:
+        picked = access_object(residents, user, "log_session", pk=request.GET["usager"])
+    elif data is None and request.GET.get("anonyme"):
+        initial_who = WHO_ANONYMOUS
+    if data is not None:
+        query = (data.get("q") or "").strip()[:100]
+    else:
+        search = ResidentPickForm(search_data(request))
+        query = search.cleaned_data["q"].strip() if search.is_bound and search.is_valid() else ""
+    results, total = _desk_search(request, structure, residents, query, regions)
+    shown = list(results)
+    posted = data.get("resident", "") if data is not None else ""
+    if posted.isdigit() and all(str(r.pk) != posted for r in shown):
+        shown = list(residents.filter(pk=int(posted)).select_related("structure")) + shown
+    if picked is not None and all(r.pk != picked.pk for r in shown):
+        shown.insert(0, picked)
+    same = data.get("same_person", "") if data is not None else ""
+    duplicates = list(residents.filter(pk=int(same), structure=structure)) if same.isdigit() else []
+    place = _desk_place(request, structure, places)
+    # A resident picked beforehand (from their page) or posted: their open cases are offered.
+    chosen = picked or next((r for r in shown if str(r.pk) == posted), None)
+    form = DeskSessionForm(
+        data,
+        places=Place.objects.filter(pk__in=[p.pk for p in places]),
+        mediators=_mediators(user, structure),
+        cases=_open_cases(user, structure, chosen) if chosen is not None else None,
+        residents=residents,
+        shown_residents=shown,
+        duplicates=duplicates,
+        regions=regions,
+        theme_order=most_used_themes(user, structure),
         initial={
+            "who": initial_who,
+            "resident": picked,
             "date": services.local_today(place),
             "place_type": "place",
             "place": place,
-            "mediator": request.user,
+            "mediator": user,
             **_duration_initial(None),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        kwargs = form.service_kwargs()
-        if resident is not None:
-            kwargs["resident"] = resident
-        try:
-            session = services.session_log(structure=structure, by=request.user, **kwargs)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
+    if searching:
+        form._errors = ErrorDict()  # a search is not a save: say nothing of the empty fields
+    elif data is not None and form.is_valid():
+        session = _desk_save(request, structure, form)
+        if session is not None:
             messages.success(request, _saved_message(session))
             return redirect(_list_url(structure))
     return render(
         request,
-        "cases/sessions/form.html",
+        "cases/sessions/desk_form.html",
         _form_context(
             structure,
             form,
-            resident=resident,
-            title=_("Saisir un accompagnement"),
-            back_url=reverse("session_create", kwargs={"structure": structure.slug}),
+            title=_("Accueillir quelqu'un sans rendez-vous"),
+            back_url=reverse("home"),
+            query=query,
+            results=results,
+            total=total,
+            searched=bool(query),
+            details_open=bool(set(form.errors) & DETAIL_FIELDS) if form.is_bound else False,
         ),
     )
+
+
+#: Fields behind "Plus de détails": the box opens when one of them is in error.
+DETAIL_FIELDS = {
+    "date",
+    "place_type",
+    "other_commune_insee",
+    "equipment",
+    "done_on_behalf",
+    "procedure_detail",
+    "notes",
+    "mediator",
+    "case",
+}
+
+
+def _desk_save(request, structure, form: DeskSessionForm) -> HelpSession | None:
+    """Log the session of the page; None when a service refused (errors put on the form)."""
+    kwargs = form.service_kwargs()
+    by = request.user
+    try:
+        if form.cleaned_data["who"] != WHO_NEW:
+            return services.session_log(structure=structure, by=by, **kwargs)
+        kwargs.pop("anonymous", None)
+        same = form.chosen_duplicate()
+        if isinstance(same, Resident):
+            return services.session_log(structure=structure, by=by, resident=same, **kwargs)
+        return services.session_log_new_resident(
+            structure=structure,
+            by=by,
+            person=form.person(),
+            confirm_new=same == "new",
+            **kwargs,
+        )
+    except services.PossibleDuplicate as error:
+        form.duplicates = error.candidates
+        form.add_service_errors(error)
+    except ValidationError as error:
+        form.add_service_errors(error)
+    return None
 
 
 def _saved_message(session: HelpSession) -> str:
@@ -365,15 +483,29 @@ def _workshop_residents(request, structure, form_data, query: str, keep=()):
     return residents, shown, found
 
 
-def _workshop_page(request, structure, *, session: HelpSession | None):
+def _workshop_page(
+    request, structure, *, session: HelpSession | None, roster_of: Appointment | None = None
+):
+    """The workshop form: a new one, an edit (`session`), or one logged from the roster of
+    `roster_of`'s slot (its people ticked, its day, place and motif prefilled)."""
     data = request.POST if request.method == "POST" else None
     searching = data is not None and data.get("action") == "search"
     query = (data.get("q", "") if data else "").strip()[:100]
     current = services.session_current_values(session) if session else None
     keep = current["participants"] if current and data is None else ()
+    roster = services.workshop_roster(roster_of) if roster_of is not None else []
+    if roster_of is not None:
+        keep = [a.resident for a in roster]
     residents, shown, found = _workshop_residents(request, structure, data, query, keep)
     places = _places(request.user, structure, keep=session.place if session else None)
-    if current:
+    if roster_of is not None:
+        start = services.roster_initial(roster_of, roster)
+        initial = {
+            **{k: start[k] for k in ("title", "participants", "date", "place", "mediator")},
+            "place_type": start["place_type"],
+            **_duration_initial(start["duration_minutes"]),
+        }
+    elif current:
         initial = {
             **{k: v for k, v in current.items() if k not in ("counts", "anonymous", "case")},
             **_duration_initial(current["duration_minutes"]),
@@ -398,7 +530,11 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
     )
     if data is not None and not searching and form.is_valid():
         try:
-            if session is None:
+            if roster_of is not None:
+                saved = services.workshop_from_roster(
+                    appointment=roster_of, by=request.user, **form.service_kwargs()
+                )
+            elif session is None:
                 saved = services.session_log(
                     structure=structure,
                     by=request.user,
@@ -413,6 +549,8 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
             form.add_service_errors(error)
         else:
             messages.success(request, _saved_message(saved))
+            if roster_of is not None:
+                return redirect(_agenda_day_url(structure, roster_of))
             return redirect(_list_url(structure))
     return render(
         request,
@@ -421,11 +559,14 @@ def _workshop_page(request, structure, *, session: HelpSession | None):
             structure,
             form,
             session=session,
+            roster_of=roster_of,
             query=query if searching else "",
             searched=searching,
             found=found,
-            title=_("Modifier l'atelier") if session else _("Saisir un atelier collectif"),
-            back_url=_list_url(structure),
+            title=_("Modifier l'atelier")
+            if session
+            else (_("Saisir l'atelier") if roster_of else _("Saisir un atelier collectif")),
+            back_url=_agenda_day_url(structure, roster_of) if roster_of else _list_url(structure),
         ),
     )
 
@@ -436,6 +577,34 @@ def workshop_create(request, structure):
     """A collective workshop: title, level, named participants found by name (the search
     keeps what was typed), anonymous participants counted by age band, status or gender."""
     return _workshop_page(request, structure, session=None)
+
+
+@structure_view("log_session")
+@require_http_methods(["GET", "POST"])
+def workshop_from_appointment(request, structure, appointment: int):
+    """ "Saisir l'atelier" on a workshop appointment of the agenda: the workshop form with the
+    slot's roster ticked; saving marks the ticked people's appointments "Honoré"."""
+    obj = access_object(
+        Appointment.objects.select_related("place", "motif", "resident", "mediator"),
+        request.user,
+        "log_session",
+        pk=appointment,
+        place__structure=structure,
+    )
+    existing = (
+        HelpSession.objects.visible_to(request.user, "log_session")
+        .filter(appointment__slot_id=obj.slot_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is not None:
+        messages.info(request, _("L'atelier de ce créneau est déjà saisi."))
+        return redirect("session_edit", structure=structure.slug, session=existing)
+    refusal = services.roster_refusal(appointment=obj)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect(_agenda_day_url(structure, obj))
+    return _workshop_page(request, structure, session=None, roster_of=obj)
 
 
 # --- Edit, delete ---------------------------------------------------------------------------

@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from mediation import selectors, services, two_factor
+from mediation import day, selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
 from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
@@ -44,6 +45,8 @@ def home(request):
         "is_admin": bool(visible_structure_ids(user, "manage_structure")),
     }
     if context["is_mediator"]:
+        # "Ma journée": the panels the upper apps register (mediation/day.py), then the places.
+        context["day_panels"] = day.render_panels(request)
         context["mediator_places"] = list(selectors.places_of_mediator(user))
     if context["is_coordinator"]:
         context["coordinated"] = list(selectors.structures_overview(user, "oversee_structures"))
@@ -54,6 +57,22 @@ def home(request):
             selectors.structures_overview(user, "manage_structure", with_networks=False)
         )
     return render(request, "mediation/home.html", context)
+
+
+@login_required
+@require_GET
+def day_panel(request):
+    """One panel of "Ma journée" again, for the page's live refresh (`?panneau=<key>&v=<the
+    version the page holds>`): 204 when it has not changed, so the browser swaps nothing. Each
+    panel scopes what it reads to the user; opened by hand, the URL leads home."""
+    panel = day.refreshable_panel(request.GET.get("panneau", ""))
+    if panel is None or not visible_structure_ids(request.user, "take_appointments"):
+        # The page's refresh swaps nothing; a person who typed the address goes home.
+        return HttpResponse(status=204) if request.htmx else redirect("home")
+    rendered = day.render_panel(request, panel)
+    if rendered is None or rendered.version == request.GET.get("v"):
+        return HttpResponse(status=204)
+    return render(request, "mediation/_day_panel.html", {"panel": rendered})
 
 
 @structure_view("view_structure")

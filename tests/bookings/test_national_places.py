@@ -34,6 +34,7 @@ from mediation.choices import (
     PlaceSupportMode,
     StructureKind,
 )
+from mediation.models import Place
 from tests.bookings.factories import AbsenceFactory, MotifFactory, OpeningHoursFactory
 from tests.factories import NetworkFactory, PlaceFactory, StructureFactory, UserFactory
 
@@ -256,6 +257,9 @@ def test_a_row_says_what_the_place_publishes(published):
         if row["nom"] == "Espace numérique du Grand Clos"
     )
 
+    # One identifier per place for every national exchange: the read API's place UUID.
+    place = Place.objects.get(name="Espace numérique du Grand Clos")
+    assert row["id"] == str(place.uuid)
     assert row["pivot"] == "21350126700024"
     assert row["typologie"] == "MUNI"
     assert row["telephone"] == "+33299000000"

@@ -1,3 +1,4 @@
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -83,6 +84,8 @@ def test_choosing_without_a_motif_says_what_is_missing(client, desk):
 
 def test_submitting_with_nothing_chosen_asks_for_a_place_and_a_motif(client, desk):
     structure, _place, _motif = desk
+    PlaceFactory(structure=structure, name="Annexe")  # with one place, none is asked
+    MotifFactory(structure=structure, name="Autre motif")
     url = reverse("public_start", kwargs={"structure": structure.slug})
     form = client.get(url).content.decode()
     assert 'name="envoi"' in form
@@ -268,11 +271,79 @@ def test_the_private_link_moves_the_appointment(client, desk):
     old = Appointment.objects.get()
     response = client.post(
         reverse("public_move", kwargs={"token": old.token}),
-        {"debut": later[2].starts_at.isoformat()},
+        {"debut": later[2].starts_at.isoformat(), "confirmer": "oui"},
     )
     new = Appointment.objects.get(status=AppointmentStatus.BOOKED)
     assert response.status_code == 302 and new.token in response["Location"]
     assert new.starts_at == later[2].starts_at and new.moved_from_id == old.pk
+
+
+def test_moving_shows_the_current_time_then_asks_to_confirm_old_and_new(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    move_url = reverse("public_move", kwargs={"token": old.token})
+    old_local = timezone.localtime(old.starts_at, place.tzinfo)
+    new_local = timezone.localtime(later[2].starts_at, place.tzinfo)
+
+    page = client.get(move_url).content.decode()
+    assert "Votre rendez-vous actuel :" in page
+    assert old_local.strftime("%H:%M") in page.split("Votre rendez-vous actuel :")[1][:200]
+    assert 'method="post"' not in page  # picking a time only leads to the question
+
+    # Picking a time (a link: a GET) moves nothing and asks, showing the old and the new time.
+    response = client.get(move_url, {"debut": later[2].starts_at.isoformat()})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Confirmer le déplacement" in body
+    assert "Rendez-vous actuel" in body and "Nouveau rendez-vous" in body
+    assert old_local.strftime("%H:%M") in body and new_local.strftime("%H:%M") in body
+    assert Appointment.objects.get().starts_at == old.starts_at
+    # "Choisir un autre horaire" comes back with that time highlighted.
+    assert "choisi=" in body
+
+    # A POST without the answer (an old page's one-click form) only asks again.
+    response = client.post(move_url, {"debut": later[2].starts_at.isoformat()})
+    assert "Confirmer le déplacement" in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+    response = client.post(move_url, {"debut": later[2].starts_at.isoformat(), "confirmer": "oui"})
+    assert response.status_code == 302
+    assert Appointment.objects.get(status=AppointmentStatus.BOOKED).starts_at == later[2].starts_at
+
+
+def test_coming_back_to_the_move_times_highlights_the_one_chosen(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    body = client.get(
+        reverse("public_move", kwargs={"token": old.token}),
+        {"choisi": later[2].starts_at.isoformat()},
+    ).content.decode()
+    assert body.count('aria-current="true"') == 1
+    assert "(votre choix)" in body
+
+
+def test_moving_to_a_time_not_offered_says_so_and_moves_nothing(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    response = client.post(
+        reverse("public_move", kwargs={"token": old.token}),
+        {"debut": "pas une date", "confirmer": "oui"},
+    )
+    assert response.status_code == 409
+    assert "Choisissez un horaire dans la liste." in response.content.decode()
+    assert Appointment.objects.get().starts_at == old.starts_at
 
 
 def test_the_old_link_of_a_moved_appointment_says_moved_and_leads_to_the_new_one(client, desk):
@@ -284,7 +355,7 @@ def test_the_old_link_of_a_moved_appointment_says_moved_and_leads_to_the_new_one
     old = Appointment.objects.get()
     client.post(
         reverse("public_move", kwargs={"token": old.token}),
-        {"debut": later[2].starts_at.isoformat()},
+        {"debut": later[2].starts_at.isoformat(), "confirmer": "oui"},
     )
     new = Appointment.objects.get(status=AppointmentStatus.BOOKED)
     body = client.get(reverse("public_appointment", kwargs={"token": old.token})).content.decode()
@@ -423,3 +494,71 @@ def test_a_reunion_desk_reads_local_numbers_the_local_way(client, desk):
     )
     assert response.status_code == 302
     assert Appointment.objects.get().resident.phone.as_e164 == "+262692123456"
+
+
+# --- One place, chosen cards ------------------------------------------------------------------
+
+
+def test_a_structure_with_one_place_does_not_ask_where(client, desk):
+    structure, place, motif = desk
+    body = client.get(reverse("public_start", kwargs={"structure": structure.slug})).content
+    body = body.decode()
+    assert f'type="hidden" name="lieu" value="{place.pk}"' in body
+    assert 'type="radio" name="lieu"' not in body
+    assert place.name in body
+    # Only the motif is asked: choosing it leads to the times.
+    response = client.get(
+        reverse("public_start", kwargs={"structure": structure.slug}),
+        {"envoi": "1", "lieu": place.pk, "motif": motif.pk},
+    )
+    assert response.status_code == 302 and "/creneaux/" in response["Location"]
+
+
+def test_a_structure_with_two_places_asks_where(client, desk):
+    structure, place, _motif = desk
+    PlaceFactory(structure=structure, name="Annexe")
+    body = client.get(reverse("public_start", kwargs={"structure": structure.slug})).content
+    assert b'type="radio" name="lieu"' in body
+
+
+def test_changing_a_choice_comes_back_to_the_start_with_it_ticked_without_looping(client, desk):
+    structure, place, motif = desk
+    PlaceFactory(structure=structure, name="Annexe")
+    MotifFactory(structure=structure, name="Autre motif", min_delay_minutes=0)
+    slots = client.get(
+        reverse("public_slots", kwargs={"structure": structure.slug}) + query(place, motif)
+    ).content.decode()
+    change = re.search(r'href="([^"]*)">Modifier ce choix', slots).group(1).replace("&amp;", "&")
+    response = client.get(change)
+    assert response.status_code == 200  # the start page itself, not a redirect to the times
+    body = response.content.decode()
+    assert re.search(rf'id="lieu-{place.pk}" value="{place.pk}" checked', body)
+    assert re.search(rf'id="motif-{motif.pk}" value="{motif.pk}" checked', body)
+
+
+def test_coming_back_from_the_details_highlights_the_time_chosen(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=1)
+    )
+    details = client.get(details_url(structure, place, motif, later[1].starts_at)).content
+    change = re.search(r'href="([^"]*)">Modifier ce choix', details.decode()).group(1)
+    body = client.get(change.replace("&amp;", "&")).content.decode()
+    chosen = re.findall(
+        r'<a class="[^"]*slot-chosen[^"]*" aria-current="true" href="([^"]*)"', body
+    )
+    assert len(chosen) == 1
+    assert later[1].starts_at.isoformat().replace("+", "%2B").replace(":", "%3A") in chosen[0]
+    assert "(votre choix)" in body
+
+
+def test_a_time_chosen_far_ahead_is_shown_highlighted_when_coming_back(client, desk):
+    structure, place, motif = desk
+    far = next_free_slots(
+        place=place, motif=motif, count=1, now=timezone.now() + timedelta(days=20)
+    )[0]
+    body = client.get(
+        reverse("public_slots", kwargs={"structure": structure.slug})
+        + query(place, motif, choisi=far.starts_at.isoformat())
+    ).content.decode()
+    assert body.count('aria-current="true"') == 1

@@ -108,13 +108,13 @@ def test_an_anonymous_walk_in_is_logged(page, live_server, desk, login, screensh
     structure, place, mediator, _appointment = desk
     login(page, live_server, mediator.email, PASSWORD)
     page.goto(f"{live_server.url}/s/{structure.slug}/accompagnements/nouveau/")
-    page.get_by_role("link", name="Saisir un accompagnement anonyme").click()
+    page.get_by_text("Anonyme", exact=True).click()
     expect(page.get_by_label("Tranche d'âge")).to_be_focused()
     page.get_by_label("Tranche d'âge").select_option(label="70 ans et plus")
     page.get_by_label("Situation").select_option(label="Retraité")
-    page.get_by_label("Commune de résidence").fill("35155")
+    page.locator("#id_commune_insee").fill("35155")
     page.get_by_role("checkbox", name="Messagerie (e-mail)").check()
-    page.get_by_role("radio", name="45 min").check()
+    page.get_by_text("45 min", exact=True).click()
     assert_accessible(page)
     page.get_by_role("button", name="Enregistrer").click()
 

@@ -18,7 +18,7 @@ def test_the_walk_in_picker_says_when_it_shows_only_the_first_results(mediator_c
     body = search_get(mediator_client, url, "perrin").content.decode()
 
     assert "Les 20 premiers sur 22 usagers trouvés" in body
-    assert body.index(f"?usager={exact.pk}") < body.index("Anne00")
+    assert body.index(f'value="{exact.pk}"') < body.index("Anne00")
 
 
 def test_the_case_picker_counts_every_match(mediator_client, structure):

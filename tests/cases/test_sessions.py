@@ -730,7 +730,7 @@ def test_a_walk_in_starts_by_finding_the_resident_without_accents(
     eric = ResidentFactory(structure=structure, first_name="Éric", last_name="Le Goff")
     response = search_get(mediator_client, url("session_create", structure), "eric")
     assert response.status_code == 200
-    assert f"?usager={eric.pk}" in response.content.decode()
+    assert f'name="resident" value="{eric.pk}"' in response.content.decode()
 
 
 def test_a_known_walk_in_is_logged(mediator_client, structure, place, mediator, resident):

@@ -56,6 +56,7 @@ SIGN_IN_STEPS = {"login_code", "admin:logout"}
 #: Pages of a signed-in person outside any structure: open to anyone who belongs somewhere.
 ACCOUNT_PAGES = {
     "home",
+    "day_panel",  # "Ma journée"'s live refresh: each panel reads what the user may see
     "account",
     "two_factor_setup",
     "two_factor_codes",

@@ -42,6 +42,7 @@ PUBLIC = {
     "invitation_accept",
     "admin:login",
     "healthz",
+    "favicon",
     "public_privacy",
     "public_appointment",
     "public_cancel",

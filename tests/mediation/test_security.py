@@ -122,3 +122,33 @@ def test_a_deactivated_account_is_logged_out(client, mediator):
     mediator.is_active = False
     mediator.save()
     assert client.get("/").status_code == 302
+
+
+def test_the_home_pages_background_refresh_does_not_keep_an_idle_session_open(client, mediator):
+    # "Ma journée" asks for its panels every 45 s: a desk computer left on the home page must
+    # still be signed out after 30 minutes without anyone at it.
+    login(client, mediator)
+    idle_since = int(time.time()) - 29 * 60
+    session = client.session
+    session[LAST_SEEN] = idle_since
+    session.save()
+    refresh = {"HX-Request": "true", "X-Background-Refresh": "1"}
+    client.get(reverse("day_panel"), {"panneau": "bookings.appointments"}, headers=refresh)
+    assert client.session[LAST_SEEN] == idle_since
+    client.get("/")  # someone at the desk
+    assert client.session[LAST_SEEN] > idle_since
+
+
+def test_an_expired_session_sends_a_refreshing_panel_to_the_login_page(client, mediator):
+    login(client, mediator)
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 31 * 60
+    session.save()
+    response = client.get(
+        reverse("day_panel"),
+        {"panneau": "bookings.appointments"},
+        headers={"HX-Request": "true", "X-Background-Refresh": "1"},
+    )
+    # The whole page goes to the login (HX-Redirect), not the login form into the panel.
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/"

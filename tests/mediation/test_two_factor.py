@@ -454,7 +454,7 @@ def test_demo_accounts_that_need_it_have_a_fixed_secret_and_see_their_code(clien
     assert TOTPDevice.objects.filter(user__email="mediatrice@permanence.demo").count() == 0
     assert TOTPDevice.objects.filter(user__email="jean-marc.payet@permanence.demo").count() == 1
     assert TOTPDevice.objects.filter(user__email="operateur@permanence.demo").count() == 1
-    assert len(demo_totp_secret(admin.email)) == 16
+    assert len(demo_totp_secret(admin.email)) == 32
 
     response = client.post(
         reverse("login"), {"username": admin.email, "password": "permanence-demo"}
@@ -476,3 +476,42 @@ def test_demo_totp_prints_the_current_codes(capsys, db):
     assert "coordinatrice@permanence.demo" in out
     assert "mediatrice@permanence.demo " not in out
     assert re.search(r"admin@permanence\.demo\s+\d{3} \d{3}", out)
+
+
+def test_every_demo_app_has_a_160_bit_key_and_prints_it_in_its_otpauth_link(capsys, db):
+    """Standard authenticator tools refuse 80-bit secrets: the demo's are 160 bits like
+    django-otp's own (`random_hex(20)`)."""
+    import base64
+    from urllib.parse import parse_qs, urlparse
+
+    from mediation.demo import seed_demo
+
+    seed_demo(residents_per_structure=1)
+    devices = list(TOTPDevice.objects.filter(user__email__endswith="@permanence.demo"))
+    assert devices
+    assert all(len(device.bin_key) == 20 for device in devices)
+
+    call_command("seed_demo", "--if-empty")
+    out = capsys.readouterr().out
+    uris = re.findall(r"otpauth://\S+", out)
+    assert uris
+    for uri in uris:
+        secret = parse_qs(urlparse(uri).query)["secret"][0]
+        assert len(base64.b32decode(secret + "=" * (-len(secret) % 8))) == 20
+
+
+def test_a_base_seeded_with_80_bit_demo_keys_gets_160_bit_ones(db):
+    import hashlib
+
+    from mediation.demo import demo_current_code, give_demo_accounts_their_second_factor, seed_demo
+    from mediation.models import User
+
+    seed_demo(residents_per_structure=1)
+    admin = User.objects.get(email="admin@permanence.demo")
+    old = hashlib.sha256(f"permanence-demo-totp:{admin.email}".encode()).digest()[:10].hex()
+    TOTPDevice.objects.filter(user=admin).update(key=old)
+
+    give_demo_accounts_their_second_factor()
+
+    assert len(TOTPDevice.objects.get(user=admin).bin_key) == 20
+    assert demo_current_code(admin) is not None

@@ -6,6 +6,7 @@ from mediation.demo import (
     OPERATOR_EMAIL,
     demo_totp_device,
     demo_totp_secret,
+    demo_totp_uri,
     give_demo_accounts_their_second_factor,
     seed_demo,
 )
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {'':<42} double authentification, clé TOTP : {demo_totp_secret(email)}"
                 )
+                self.stdout.write(f"  {'':<42} {demo_totp_uri(user)}")
         if with_code:
             self.stdout.write(
                 "Code à 6 chiffres : affiché sur la page du code en démonstration, ou "
