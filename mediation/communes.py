@@ -95,7 +95,7 @@ def _normalise_all(names: list[str]) -> list[str]:
 
 class _Index:
     def __init__(self, communes: list[Commune]):
-        self.by_code = {commune.code: commune for commune in communes}
+        self.by_code = _by_code()
         selectable = [c for c in communes if c.kind != OLD]
         # (key, code): the whole name, then each later word to the end ("denis" finds
         # Saint-Denis), sorted for prefix searches by bisection.
@@ -141,15 +141,21 @@ class _Index:
 
 
 @functools.cache
-def _index() -> _Index:
+def _by_code() -> dict[str, Commune]:
+    """Every code of the file: what labels need (pages and reports pay for no search index)."""
     with gzip.open(DATA_FILE, "rt", encoding="utf-8", newline="") as source:
         rows = csv.reader(io.StringIO(source.read()))
         next(rows)  # the header
-        communes = [
-            Commune(code, name, tuple(postcodes.split()), dep, int(pop or 0), kind, parent)
+        return {
+            code: Commune(code, name, tuple(postcodes.split()), dep, int(pop or 0), kind, parent)
             for code, name, postcodes, dep, pop, kind, parent in rows
-        ]
-    return _Index(communes)
+        }
+
+
+@functools.cache
+def _index() -> _Index:
+    """The search indexes, built on the first search."""
+    return _Index(list(_by_code().values()))
 
 
 def _clean_code(code) -> str:
@@ -158,7 +164,7 @@ def _clean_code(code) -> str:
 
 def commune_get(code) -> Commune | None:
     """The commune (or arrondissement, or old code) of an INSEE code, None if unknown."""
-    return _index().by_code.get(_clean_code(code))
+    return _by_code().get(_clean_code(code))
 
 
 def commune_exists(code) -> bool:

@@ -130,6 +130,7 @@ class CommuneField(forms.CharField):
             "Un code postal ou un code INSEE compte 5 caractères (ex. : 35580 ou 35126) ; "
             "vous pouvez aussi taper le nom de la commune."
         ),
+        "too_long": _("Saisissez %(n)s caractères au plus."),
         "unknown": _(
             "Aucune commune ne correspond à « %(value)s ». Tapez son nom ou son code postal, "
             "puis choisissez-la dans la liste."
@@ -157,6 +158,10 @@ class CommuneField(forms.CharField):
         text = " ".join(super().to_python(value).split())
         if not text:
             return ""
+        if len(text) > self.max_length:
+            raise ValidationError(
+                self.error_messages["too_long"], code="too_long", params={"n": self.max_length}
+            )
         compact = text.replace(" ", "").upper()
         if (compact.isdigit() or compact[:2] in ("2A", "2B")) and len(compact) != 5:
             raise ValidationError(self.error_messages["incomplete"], code="incomplete")
@@ -168,7 +173,8 @@ class CommuneField(forms.CharField):
         if not candidates:
             # A typo near the end ("Guichn"): what its beginning names, as suggestions.
             key = normalise(text)
-            while not candidates and len(key) > 4 and not key.isdigit():
+            shortest = max(4, len(key) - 4)
+            while not candidates and len(key) > shortest and not key.isdigit():
                 key = key[:-1]
                 candidates = commune_search(key, limit=3)
             if not candidates:

@@ -95,6 +95,9 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        postcode = self.fields["postcode"]
+        postcode.required = False
+        postcode.help_text = _("Rempli d'après la commune quand elle n'en a qu'un.")
         fields = list(self._meta.fields)
         national = fields[fields.index("summary") :]
         self.helper.layout = Layout(
@@ -122,10 +125,18 @@ class PlaceForm(CrispyMixin, forms.ModelForm):
         commune = commune_get(data.get("insee_code"))
         if commune is not None:
             self.instance.commune = commune.name
+        if "postcode" in data and not data["postcode"]:
             # A commune with one postcode: the postcode left empty is that one.
-            if not data.get("postcode") and len(commune.postcodes) == 1:
+            if commune is not None and len(commune.postcodes) == 1:
                 data["postcode"] = commune.postcodes[0]
-                self.errors.pop("postcode", None)
+            elif commune is not None and commune.postcodes:
+                self.add_error(
+                    "postcode",
+                    _("Indiquez le code postal : %(name)s en a plusieurs (%(codes)s).")
+                    % {"name": commune.name, "codes": ", ".join(commune.postcodes[:8])},
+                )
+            else:
+                self.add_error("postcode", _("Indiquez le code postal."))
         return data
 
     def _coordinate(self, name: str):

@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.choices import AgeBand, age_band_for
+from mediation.communes import commune_label
 from mediation.models import (
     AccessLog,
     Membership,
@@ -618,13 +619,20 @@ def _plain(value):
     return value
 
 
+#: Fields that hold a commune's INSEE code, in every app's models.
+COMMUNE_FIELDS = {"insee_code", "commune_insee", "other_commune_insee"}
+
+
 def _row(obj, fields) -> dict:
     data = {}
     for field in fields:
         if field.name in EXPORT_HIDDEN:
             continue
         value = getattr(obj, field.name)
-        if field.choices and value not in (None, ""):
+        if field.name in COMMUNE_FIELDS and value:
+            # A commune by its name too, like a choice: "Guichen (35126)".
+            data[field.name] = {"code": value, "label": commune_label(value)}
+        elif field.choices and value not in (None, ""):
             data[field.name] = {
                 "code": value,
                 "label": str(getattr(obj, f"get_{field.name}_display")()),

@@ -264,7 +264,7 @@ def session_validate(
         _add(
             errors,
             "other_commune_insee",
-            _("Pour un autre lieu, indiquez la commune (code INSEE, ex. 35238)."),
+            _("Pour un autre lieu, indiquez la commune (son nom ou son code postal)."),
         )
     elif other_commune_insee:
         try:

@@ -135,11 +135,13 @@ def test_search_by_postcode_or_code():
 def test_search_is_bounded_and_fast():
     communes._index()  # loaded once per process
     queries = ["s", "sa", "saint", "3", "35", "355", "la", "le", "gui", "st malo", "97"]
-    start = time.perf_counter()
-    for query in queries:
-        assert len(commune_search(query, limit=10)) <= 10
-    per_query_ms = (time.perf_counter() - start) * 1000 / len(queries)
-    # About 0.1 ms a query on the development machine; generous for a loaded CI machine.
+    # CPU time: the wall clock of a machine shared with other test runs says little.
+    start = time.process_time()
+    for _ in range(10):
+        for query in queries:
+            assert len(commune_search(query, limit=10)) <= 10
+    per_query_ms = (time.process_time() - start) * 1000 / (10 * len(queries))
+    # About 0.07 ms a query on the development machine.
     assert per_query_ms < 5
     assert commune_search("", limit=10) == [] and commune_search("x" * 500) == []
 
@@ -202,6 +204,7 @@ def test_the_field_says_in_french_what_is_wrong_and_lists_the_choices():
     postcode = form_error("35580")  # Guichen, Goven, Guignen… share it
     assert "Guichen (35126)" in postcode and "Goven (35123)" in postcode
     assert "Vouliez-vous dire : Guichen (35126)" in form_error("Guichn")
+    assert "120 caractères au plus" in form_error("Guichen " * 2000)
 
 
 def test_the_field_shows_a_stored_code_by_name_and_keeps_what_was_typed():
@@ -283,6 +286,23 @@ def test_a_place_takes_its_commune_by_name_and_its_single_postcode(
         reverse("place_list", kwargs={"structure": structure.slug})
     )
     assert "35580 Guichen (35126)" in listing.content.decode()
+
+
+def test_a_place_in_a_commune_of_several_postcodes_needs_one(admin_client_structure, structure):
+    url = reverse("place_create", kwargs={"structure": structure.slug})
+    data = {"name": "Annexe", "address": "1 rue", "insee_code": "Rennes (35238)"}
+    response = admin_client_structure.post(url, {**data, "time_zone": "Europe/Paris"})
+    assert response.status_code == 200
+    assert "Rennes en a plusieurs (35000, 35200, 35700)" in response.content.decode()
+    assert not Place.objects.filter(name="Annexe").exists()
+
+
+def test_the_right_of_access_names_the_commune(structure):
+    from mediation.privacy import resident_data
+
+    resident = ResidentFactory(structure=structure, commune_insee="35126")
+    data = resident_data(resident=resident)
+    assert data["resident"]["commune_insee"] == {"code": "35126", "label": "Guichen (35126)"}
 
 
 # --- Reports --------------------------------------------------------------------------------
