@@ -476,6 +476,16 @@ def build(rng: random.Random):
         Appointment,
     )
     print(f"appointments: {Appointment.objects.count()}")
+    # Sessions logged from the appointments that were seen ("Terminer et saisir"), as at a desk.
+    seen_ids = list(
+        Appointment.objects.filter(status="seen").order_by("pk").values_list("pk", flat=True)
+    )
+    logged = list(
+        HelpSession.objects.filter(kind=SessionKind.INDIVIDUAL).order_by("pk")[: len(seen_ids)]
+    )
+    for session, appointment_id in zip(logged, seen_ids, strict=False):
+        session.appointment_id = appointment_id
+    HelpSession.objects.bulk_update(logged, ["appointment"], batch_size=500)
     # A case page with a history of edits (simple-history rows), as services would write.
     long_case = max(regular_cases, key=lambda c: c.pk)
     for n in range(15):
@@ -490,9 +500,10 @@ def main() -> None:
     rng = random.Random(20260112)
     t0 = time.perf_counter()
     structure, regular, long_case, mediator = build(rng)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    # Planner statistics, as a running instance has them (on SQLite, `PRAGMA optimize` at each
+    # new connection; this one was opened before the tables were filled).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     print(f"built in {time.perf_counter() - t0:.1f} s ({connection.vendor})")
 
     client = Client()

@@ -151,6 +151,26 @@ def test_each_place_counts_today_in_its_own_time_zone(mediator, structure):
     assert day_appointments(mediator)[0].local_starts_at.hour == 8
 
 
+def test_the_old_half_of_a_move_is_left_out_and_a_cancellation_shown(
+    mediator_client, mediator, place, django_assert_num_queries
+):
+    day_ = today()
+    old = book(place=place, mediator=mediator, starts_at=at(day_, 9), status=S.CANCELLED_BY_STAFF)
+    new = book(place=place, mediator=mediator, starts_at=at(day_, 15), resident=old.resident)
+    Appointment.objects.filter(pk=new.pk).update(moved_from=old)
+    cancelled = book(
+        place=place, mediator=mediator, starts_at=at(day_, 11), status=S.CANCELLED_BY_RESIDENT
+    )
+
+    with django_assert_num_queries(4):  # the roles (2), the day, the moves among cancellations
+        shown = day_appointments(mediator)
+
+    assert [a.pk for a in shown] == [cancelled.pk, new.pk]
+    assert not any(a.is_moved_away for a in shown)
+    body = mediator_client.get("/").content.decode()
+    assert "Annulé par l&#x27;usager" in body
+
+
 def test_an_appointment_of_a_structure_the_mediator_left_is_never_shown(
     mediator_client, mediator, place, second
 ):
