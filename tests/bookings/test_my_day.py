@@ -353,8 +353,11 @@ def test_the_walk_in_button_leads_to_each_structures_session_form(
     body = mediator_client.get("/").content.decode()
 
     assert "Accueillir quelqu'un sans rendez-vous" in body
+    # One route for everyone: the choice of the structure, one click, for a mediator of two.
+    assert f'href="{reverse("desk_walk_in")}"' in body
+    choice = mediator_client.get(reverse("desk_walk_in")).content.decode()
     for slug in (structure.slug, second["structure"].slug):
-        assert f'href="{reverse("session_create", kwargs={"structure": slug})}"' in body
+        assert f'href="{reverse("session_create", kwargs={"structure": slug})}"' in choice
 
 
 def test_the_panels_come_in_their_registered_order(mediator_client, place):
