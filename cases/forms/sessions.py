@@ -491,11 +491,10 @@ class DeskSessionForm(IndividualSessionForm):
         error_messages={"invalid": _("Saisissez une année sur 4 chiffres (ex. : 1958).")},
     )
     # The same declaration as the anonymous profile's commune (IndividualSessionForm).
-    new_commune_insee = forms.CharField(
-        label=_("Commune de résidence (code INSEE)"),
-        max_length=5,
+    new_commune_insee = CommuneField(
+        label=_("Commune de résidence"),
         required=False,
-        help_text=_("Facultatif. Ex. : 35238 pour Rennes."),
+        help_text=_("Facultatif. Son nom ou son code postal."),
     )
     same_person = forms.CharField(required=False)
 
@@ -540,9 +539,6 @@ class DeskSessionForm(IndividualSessionForm):
         if value not in (WHO_KNOWN, WHO_NEW, WHO_ANONYMOUS):
             value = self.initial.get("who") or WHO_KNOWN
         return value
-
-    def clean_new_commune_insee(self):
-        return (self.cleaned_data.get("new_commune_insee") or "").strip().upper()
 
     def clean_new_phone(self):
         numbers = phone_read(
