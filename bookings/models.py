@@ -26,6 +26,7 @@ from bookings.choices import (
     MessageKind,
     MessageStatus,
     MotifMode,
+    SmsEncoding,
     WaitlistStatus,
 )
 from mediation.models import Place, Resident, Structure
@@ -425,6 +426,11 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
+    # SMS only, set when the text is written for sending: what the provider bills.
+    encoding = models.CharField(
+        _("encodage"), max_length=5, choices=SmsEncoding.choices, blank=True
+    )
+    segments = models.PositiveSmallIntegerField(_("segments"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = NotificationQuerySet.as_manager()

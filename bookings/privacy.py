@@ -157,6 +157,8 @@ register_personal_data(
         "sent_at": R,
         "last_error": N,
         "provider_reference": N,
+        "encoding": N,
+        "segments": N,
         "created_at": R,
     },
     links=("appointment__resident",),

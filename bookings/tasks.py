@@ -35,7 +35,7 @@ from bookings.choices import (
     MotifMode,
     WaitlistStatus,
 )
-from bookings.messaging import SmsError, send_sms
+from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
 from mediation.logs import exception_summary
 from mediation.schedules import ensure_schedule
@@ -76,6 +76,8 @@ class RenderedMessage:
     subject: str
     body: str
     calendar: bytes | None = None
+    #: SMS only: the text's encoding and segments (`bookings.messaging.SmsText`).
+    sms: SmsText | None = None
 
 
 # --- Texts ----------------------------------------------------------------------------------
@@ -146,9 +148,10 @@ def render_message(notification: Notification) -> RenderedMessage:
     base = f"bookings/messages/{notification.kind}"
     with translation.override("fr"):
         if notification.channel == Channel.SMS:
-            return RenderedMessage(
-                subject="", body=_one_line(render_to_string(f"{base}_sms.txt", context))
-            )
+            # In the GSM alphabet (a name's "ô" or "—" transliterated): 160 characters a
+            # segment, not 70.
+            sms = sms_prepare(_one_line(render_to_string(f"{base}_sms.txt", context)))
+            return RenderedMessage(subject="", body=sms.body, sms=sms)
         subject = _one_line(render_to_string(f"{base}_subject.txt", context))
         body = _tidy(render_to_string(f"{base}_email.txt", context))
     calendar = None
@@ -309,7 +312,12 @@ def _claim(notification_id: int, now: datetime):
         # The claim: attempts counted and no error yet, committed when this block ends.
         notification.last_error = ""
         notification.send_after = now
-        notification.save(update_fields=["attempts", "last_error", "send_after"])
+        fields = ["attempts", "last_error", "send_after"]
+        if message.sms is not None:
+            notification.encoding = message.sms.encoding
+            notification.segments = message.sms.segments
+            fields += ["encoding", "segments"]
+        notification.save(update_fields=fields)
         return "claimed", notification, message, notification.attempts
 
 
