@@ -95,6 +95,8 @@ register_personal_data(
         "created_at": R,
         "cancelled_at": R,
         "moved_from": N,
+        "calendar_uid": N,
+        "calendar_sequence": N,
         "report_key": N,
     },
     links=("resident",),
