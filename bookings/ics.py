@@ -22,14 +22,14 @@ is a list of RDATEs that some parsers misread (vobject 0.9.9 puts a Paris summer
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from bookings.choices import CANCELLED_STATUSES, MotifMode
+from bookings.choices import ACTIVE_STATUSES, CANCELLED_STATUSES, MotifMode
 from bookings.models import Appointment
 from bookings.notifications import appointment_link, place_address, site_domain
 
@@ -118,4 +118,81 @@ def appointment_ics(
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     calendar.add_component(event)
+    return calendar.to_ical()
+
+
+# --- A mediator's subscribed agenda ---------------------------------------------------------
+
+#: What the feed covers: a month back (yesterday's "Honoré" stays visible), a year ahead.
+FEED_PAST = timedelta(days=31)
+FEED_AHEAD = timedelta(days=366)
+#: Calendars re-read a subscription about this often (Apple, Google and Outlook each decide).
+FEED_REFRESH = timedelta(hours=1)
+
+
+def initials(resident) -> str:
+    """ "A. D." — what a mediator's phone shows of a resident: no full name, no number."""
+    letters = [part.strip()[:1].upper() for part in (resident.first_name, resident.last_name)]
+    letters = [letter for letter in letters if letter]
+    return " ".join(f"{letter}." for letter in letters) or "Usager"
+
+
+def _where(place, motif) -> str:
+    if motif.mode == MotifMode.ON_SITE:
+        return f"{place.name}, {place_address(place)}"
+    return str(MotifMode(motif.mode).label)
+
+
+def mediator_feed_ics(*, user, structure, now: datetime | None = None) -> bytes:
+    """The calendar a mediator subscribes to: their appointments at `structure` (one event
+    each: the resident's initials and the motif, never a name or a number) and their workshops
+    (one event per session, with the number of participants). One query."""
+    now = now or timezone.now()
+    appointments = (
+        Appointment.objects.filter(
+            mediator=user,
+            place__structure=structure,
+            status__in=ACTIVE_STATUSES,
+            starts_at__gte=now - FEED_PAST,
+            starts_at__lt=now + FEED_AHEAD,
+        )
+        .select_related("place", "motif", "resident")
+        .order_by("starts_at", "pk")
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//Permanence//Agenda//FR")
+    calendar.add("version", "2.0")
+    calendar.add("method", PUBLISH)
+    calendar.add("x-wr-calname", f"Permanence — {structure.name}")
+    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", FEED_REFRESH)
+    domain, stamp = site_domain(), now.astimezone(UTC)
+    workshops: dict[int, list] = {}
+    for appointment in appointments:
+        if appointment.motif.is_collective:
+            workshops.setdefault(appointment.slot_id, []).append(appointment)
+            continue
+        event = Event()
+        event.add("uid", f"staff-{appointment.calendar_event_uid}@{domain}")
+        event.add("sequence", appointment.calendar_sequence)
+        event.add("dtstamp", stamp)
+        event.add("dtstart", appointment.starts_at.astimezone(UTC))
+        event.add("dtend", appointment.ends_at.astimezone(UTC))
+        event.add("summary", f"{initials(appointment.resident)} — {appointment.motif.name}")
+        event.add("location", _where(appointment.place, appointment.motif))
+        event.add("status", "CONFIRMED")
+        calendar.add_component(event)
+    for slot_id, members in workshops.items():
+        first = members[0]
+        event = Event()
+        event.add("uid", f"staff-workshop-{slot_id}@{domain}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", first.starts_at.astimezone(UTC))
+        event.add("dtend", first.ends_at.astimezone(UTC))
+        count = len(members)
+        people = f"{count} participant{'s' if count > 1 else ''}"
+        event.add("summary", f"Atelier : {first.motif.name} ({people})")
+        event.add("location", _where(first.place, first.motif))
+        event.add("status", "CONFIRMED")
+        calendar.add_component(event)
     return calendar.to_ical()

@@ -496,3 +496,40 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+
+class CalendarFeedQuerySet(scoped_queryset("structure")):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A mediator's private calendar subscription (`webcal://`): their appointments and
+    workshops at one structure, for their phone's calendar. The token is its only key;
+    renewing it revokes the old one, which then answers 410."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("abonnement d'agenda")
+        verbose_name_plural = _("abonnements d'agenda")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_active",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.structure}"

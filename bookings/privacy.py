@@ -7,6 +7,7 @@ from bookings.choices import MessageStatus
 from bookings.models import (
     Absence,
     Appointment,
+    CalendarFeed,
     Motif,
     Notification,
     OpeningHours,
@@ -167,4 +168,18 @@ register_personal_data(
     export=Export("messages", "Messages qui vous ont été envoyés"),
     expires=Expiry("created_at"),
     before_erase=_drop_messages_of_erased,
+)
+
+# A mediator's calendar subscription: staff data, not a resident's. The token is a key to their
+# agenda (initials and motifs only); revoked ones are kept to answer 410.
+register_personal_data(
+    CalendarFeed,
+    fields={
+        "id": N,
+        "structure": N,
+        "user": K,
+        "token": K,
+        "created_at": K,
+        "revoked_at": K,
+    },
 )
