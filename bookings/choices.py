@@ -64,6 +64,14 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
 
 
+class SmsEncoding(models.TextChoices):
+    """How an SMS is encoded, which sets its price: 160 characters a segment in the GSM 03.38
+    alphabet, 70 in UCS-2 (see `bookings.messaging.sms_prepare`)."""
+
+    GSM7 = "gsm7", _("GSM 7 bits")
+    UCS2 = "ucs2", _("Unicode (UCS-2)")
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", _("À envoyer")
     SENT = "sent", _("Envoyé")

@@ -8,6 +8,11 @@ no personal data (it is stored and shown to staff).
 - `FileOutboxSmsBackend`: appends one JSON line per SMS to `settings.SMS_OUTBOX_PATH`; tests and
   the demo use it, and in the demo staff read it on the "Messages envoyés" page.
 - `BrevoSmsBackend`: Brevo's transactional SMS HTTP API, with the standard library only.
+
+And the SMS alphabet: `sms_prepare(text)` gives the text to send (transliterated to the GSM 03.38
+alphabet when a name brings a character outside it), its encoding and its exact number of
+segments, what the provider bills; `sms_encoding(text)` tells a backend whether to ask for
+Unicode. The codec is the `gsm0338` package (3GPP TS 23.038, basic table and its extension).
 """
 
 from __future__ import annotations
@@ -16,15 +21,20 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 import uuid
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib import error as urlerror
 from urllib import request as urlrequest
 
+import gsm0338  # noqa: F401 - registers the "gsm03.38" codec
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from bookings.choices import SmsEncoding
 from mediation.phones import is_mobile
 
 __all__ = [
@@ -38,11 +48,136 @@ __all__ = [
     "outbox_enabled",
     "read_outbox",
     "send_sms",
+    "sms_encoding",
+    "sms_prepare",
+    "sms_segments",
 ]
 
 logger = logging.getLogger("bookings.sms")
 
 DEFAULT_BACKEND = "bookings.messaging.ConsoleSmsBackend"
+
+
+# --- The SMS alphabet and segments ----------------------------------------------------------
+
+GSM7 = SmsEncoding.GSM7.value
+UCS2 = SmsEncoding.UCS2.value
+GSM_CODEC = "gsm03.38"
+#: One SMS carries 140 octets: 160 septets or 70 UCS-2 units alone; in a concatenated message
+#: the 6-octet user data header leaves 153 septets or 67 units per segment.
+SINGLE = {GSM7: 160, UCS2: 70}
+PART = {GSM7: 153, UCS2: 67}
+
+#: What French texts and names bring that the GSM alphabet lacks, replaced by the closest GSM
+#: characters. Letters with a diacritic the alphabet lacks (ê, ô, û, î, â, ë, ï, ç, À, È, Ô…)
+#: lose it through Unicode decomposition (`_transliterate_char`); é, è, à, ù, ì, ò, É, Ç, ä, ö,
+#: ñ, ü are in the alphabet and kept.
+TRANSLITERATION = {
+    "œ": "oe",
+    "Œ": "OE",
+    "—": "-",  # em dash
+    "–": "-",  # en dash
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "…": "...",
+    "’": "'",
+    "‘": "'",
+    "‚": "'",
+    "ʼ": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "·": ".",  # inscrit·e
+    "•": "-",
+    "°": "o",  # n°
+    "\u00a0": " ",  # no-break spaces of French typography
+    "\u202f": " ",
+    "\u2009": " ",
+}
+
+
+@dataclass(frozen=True)
+class SmsText:
+    """An SMS as it is sent: its text, `GSM7` or `UCS2`, and how many segments it costs."""
+
+    body: str
+    encoding: str
+    segments: int
+
+
+@lru_cache(maxsize=4096)
+def _septets(char: str) -> int:
+    """Septets of one character in the GSM 7-bit alphabet: 1 (basic table), 2 (extension
+    table, behind an escape: € [ ] { } ~ ^ \\ |), or 0 when it is not in the alphabet."""
+    try:
+        return len(char.encode(GSM_CODEC))
+    except UnicodeError:
+        return 0
+
+
+def _units(text: str, encoding: str) -> list[int]:
+    if encoding == GSM7:
+        return [_septets(char) for char in text]
+    # UTF-16: a character beyond the basic plane (an emoji) is a surrogate pair, 2 units.
+    return [2 if ord(char) > 0xFFFF else 1 for char in text]
+
+
+def _count_segments(units: list[int], encoding: str) -> int:
+    """Exact: a segment never splits an escape sequence nor a surrogate pair, so a character
+    that does not fit at the end of one segment starts the next."""
+    if sum(units) <= SINGLE[encoding]:
+        return 1
+    size, segments, used = PART[encoding], 1, 0
+    for unit in units:
+        if used + unit > size:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments
+
+
+def sms_encoding(text: str) -> str:
+    """`GSM7` when every character is in the GSM 03.38 alphabet (basic or extension table),
+    else `UCS2`: what a backend must declare to the provider."""
+    text = unicodedata.normalize("NFC", text)
+    return GSM7 if all(_septets(char) for char in text) else UCS2
+
+
+def sms_segments(text: str) -> int:
+    """How many segments (what providers bill) `text` takes, sent as it is."""
+    text = unicodedata.normalize("NFC", text)
+    encoding = sms_encoding(text)
+    return _count_segments(_units(text, encoding), encoding)
+
+
+def _transliterate_char(char: str) -> str:
+    if _septets(char):
+        return char
+    if char in TRANSLITERATION:
+        return TRANSLITERATION[char]
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return base if base and all(_septets(c) for c in base) else char
+
+
+def sms_prepare(text: str) -> SmsText:
+    """The SMS to send for `text`, with its encoding and segments.
+
+    A character outside the GSM alphabet (often from a variable: a place's or a structure's
+    name, "août") would switch the whole SMS to UCS-2, 70 characters a segment instead of
+    160. So each such character is replaced by its closest GSM form (ô → o, ç → c, œ → oe,
+    — → -, … → ..., ’ → '), nothing else. If some character has no GSM form (a name in
+    another script), the text is sent as written, in UCS-2: degrading it would gain nothing."""
+    text = unicodedata.normalize("NFC", text)
+    if sms_encoding(text) == GSM7:
+        return SmsText(text, GSM7, _count_segments(_units(text, GSM7), GSM7))
+    transliterated = "".join(_transliterate_char(char) for char in text)
+    if sms_encoding(transliterated) == GSM7:
+        return SmsText(transliterated, GSM7, _count_segments(_units(transliterated, GSM7), GSM7))
+    return SmsText(text, UCS2, _count_segments(_units(text, UCS2), UCS2))
 
 
 class SmsError(Exception):
@@ -65,7 +200,13 @@ class ConsoleSmsBackend(BaseSmsBackend):
         stream = self.stream or sys.stdout
         stream.write(f"--- SMS {reference} to {to} ---\n{body}\n---\n")
         stream.flush()
-        logger.info("SMS %s written to the console (%d characters)", reference, len(body))
+        logger.info(
+            "SMS %s written to the console (%d characters, %s, %d segment(s))",
+            reference,
+            len(body),
+            sms_encoding(body),
+            sms_segments(body),
+        )
         return reference
 
 
@@ -74,12 +215,20 @@ def outbox_path() -> Path:
 
 
 class FileOutboxSmsBackend(BaseSmsBackend):
-    """Appends `{"reference", "at", "to", "body"}` as one JSON line to the outbox file."""
+    """Appends `{"reference", "at", "to", "body", "encoding", "segments"}` as one JSON line to
+    the outbox file."""
 
     def send_sms(self, to: str, body: str) -> str:
         reference = f"file-{uuid.uuid4().hex[:16]}"
         line = json.dumps(
-            {"reference": reference, "at": timezone.now().isoformat(), "to": to, "body": body},
+            {
+                "reference": reference,
+                "at": timezone.now().isoformat(),
+                "to": to,
+                "body": body,
+                "encoding": sms_encoding(body),
+                "segments": sms_segments(body),
+            },
             ensure_ascii=False,
         )
         path = outbox_path()
@@ -139,7 +288,11 @@ class BrevoSmsBackend(BaseSmsBackend):
     """Brevo transactional SMS: POST {BREVO_API_URL}/transactionalSMS/sms.
 
     Settings: BREVO_API_KEY, BREVO_API_URL (https://api.brevo.com/v3), SMS_SENDER (at most 11
-    letters and digits), SMS_TIMEOUT (seconds)."""
+    letters and digits), SMS_TIMEOUT (seconds).
+
+    `unicodeEnabled` is true only when the text needs UCS-2 (`sms_encoding`): left false, Brevo
+    replaces what is not GSM by its own approximations; set when not needed, a GSM text would be
+    billed at 70 characters a segment."""
 
     path = "/transactionalSMS/sms"
 
@@ -158,6 +311,7 @@ class BrevoSmsBackend(BaseSmsBackend):
             "recipient": to.lstrip("+"),
             "content": body,
             "type": "transactional",
+            "unicodeEnabled": sms_encoding(body) == UCS2,
         }
         req = urlrequest.Request(
             self.api_url + self.path,

@@ -26,6 +26,7 @@ from bookings.choices import (
     MessageKind,
     MessageStatus,
     MotifMode,
+    SmsEncoding,
     WaitlistStatus,
 )
 from mediation.models import Place, Resident, Structure
@@ -330,6 +331,11 @@ class Appointment(models.Model):
     moved_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="moved_to"
     )
+    # The resident's calendar event (bookings/ics.py): one UID for the appointment's whole life,
+    # moves included ("" before the first move: `appointment-<pk>`, what older files carried),
+    # and a SEQUENCE that grows with every change the event shows (see `save`).
+    calendar_uid = models.CharField(max_length=100, blank=True, editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["token", "report_key"])
@@ -345,6 +351,42 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.resident} — {timezone.localtime(self.starts_at):%d/%m/%Y %H:%M}"
+
+    def save(self, *args, **kwargs):
+        """Whatever service changes what the calendar event shows, `calendar_sequence` grows
+        with it, in the same save (RFC 5545: a higher SEQUENCE replaces the event the
+        resident's calendar holds)."""
+        saved = getattr(self, "_calendar_saved", None)
+        if self.pk and saved is not None and saved != self._calendar_state():
+            self.calendar_sequence += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "calendar_sequence"}
+        super().save(*args, **kwargs)
+        self._calendar_saved = self._calendar_state()
+
+    def _calendar_state(self) -> tuple:
+        """What the resident's calendar event shows: a change of time, place or motif, or a
+        cancellation, is a new version of the event."""
+        return (
+            self.starts_at,
+            self.ends_at,
+            self.place_id,
+            self.motif_id,
+            self.status in CANCELLED_STATUSES,
+        )
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if {"starts_at", "ends_at", "place_id", "motif_id", "status"} <= set(field_names):
+            instance._calendar_saved = instance._calendar_state()
+        return instance
+
+    @property
+    def calendar_event_uid(self) -> str:
+        """The UID of the resident's calendar event, without its "@domain"."""
+        return self.calendar_uid or f"appointment-{self.pk}"
 
     @property
     def is_moved_away(self) -> bool:
@@ -425,6 +467,11 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
+    # SMS only, set when the text is written for sending: what the provider bills.
+    encoding = models.CharField(
+        _("encodage"), max_length=5, choices=SmsEncoding.choices, blank=True
+    )
+    segments = models.PositiveSmallIntegerField(_("segments"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -449,3 +496,40 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+
+class CalendarFeedQuerySet(scoped_queryset("structure")):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A mediator's private calendar subscription (`webcal://`): their appointments and
+    workshops at one structure, for their phone's calendar. The token is its only key;
+    renewing it revokes the old one, which then answers 410."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("abonnement d'agenda")
+        verbose_name_plural = _("abonnements d'agenda")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_active",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.structure}"

@@ -7,6 +7,7 @@ from bookings.choices import MessageStatus
 from bookings.models import (
     Absence,
     Appointment,
+    CalendarFeed,
     Motif,
     Notification,
     OpeningHours,
@@ -95,6 +96,8 @@ register_personal_data(
         "created_at": R,
         "cancelled_at": R,
         "moved_from": N,
+        "calendar_uid": N,
+        "calendar_sequence": N,
         "report_key": N,
     },
     links=("resident",),
@@ -157,10 +160,26 @@ register_personal_data(
         "sent_at": R,
         "last_error": N,
         "provider_reference": N,
+        "encoding": N,
+        "segments": N,
         "created_at": R,
     },
     links=("appointment__resident",),
     export=Export("messages", "Messages qui vous ont été envoyés"),
     expires=Expiry("created_at"),
     before_erase=_drop_messages_of_erased,
+)
+
+# A mediator's calendar subscription: staff data, not a resident's. The token is a key to their
+# agenda (initials and motifs only); revoked ones are kept to answer 410.
+register_personal_data(
+    CalendarFeed,
+    fields={
+        "id": N,
+        "structure": N,
+        "user": K,
+        "token": K,
+        "created_at": K,
+        "revoked_at": K,
+    },
 )

@@ -20,7 +20,7 @@ from email.utils import make_msgid
 from smtplib import SMTPResponseException
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -35,7 +35,7 @@ from bookings.choices import (
     MotifMode,
     WaitlistStatus,
 )
-from bookings.messaging import SmsError, send_sms
+from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
 from mediation.logs import exception_summary
 from mediation.schedules import ensure_schedule
@@ -61,8 +61,14 @@ EMAIL_TIMEOUT = 30
 
 SCHEDULE_NAME = "bookings.send_due_notifications"
 
-#: Kinds whose e-mail carries the calendar file.
-WITH_CALENDAR = (MessageKind.CONFIRMATION, MessageKind.MOVED, MessageKind.REMINDER)
+#: Kinds whose e-mail carries the calendar event, and its iTIP method (bookings/ics.py): the
+#: resident's calendar adds or updates the event, or removes it.
+WITH_CALENDAR = {
+    MessageKind.CONFIRMATION: "REQUEST",
+    MessageKind.MOVED: "REQUEST",
+    MessageKind.REMINDER: "REQUEST",
+    MessageKind.CANCELLATION: "CANCEL",
+}
 
 # Reasons shown to staff: never a number, an address or a name.
 TOO_LATE = "Non envoyé : il était trop tard."
@@ -76,6 +82,9 @@ class RenderedMessage:
     subject: str
     body: str
     calendar: bytes | None = None
+    calendar_method: str = ""
+    #: SMS only: the text's encoding and segments (`bookings.messaging.SmsText`).
+    sms: SmsText | None = None
 
 
 # --- Texts ----------------------------------------------------------------------------------
@@ -146,17 +155,25 @@ def render_message(notification: Notification) -> RenderedMessage:
     base = f"bookings/messages/{notification.kind}"
     with translation.override("fr"):
         if notification.channel == Channel.SMS:
-            return RenderedMessage(
-                subject="", body=_one_line(render_to_string(f"{base}_sms.txt", context))
-            )
+            # In the GSM alphabet (a name's "ô" or "—" transliterated): 160 characters a
+            # segment, not 70.
+            sms = sms_prepare(_one_line(render_to_string(f"{base}_sms.txt", context)))
+            return RenderedMessage(subject="", body=sms.body, sms=sms)
         subject = _one_line(render_to_string(f"{base}_subject.txt", context))
         body = _tidy(render_to_string(f"{base}_email.txt", context))
-    calendar = None
-    if notification.kind in WITH_CALENDAR and notification.appointment_id:
+    calendar, method = None, WITH_CALENDAR.get(notification.kind, "")
+    if method and notification.appointment_id:
         from bookings.ics import appointment_ics
 
-        calendar = appointment_ics(notification.appointment)
-    return RenderedMessage(subject=subject, body=body, calendar=calendar)
+        calendar = appointment_ics(
+            notification.appointment,
+            method=method,
+            attendee=notification.recipient,
+            attendee_name=context["first_name"],
+        )
+    return RenderedMessage(
+        subject=subject, body=body, calendar=calendar, calendar_method=method if calendar else ""
+    )
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -211,7 +228,7 @@ def _deliver(notification: Notification, message: RenderedMessage) -> str:
         else notification.waitlist_entry.place.structure
     )
     message_id = make_msgid(domain=wording.site_domain())
-    email = EmailMessage(
+    email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
         to=[notification.recipient],
@@ -222,7 +239,12 @@ def _deliver(notification: Notification, message: RenderedMessage) -> str:
         ),
     )
     if message.calendar is not None:
-        email.attach("rendez-vous.ics", message.calendar, "text/calendar")
+        # As calendars send invitations: the event as an alternative of the text, which mail
+        # clients offer to add or update in place ("text/calendar; method=…"), and the same
+        # file attached for the others.
+        calendar = message.calendar.decode("utf-8")
+        email.attach_alternative(calendar, f"text/calendar; method={message.calendar_method}")
+        email.attach("rendez-vous.ics", message.calendar, "application/ics")
     email.send(fail_silently=False)
     return message_id.strip("<>")[:100]
 
@@ -309,7 +331,12 @@ def _claim(notification_id: int, now: datetime):
         # The claim: attempts counted and no error yet, committed when this block ends.
         notification.last_error = ""
         notification.send_after = now
-        notification.save(update_fields=["attempts", "last_error", "send_after"])
+        fields = ["attempts", "last_error", "send_after"]
+        if message.sms is not None:
+            notification.encoding = message.sms.encoding
+            notification.segments = message.sms.segments
+            fields += ["encoding", "segments"]
+        notification.save(update_fields=fields)
         return "claimed", notification, message, notification.attempts
 
 

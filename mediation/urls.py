@@ -127,6 +127,8 @@ urlpatterns = [
     path("api/", include("api.urls.public")),
     # Residents' public booking pages (no account).
     path("rdv/", include("bookings.urls.public")),
+    # Mediators' subscribed agendas (webcal://, no session: the token is the key).
+    path("agenda/", include("bookings.urls.feed")),
     # Open data: the places structures publish, in the national schema (no account).
     path("donnees/", include("bookings.urls.open_data")),
     path("operateurs/", admin.site.urls),

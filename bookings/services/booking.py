@@ -419,7 +419,10 @@ def appointment_move(
     now: datetime | None = None,
 ) -> Appointment:
     """Move an appointment to another time of the same motif and place: a new appointment
-    (with its own private link) replaces the old one, which is cancelled and points to it."""
+    (with its own private link) replaces the old one, which is cancelled and points to it.
+
+    For the resident's calendar it is the same event: the new appointment keeps the old one's
+    UID, with a higher SEQUENCE, so the move replaces the event instead of adding one."""
     now = now or timezone.now()
     old = appointment_set_status(
         appointment=appointment,
@@ -441,7 +444,9 @@ def appointment_move(
         notify=False,
     )
     new.moved_from = old
-    new.save(update_fields=["moved_from"])
+    new.calendar_uid = old.calendar_event_uid
+    new.calendar_sequence = old.calendar_sequence + 1
+    new.save(update_fields=["moved_from", "calendar_uid", "calendar_sequence"])
     notifications.on_moved(old, new, now=now)
     return new
 

@@ -3,10 +3,12 @@
 from django.urls import path
 
 from bookings.views import agenda as views
+from bookings.views import feed as views_feed
 
 urlpatterns = [
     path("", views.agenda, name="agenda"),
     path("semaine/", views.agenda, {"week": True}, name="agenda_week"),
+    path("abonnement/", views_feed.feed_settings, name="agenda_feed"),
     path(
         "rdv/<int:appointment>/statut/",
         views.appointment_status,

@@ -35,6 +35,7 @@ from bookings.services import booking as services
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
 from mediation.models import Resident
+from mediation.permissions import user_can
 from mediation.phones import is_mobile, looks_like_phone, phone_regions
 from mediation.scoping import access_object
 from mediation.search_terms import (
@@ -161,6 +162,8 @@ def agenda(request, structure, week: bool = False):
         "day_url": _agenda_url(structure, day=day, **keep),
         "week_url": _agenda_url(structure, week=True, day=day, **keep),
         "book_url": reverse("agenda_book", kwargs={"structure": structure.slug}),
+        # A mediator's own appointments on their phone (bookings/views/feed.py).
+        "can_subscribe": user_can(request.user, "take_appointments", structure),
         "here": request.get_full_path(),
         "no_places": not places,
     }

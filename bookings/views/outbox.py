@@ -1,12 +1,13 @@
 """The structure's "Messages envoyés" page: every SMS and e-mail to residents with its result,
-failures first to the eye; in demo mode (SMS written to the outbox file) the texts themselves."""
+failures first to the eye, each SMS's segments and the month's total (what the provider bills);
+in demo mode (SMS written to the outbox file) the texts themselves."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -111,6 +112,8 @@ def _outbox_texts(user, structure) -> list[dict]:
                 "at": _local(at, _tz(zone)) if at else None,
                 "masked": mask(str(entry.get("to", ""))),
                 "body": str(entry.get("body", "")),
+                "segments": entry.get("segments"),
+                "encoding": entry.get("encoding"),
             }
         )
         if len(texts) >= OUTBOX_SHOWN:
@@ -122,6 +125,22 @@ def _outbox_texts(user, structure) -> list[dict]:
 @require_GET
 def outbox(request, structure):
     base = Notification.objects.visible_to(request.user, "view_outbox").filter(structure=structure)
+    month_start = timezone.localtime(timezone.now(), DEFAULT_TZ).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    # One query for the alert and the month's bill: SMS segments handed to the provider since
+    # the first of the month (what the structure pays).
+    totals = base.aggregate(
+        attention=Count("pk", filter=NEEDS_ATTENTION),
+        month_segments=Sum(
+            "segments",
+            filter=Q(channel=Channel.SMS, status=MessageStatus.SENT, sent_at__gte=month_start),
+        ),
+        month_sms=Count(
+            "pk",
+            filter=Q(channel=Channel.SMS, status=MessageStatus.SENT, sent_at__gte=month_start),
+        ),
+    )
     only_attention = request.GET.get("echecs") == "1"
     listed = base.filter(NEEDS_ATTENTION) if only_attention else base
     listed = listed.select_related(
@@ -145,7 +164,10 @@ def outbox(request, structure):
             "only_attention": only_attention,
             "previous_link": page_link(page.previous_page_number()) if page.has_previous() else "",
             "next_link": page_link(page.next_page_number()) if page.has_next() else "",
-            "attention_count": base.filter(NEEDS_ATTENTION).count(),
+            "attention_count": totals["attention"],
+            "month_start": month_start,
+            "month_sms": totals["month_sms"],
+            "month_segments": totals["month_segments"] or 0,
             "demo": demo,
             "sms_texts": _outbox_texts(request.user, structure) if demo else [],
         },

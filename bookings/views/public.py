@@ -397,11 +397,12 @@ def move(request, token: str):
 
 
 def calendar_file(request, token: str):
-    from bookings.ics import appointment_ics
+    """The appointment's calendar event as it is now, whatever became of it: a moved
+    appointment's old link serves the new time (same event), a cancelled one the cancellation
+    (see bookings/ics.py)."""
+    from bookings.ics import appointment_ics, current_version
 
-    obj = _appointment(request, token)
-    if obj.status != AppointmentStatus.BOOKED:
-        raise Http404
+    obj = current_version(_appointment(request, token))
     response = HttpResponse(appointment_ics(obj), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rendez-vous.ics"'
     return response

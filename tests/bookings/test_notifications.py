@@ -255,7 +255,7 @@ def test_email_confirmation_carries_instructions_and_the_calendar_file(mailoutbo
     assert "Bonjour Awa" in mail.body and "Apportez votre carte Vitale." in mail.body
     assert f"/rdv/a/{appointment.token}/" in mail.body
     [(filename, content, mimetype)] = mail.attachments
-    assert filename == "rendez-vous.ics" and mimetype == "text/calendar"
+    assert filename == "rendez-vous.ics" and mimetype == "application/ics"
     assert "BEGIN:VEVENT" in (content if isinstance(content, str) else content.decode())
     confirmation.refresh_from_db()
     assert confirmation.status == MessageStatus.SENT and confirmation.provider_reference

@@ -55,6 +55,8 @@ PUBLIC = {
     "open_data_places",
     "open_data_structure",
     "open_data_network",
+    # A mediator's subscribed agenda: the token is the key (a forged one: 404).
+    "calendar_feed",
 }
 # The read API's documentation, health and OpenAPI document (no data) are public too, and so
 # is its root (django-ninja's, which answers 404: it only anchors the API's paths).
