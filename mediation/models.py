@@ -100,7 +100,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Addresses are stored trimmed and lowercase (User.clean, membership_invite); the
+        # login form lowercases what is typed, iexact also covers an older mixed-case row.
+        return self.get(email__iexact=(username or "").strip())
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -189,6 +189,8 @@ else:
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "mediation.User"
 AUTHENTICATION_BACKENDS = [
+    # An address that failed too many logins, whatever the accounts (mediation/ratelimit.py).
+    "mediation.ratelimit.LoginAddressBackend",
     # Brute-force protection first: it refuses a locked-out account and IP before any check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -197,6 +199,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# One spelling per account (trimmed, case folded): `Chloe@…` and `CHLOE@…` share their tries.
 # Cut to the 255 characters axes stores: a longer one failed its insert on PostgreSQL (500).
 AXES_USERNAME_CALLABLE = "mediation.ratelimit.axes_username"
 # Lockout log lines name the account and address by a keyed pseudonym (mediation/logs.py).
@@ -204,6 +207,10 @@ AXES_CLIENT_STR_CALLABLE = "mediation.logs.axes_client_str"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+# Failed logins from one address across every account: past this many in the window, every
+# login from the address is refused until the window ends (mediation.ratelimit).
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 15)
 # Staff sessions: 30 minutes idle, 10 hours at most (a desk computer left open).
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 10) * 3600

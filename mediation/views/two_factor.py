@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from mediation import two_factor
+from mediation import ratelimit, two_factor
 from mediation.access import structure_view
 from mediation.models import Membership
 from mediation.scoping import access_object
@@ -84,7 +84,7 @@ def login_code(request):
             return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
         user, backend = pending
     credentials = {"username": user.email}
-    if AxesProxyHandler.is_locked(request, credentials):
+    if AxesProxyHandler.is_locked(request, credentials) or ratelimit.login_address_locked(request):
         two_factor.pending_login_clear(request)
         if request.user.is_authenticated:
             logout(request)
