@@ -53,6 +53,7 @@ from mediation.models import (
     Network,
     NetworkMembership,
     Place,
+    RateCounter,
     Resident,
     Structure,
     User,
@@ -828,6 +829,9 @@ register_personal_data(
         "term_length": N,
     },
 )
+
+# Rate-limit counters (mediation.ratelimit): a hashed key, a count and an expiry.
+register_personal_data(RateCounter, fields={"key": N, "count": N, "expires_at": N})
 
 
 __all__ = [

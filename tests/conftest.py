@@ -34,7 +34,9 @@ def _force_login_passes_the_second_factor(request, monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counters start at zero in every test: failed logins of earlier tests would
-    otherwise add up against the test client's one address (LOGIN_FAILURES_PER_ADDRESS)."""
+    otherwise add up against the test client's one address (LOGIN_FAILURES_PER_ADDRESS).
+    Without Redis they are database rows (rolled back with each test); with REDIS_URL, keys of
+    the cache."""
     from django.core.cache import cache
 
     cache.clear()
