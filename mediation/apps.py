@@ -11,6 +11,7 @@ class MediationConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from mediation import (
+            checks,  # noqa: F401 - registers the system checks
             lookups,  # noqa: F401 - registers the lookups
             privacy,  # noqa: F401 - the personal-data registry, with the core's own models
         )

@@ -15,8 +15,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PERMANENCE_VAR_DIR", BASE_DIR / "var"))
-# Local state (SQLite files, cache, mail outbox) lives here; it must exist before anything runs.
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Local state (SQLite files, cache, mail outbox, backups) lives here; it must exist before
+# anything runs. It holds personal data: every file this process creates is readable by its own
+# account only (0600, directories 0700), whatever umask the shell or service manager gave it
+# (issue 17: the database and backups were 0644). `manage.py check` warns about anything in
+# var/ that the group or others can read (mediation/checks.py).
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
