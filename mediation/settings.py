@@ -143,6 +143,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA synchronous=NORMAL;"
             "PRAGMA busy_timeout=20000;"
             "PRAGMA foreign_keys=ON;"
+            # Freed space is zeroed: an erased name does not stay in a page's free space
+            # (some builds have it on by default, not all). See mediation.privacy.erasure_flush.
+            "PRAGMA secure_delete=ON;"
             # Fresh statistics for the query planner (cheap when nothing changed).
             "PRAGMA optimize=0x10002;"
         ),
