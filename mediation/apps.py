@@ -15,9 +15,11 @@ class MediationConfig(AppConfig):
             lookups,  # noqa: F401 - registers the lookups
             privacy,  # noqa: F401 - the personal-data registry, with the core's own models
         )
+        from mediation.logs import install_redaction
         from mediation.middleware import mark_login
         from mediation.ratelimit import login_failure_count
 
+        install_redaction()
         user_logged_in.connect(mark_login, dispatch_uid="permanence-mark-login")
         user_login_failed.connect(login_failure_count, dispatch_uid="permanence-login-address")
         post_migrate.connect(_ensure_schedules, sender=self)
