@@ -139,9 +139,15 @@ def two_factor_setup(request):
     user = request.user
     next_url = _next_url(request)
     state = two_factor.two_factor_state(user)
-    if state.enabled:
+    if state.has_app:
         messages.info(request, _("La double authentification est déjà activée sur votre compte."))
         return redirect("account")
+    if state.enabled and not request.user.is_verified():
+        # Recovery codes left, no app: a new app only after one of them (the password alone,
+        # just reset maybe, is not enough). The code step accepts recovery codes.
+        return redirect(
+            f"{reverse('login_code')}?{urlencode({'next': reverse('two_factor_setup')})}"
+        )
     device = two_factor.two_factor_enrolment_device(user=user)
     form = CodeForm(
         request.POST or None,
@@ -255,7 +261,8 @@ def membership_two_factor_reset(request, structure, membership: int):
     required = two_factor.two_factor_state(instance.user).required
     if request.method == "GET":
         consequences = [
-            _("Son application d'authentification et ses codes de secours ne fonctionneront plus.")
+            _("Son application d'authentification et ses codes de secours ne fonctionneront plus."),
+            _("La personne en sera prévenue par e-mail, avec votre nom."),
         ]
         if required:
             consequences += [
