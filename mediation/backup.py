@@ -40,8 +40,12 @@ def _require(tool: str) -> str:
 
 
 def backup(target: Path) -> Path:
-    """Write a backup of the default database to `target` and return it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write a backup of the default database to `target` and return it, readable by this
+    account only (0600; a directory it creates, 0700), wherever it is written."""
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Created empty and private before any byte of data is written into it.
+    target.touch(mode=0o600, exist_ok=True)
+    target.chmod(0o600)
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -65,6 +69,7 @@ def backup(target: Path) -> Path:
         )
     else:  # pragma: no cover
         raise RuntimeError(f"No backup for {connection.vendor}")
+    target.chmod(0o600)
     return target
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,15 @@ from mediation.choices import Role
 from mediation.communes import commune_get
 from mediation.fields import CommuneField
 from mediation.models import Membership, Place, Structure
+
+
+class LoginForm(AuthenticationForm):
+    """The staff login. The address is authenticated as stored (trimmed, lowercase), the
+    spelling django-axes counts failures under is the same account (mediation.ratelimit
+    .login_username)."""
+
+    def clean_username(self):
+        return (self.cleaned_data.get("username") or "").strip().lower()
 
 
 class CrispyMixin:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
+import sys
 import traceback
 
 from django.conf import settings
@@ -42,3 +45,91 @@ def axes_client_str(username, ip_address, user_agent, path_info, request) -> str
         f"{{account: {pseudonym(username or '')}, address: {pseudonym(ip_address or '')}, "
         f"path: {path_info if isinstance(path_info, str) else ''}}}"
     )
+
+
+#: What a log line must never hold, each kept up to the secret itself, which is replaced by
+#: `[secret]`: private links to an appointment (and its calendar file), password-reset and
+#: invitation links, bearer tokens and Authorization headers, secrets in a query string.
+SECRET_PATTERNS = [
+    re.compile(r"(/rdv/a/)[^/\s?#\"']+"),
+    re.compile(r"(/(?:mot-de-passe-oublie|bienvenue)/[^/\s?#\"']+/)(?!set-password/)[^/\s?#\"']+"),
+    re.compile(r"(\b(?:Bearer|Token|Basic)\s+)[^\s\"',;]+", re.IGNORECASE),
+    re.compile(
+        r"(\bAuthorization['\"]?\s*[:=]\s*['\"]?)(?!Bearer\b|Token\b|Basic\b)[^\s\"',;]+",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"([?&](?:token|key|secret|api_key|apikey|access_token|password|jeton)=)[^&\s\"'#]+",
+        re.IGNORECASE,
+    ),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub(r"\1[secret]", text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """On every handler of LOGGING (and the gunicorn loggers, `install_redaction`): the line is
+    formatted with its arguments, then its secrets are replaced (`redact`). The access logs of
+    the development server and gunicorn, and Django's "Not Found: /rdv/a/…" lines, named the
+    private links' tokens (issue 17)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: let logging report it as it would
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_redaction() -> None:
+    """Loggers whose handlers are not ours: gunicorn configures its access and error logs
+    itself (after LOGGING, and configuring them in LOGGING would drop its handlers), so the
+    filter goes on the loggers."""
+    for name in ("gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+
+
+def _masked(address: str) -> str:
+    local, _, domain = address.rpartition("@")
+    if not local:
+        return "[adresse]"
+    return f"{local[:1]}***@{domain[:1]}***"
+
+
+class MaskedConsoleEmailBackend:
+    """The console e-mail backend of a production configuration (DEBUG false): one line per
+    message — masked addresses, subject, size — and never the body nor an address, which a
+    service's journal would keep. Django's console backend printed everything."""
+
+    def __init__(self, fail_silently: bool = False, stream=None, **kwargs):
+        self.stream = stream or sys.stdout
+
+    def open(self):
+        return False
+
+    def close(self):
+        return None
+
+    def send_messages(self, email_messages) -> int:
+        from email.utils import getaddresses
+
+        count = 0
+        for message in email_messages or []:
+            recipients = [addr for _name, addr in getaddresses(message.recipients())]
+            self.stream.write(
+                "E-mail not sent (console backend): to "
+                + ", ".join(_masked(addr) for addr in recipients)
+                + f", subject {message.subject!r}, {len(message.body or '')} characters\n"
+            )
+            self.stream.flush()
+            count += 1
+        return count

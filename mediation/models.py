@@ -100,7 +100,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Addresses are stored trimmed and lowercase (User.clean, membership_invite); the
+        # login form lowercases what is typed, iexact also covers an older mixed-case row.
+        return self.get(email__iexact=(username or "").strip())
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -788,3 +790,20 @@ class AccessLog(models.Model):
         if self.is_listing:
             return _("Liste des usagers consultée")
         return self.get_action_display()
+
+
+class RateCounter(models.Model):
+    """One fixed-window rate-limit counter (mediation.ratelimit), when no Redis holds them:
+    incremented by one INSERT … ON CONFLICT DO UPDATE … RETURNING, atomic on SQLite and
+    PostgreSQL. The key is a hash: no address or phone number."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("compteur de limite de débit")
+        verbose_name_plural = _("compteurs de limite de débit")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -29,7 +29,9 @@ residents of the same structure share it, otherwise emptied ("non renseignée").
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -41,7 +43,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +56,7 @@ from mediation.models import (
     Network,
     NetworkMembership,
     Place,
+    RateCounter,
     Resident,
     Structure,
     User,
@@ -393,6 +396,33 @@ def _owned_rows_delete(entry: PersonalData, resident: Resident) -> int:
     return len(ids)
 
 
+# Set while `retention_run` anonymises a batch: it flushes once at the end, not per resident.
+_flush_deferred: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "erasure_flush_deferred", default=False
+)
+
+
+def erasure_flush(using: str = "default") -> None:
+    """After an erasure has committed, leave no old bytes in SQLite's files: checkpoint the
+    write-ahead log into the database and truncate it (the old values were in the database
+    file's pages until the checkpoint, and the WAL keeps frames until truncated);
+    `secure_delete` (set on every connection) zeroes the space the old values occupied.
+    PostgreSQL: nothing to do here (docs/security.md says what VACUUM does and does not)."""
+    conn = connections[using]
+    if conn.vendor != "sqlite" or conn.in_atomic_block:
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _frames, _done = cursor.fetchone()
+    if busy:  # a long reader held the WAL: the next erasure or retention run finishes the job
+        logging.getLogger(__name__).warning("WAL checkpoint after erasure was incomplete (busy)")
+
+
+def _flush_after_commit() -> None:
+    if not _flush_deferred.get():
+        transaction.on_commit(erasure_flush)
+
+
 @transaction.atomic
 def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     """Erase the resident's identity and contact details, keep the statistics.
@@ -450,6 +480,7 @@ def resident_anonymise(*, resident: Resident, by, reason: str) -> Resident:
     merged = _merged_into(resident.pk)
     if merged:
         historical.objects.filter(id__in=merged).update(**purge)
+    _flush_after_commit()
     return resident
 
 
@@ -520,7 +551,17 @@ def retention_run(*, now=None, budget_seconds: float | None = None) -> Retention
     waiting-list entries older than that) with their history rows, and access-log entries older
     than ACCESS_LOG_RETENTION_DAYS. Works in batches (one transaction per resident or per batch
     of rows) so memory stays bounded and a crash loses nothing done; idempotent. With
-    `budget_seconds`, stops when it is spent and says so (`complete=False`)."""
+    `budget_seconds`, stops when it is spent and says so (`complete=False`). Then, on SQLite,
+    one `erasure_flush` for everything it erased or deleted."""
+    token = _flush_deferred.set(True)
+    try:
+        return _retention_run(now=now, budget_seconds=budget_seconds)
+    finally:
+        _flush_deferred.reset(token)
+        erasure_flush()
+
+
+def _retention_run(*, now, budget_seconds) -> RetentionResult:
     now = now or timezone.now()
     deadline = time.monotonic() + budget_seconds if budget_seconds else float("inf")
     result = RetentionResult()
@@ -543,8 +584,6 @@ def retention_run(*, now=None, budget_seconds: float | None = None) -> Retention
                     resident=Resident(pk=pk), by=None, reason=AnonymisationReason.RETENTION
                 )
             except Exception as exc:  # one bad row must not stop the others: retried next run
-                import logging
-
                 from mediation.logs import exception_summary
 
                 # Not the exception's message: it may quote the row (PostgreSQL's DETAIL).
@@ -836,6 +875,9 @@ register_personal_data(
         "term_length": N,
     },
 )
+
+# Rate-limit counters (mediation.ratelimit): a hashed key, a count and an expiry.
+register_personal_data(RateCounter, fields={"key": N, "count": N, "expires_at": N})
 
 
 __all__ = [

@@ -15,8 +15,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PERMANENCE_VAR_DIR", BASE_DIR / "var"))
-# Local state (SQLite files, cache, mail outbox) lives here; it must exist before anything runs.
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Local state (SQLite files, cache, mail outbox, backups) lives here; it must exist before
+# anything runs. It holds personal data: every file this process creates is readable by its own
+# account only (0600, directories 0700), whatever umask the shell or service manager gave it
+# (issue 17: the database and backups were 0644). `manage.py check` warns about anything in
+# var/ that the group or others can read (mediation/checks.py).
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -138,6 +143,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA synchronous=NORMAL;"
             "PRAGMA busy_timeout=20000;"
             "PRAGMA foreign_keys=ON;"
+            # Freed space is zeroed: an erased name does not stay in a page's free space
+            # (some builds have it on by default, not all). See mediation.privacy.erasure_flush.
+            "PRAGMA secure_delete=ON;"
             # Fresh statistics for the query planner (cheap when nothing changed).
             "PRAGMA optimize=0x10002;"
         ),
@@ -189,6 +197,8 @@ else:
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "mediation.User"
 AUTHENTICATION_BACKENDS = [
+    # An address that failed too many logins, whatever the accounts (mediation/ratelimit.py).
+    "mediation.ratelimit.LoginAddressBackend",
     # Brute-force protection first: it refuses a locked-out account and IP before any check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -197,6 +207,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# One spelling per account (trimmed, case folded): `Chloe@…` and `CHLOE@…` share their tries.
 # Cut to the 255 characters axes stores: a longer one failed its insert on PostgreSQL (500).
 AXES_USERNAME_CALLABLE = "mediation.ratelimit.axes_username"
 # Lockout log lines name the account and address by a keyed pseudonym (mediation/logs.py).
@@ -204,6 +215,10 @@ AXES_CLIENT_STR_CALLABLE = "mediation.logs.axes_client_str"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+# Failed logins from one address across every account: past this many in the window, every
+# login from the address is refused until the window ends (mediation.ratelimit).
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 15)
 # Staff sessions: 30 minutes idle, 10 hours at most (a desk computer left open).
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 10) * 3600
@@ -265,6 +280,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if not DEBUG and EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # In production the console is a service's journal: no address, no body there.
+    EMAIL_BACKEND = "mediation.logs.MaskedConsoleEmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -311,13 +329,36 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Every handler redacts secrets (private links' tokens, reset and invitation links, bearer
+# tokens, secrets in query strings: mediation.logs.RedactSecrets), the development server's
+# access log (`django.server`, its own handler in Django's defaults) included; gunicorn's
+# loggers get the filter from MediationConfig.ready().
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "mediation.logs.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Permanence -----------------------------------------------------------------------------

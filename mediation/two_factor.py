@@ -55,7 +55,11 @@ _RECOVERY_CODE = re.compile(r"[a-z2-7]{8}")
 @dataclass(frozen=True)
 class TwoFactorState:
     required: bool
+    #: A second factor is set: an authenticator app, or recovery codes left from one whose
+    #: app is gone (removed in the operators' admin). Either way the login asks for a code.
     enabled: bool
+    #: The authenticator app itself is set up (a new one cannot be, on top of it).
+    has_app: bool = False
 
     @property
     def must_verify(self) -> bool:
@@ -84,8 +88,11 @@ def two_factor_state(user) -> TwoFactorState:
                 memberships.filter(role=Role.MEDIATOR, structure__mediators_need_two_factor=True)
             ),
             has_app=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            has_codes=Exists(
+                StaticToken.objects.filter(device__user=OuterRef("pk"), device__confirmed=True)
+            ),
         )
-        .values("is_staff", "manages", "coordinates_network", "strict_desk", "has_app")
+        .values("is_staff", "manages", "coordinates_network", "strict_desk", "has_app", "has_codes")
         .first()
     )
     if row is None:
@@ -95,7 +102,8 @@ def two_factor_state(user) -> TwoFactorState:
             required=any(
                 row[key] for key in ("is_staff", "manages", "coordinates_network", "strict_desk")
             ),
-            enabled=row["has_app"],
+            enabled=row["has_app"] or row["has_codes"],
+            has_app=row["has_app"],
         )
     user._two_factor_state = state
     return state
@@ -311,6 +319,40 @@ def two_factor_reset(*, membership: Membership, by: User) -> None:
         user,
         by=by,
         reason=f"Double authentification réinitialisée ({membership.structure.name})"[:100],
+    )
+    # The person is told, by e-mail, at once: a reset asked for by someone else (who holds
+    # the password) is noticed by the account's owner.
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "mediation.two_factor.two_factor_reset_notify",
+            user_id=user.pk,
+            by_name=by.get_full_name() or by.email,
+            structure_name=membership.structure.name,
+        )
+    )
+
+
+def two_factor_reset_notify(*, user_id: int, by_name: str, structure_name: str) -> None:
+    """Task: the e-mail telling someone their second factor was reset, by whom."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    user = User.objects.get(pk=user_id)
+    context = {
+        "user": user,
+        "by_name": by_name,
+        "structure_name": structure_name,
+        "login_url": settings.SITE_URL + reverse("login"),
+    }
+    send_mail(
+        subject=_("Votre double authentification a été réinitialisée"),
+        message=render_to_string("mediation/email/two_factor_reset.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
     )
 
 

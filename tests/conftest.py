@@ -31,6 +31,19 @@ def _force_login_passes_the_second_factor(request, monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters start at zero in every test: failed logins of earlier tests would
+    otherwise add up against the test client's one address (LOGIN_FAILURES_PER_ADDRESS).
+    Without Redis they are database rows (rolled back with each test); with REDIS_URL, keys of
+    the cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def member(structure, role=Role.MEDIATOR, **user_fields):
     user = UserFactory(**user_fields)
     MembershipFactory(user=user, structure=structure, role=role)

@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mediation import day, selectors, services, two_factor
 from mediation.access import structure_view
 from mediation.choices import Role
-from mediation.forms import InvitationForm, MembershipRoleForm, PlaceForm, StructureForm
+from mediation.forms import (
+    InvitationForm,
+    LoginForm,
+    MembershipRoleForm,
+    PlaceForm,
+    StructureForm,
+)
 from mediation.models import Membership, NetworkMembership, Place, User
 from mediation.permissions import user_can
 from mediation.ratelimit import client_ip, hit
@@ -323,6 +329,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form):

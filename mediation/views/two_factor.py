@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from mediation import two_factor
+from mediation import ratelimit, two_factor
 from mediation.access import structure_view
 from mediation.models import Membership
 from mediation.scoping import access_object
@@ -84,7 +84,7 @@ def login_code(request):
             return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
         user, backend = pending
     credentials = {"username": user.email}
-    if AxesProxyHandler.is_locked(request, credentials):
+    if AxesProxyHandler.is_locked(request, credentials) or ratelimit.login_address_locked(request):
         two_factor.pending_login_clear(request)
         if request.user.is_authenticated:
             logout(request)
@@ -139,9 +139,15 @@ def two_factor_setup(request):
     user = request.user
     next_url = _next_url(request)
     state = two_factor.two_factor_state(user)
-    if state.enabled:
+    if state.has_app:
         messages.info(request, _("La double authentification est déjà activée sur votre compte."))
         return redirect("account")
+    if state.enabled and not request.user.is_verified():
+        # Recovery codes left, no app: a new app only after one of them (the password alone,
+        # just reset maybe, is not enough). The code step accepts recovery codes.
+        return redirect(
+            f"{reverse('login_code')}?{urlencode({'next': reverse('two_factor_setup')})}"
+        )
     device = two_factor.two_factor_enrolment_device(user=user)
     form = CodeForm(
         request.POST or None,
@@ -255,7 +261,8 @@ def membership_two_factor_reset(request, structure, membership: int):
     required = two_factor.two_factor_state(instance.user).required
     if request.method == "GET":
         consequences = [
-            _("Son application d'authentification et ses codes de secours ne fonctionneront plus.")
+            _("Son application d'authentification et ses codes de secours ne fonctionneront plus."),
+            _("La personne en sera prévenue par e-mail, avec votre nom."),
         ]
         if required:
             consequences += [
