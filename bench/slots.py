@@ -22,7 +22,8 @@ from django.utils import timezone  # noqa: E402
 
 from bookings import slots as engine  # noqa: E402
 from bookings.models import Absence, Motif, OpeningHours, Slot  # noqa: E402
-from mediation.models import Place, Structure, User  # noqa: E402
+from mediation.choices import Role  # noqa: E402
+from mediation.models import Membership, Place, Structure, User  # noqa: E402
 
 MEDIATORS = 10
 WEEKS = 12
@@ -46,6 +47,10 @@ def build(now: datetime) -> tuple[Place, Motif]:
     mediators = User.objects.bulk_create(
         User(email=f"mediateur{i}@exemple.fr", first_name="M", last_name=str(i))
         for i in range(MEDIATORS)
+    )
+    # Only people who take appointments in the structure are offered (issue #14).
+    Membership.objects.bulk_create(
+        Membership(user=mediator, structure=structure, role=Role.MEDIATOR) for mediator in mediators
     )
     tz = place.tzinfo
     today = timezone.localdate(now, tz)
@@ -131,8 +136,8 @@ def main() -> None:
         openings = list(engine._opening_rows(place, motif, first_day, last_day, None))
         ids = sorted({row[0] for row in openings})
         duration = timedelta(minutes=motif.duration_minutes)
-        list(engine._absence_rows(ids, lo, hi + duration))
         list(engine._slot_rows(ids, lo, hi + duration))
+        list(engine._absence_rows(ids, lo, hi + duration))
 
     offered = compute()
     print(f"free slots over {WEEKS} weeks={len(offered)}")

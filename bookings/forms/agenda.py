@@ -246,3 +246,21 @@ class DeskBookingForm(forms.Form):
                 for message in errors:
                     if message not in self._errors[NON_FIELD_ERRORS]:
                         self._errors[NON_FIELD_ERRORS].append(message)
+
+
+class ReassignForm(forms.Form):
+    """The colleague an appointment goes to (the service checks that they are free then)."""
+
+    mediator = MediatorChoiceField(
+        label=_("Confier le rendez-vous à"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez un·e collègue."),
+            "invalid_choice": _("Cette personne ne prend pas de rendez-vous dans la structure."),
+        },
+    )
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = colleagues

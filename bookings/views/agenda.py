@@ -161,6 +161,8 @@ def agenda(request, structure, week: bool = False):
         "day_url": _agenda_url(structure, day=day, **keep),
         "week_url": _agenda_url(structure, week=True, day=day, **keep),
         "book_url": reverse("agenda_book", kwargs={"structure": structure.slug}),
+        "to_reassign": selectors.appointments_to_reassign(request.user, structure).count(),
+        "reassign_url": reverse("agenda_reassign_list", kwargs={"structure": structure.slug}),
         "here": request.get_full_path(),
         "no_places": not places,
     }
