@@ -36,6 +36,8 @@ TICK = timedelta(microseconds=1)
 # No slot lasts more than a day (a motif lasts 8 h at most): a lower bound on `starts_at` lets
 # the (mediator, starts_at) index skip a mediator's past slots instead of reading them all.
 LONGEST_SLOT = timedelta(days=1)
+# A motif keeps at most this much free before or after its appointments (Motif validators).
+MAX_BUFFER = timedelta(minutes=480)
 # next_free_slots() first looks this far ahead, then, if it found too few, to the horizon.
 FIRST_LOOK = timedelta(days=14)
 
@@ -57,9 +59,14 @@ def free_slots(
     mediator_id: int | None = None,
     now: datetime | None = None,
     respect_booking_window: bool = True,
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """The free slots of `motif` at `place` starting in [start, end), sorted by start then
     mediator; only `mediator_id`'s if given.
+
+    With `respect_buffers` (always, except when the desk chooses to override them), the time
+    each motif keeps free before and after its appointments is kept free: pieces are spaced by
+    it, and none is offered within the buffers of a booked appointment.
 
     Slots starting before `now` (default: the current time) are never offered. With
     `respect_booking_window` (online booking), nor are those starting sooner than
@@ -72,7 +79,14 @@ def free_slots(
     if respect_booking_window:
         lo = max(lo, now + timedelta(minutes=motif.min_delay_minutes))
         hi = min(hi, now + timedelta(days=motif.max_delay_days) + TICK)
-    return _free_slots(place=place, motif=motif, lo=lo, hi=hi, mediator_id=mediator_id)
+    return _free_slots(
+        place=place,
+        motif=motif,
+        lo=lo,
+        hi=hi,
+        mediator_id=mediator_id,
+        respect_buffers=respect_buffers,
+    )
 
 
 def is_offered(
@@ -83,6 +97,7 @@ def is_offered(
     starts_at: datetime,
     now: datetime | None = None,
     respect_booking_window: bool = True,
+    respect_buffers: bool = True,
 ) -> FreeSlot | None:
     """The free slot of `mediator_id` starting exactly at `starts_at`, or None."""
     starts_at = _utc(starts_at, "starts_at")
@@ -94,6 +109,7 @@ def is_offered(
         mediator_id=mediator_id,
         now=now,
         respect_booking_window=respect_booking_window,
+        respect_buffers=respect_buffers,
     ):
         if slot.starts_at == starts_at:
             return slot
@@ -147,6 +163,7 @@ def _free_slots(
     hi: datetime,
     mediator_id: int | None,
     limit: int | None = None,
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """Free slots starting in [lo, hi) (UTC, window already applied)."""
     if lo >= hi:
@@ -159,11 +176,15 @@ def _free_slots(
         return []
     mediator_ids = sorted({row[0] for row in openings})
     duration = timedelta(minutes=motif.duration_minutes)
+    before = timedelta(minutes=motif.buffer_before_minutes if respect_buffers else 0)
+    after = timedelta(minutes=motif.buffer_after_minutes if respect_buffers else 0)
+    # Another appointment's buffers reach at most MAX_BUFFER beyond it.
+    reach = MAX_BUFFER if respect_buffers else timedelta(0)
     slots = list(
         _slot_rows(
             mediator_ids,
-            lo,
-            hi + duration,
+            lo - before - reach,
+            hi + duration + after + reach,
             sessions_of=(place, motif, lo, hi, mediator_id) if motif.is_collective else None,
         )
     )
@@ -172,7 +193,9 @@ def _free_slots(
     mediator_ids = sorted(set(mediator_ids).union(row[0] for row in slots))
     if not mediator_ids:
         return []
-    absences = _absence_rows(mediator_ids, lo, max(hi + duration, _latest_end(slots)))
+    absences = _absence_rows(
+        mediator_ids, lo - before, max(hi + duration + after, _latest_end(slots))
+    )
     return compute_free_slots(
         openings=openings,
         absences=absences,
@@ -188,6 +211,9 @@ def _free_slots(
         first_day=first_day,
         last_day=last_day,
         limit=limit,
+        before=before,
+        after=after,
+        respect_buffers=respect_buffers,
     )
 
 
@@ -241,8 +267,8 @@ def _absence_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
 
 
 def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=None):
-    """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken) of the
-    active slots of `mediator_ids` overlapping [lo, hi).
+    """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken, buffer
+    before, buffer after) of the active slots of `mediator_ids` overlapping [lo, hi).
 
     With `sessions_of` = (place, motif, lo, hi, mediator_id or None), for a workshop: also the
     dated sessions of that motif at that place starting in [lo, hi) with seats left, whoever
@@ -270,7 +296,15 @@ def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=
         Slot.objects.filter(condition, is_active=True)
         .order_by()
         .values_list(
-            "mediator_id", "starts_at", "ends_at", "place_id", "motif_id", "capacity", "seats_taken"
+            "mediator_id",
+            "starts_at",
+            "ends_at",
+            "place_id",
+            "motif_id",
+            "capacity",
+            "seats_taken",
+            "motif__buffer_before_minutes",
+            "motif__buffer_after_minutes",
         )
     )
 
@@ -291,6 +325,9 @@ def compute_free_slots(
     first_day: date,
     last_day: date,
     limit: int | None = None,
+    before: timedelta = timedelta(0),
+    after: timedelta = timedelta(0),
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """The pure part of `free_slots()`: from the rows of the three queries to the slots.
 
@@ -301,7 +338,11 @@ def compute_free_slots(
     A workshop's dated session (an active slot of this motif and place with seats left) is
     offered as it is, with its own start and end and the seats left, whether or not opening
     hours still produce its time; only an absence of its mediator hides it. Pieces of opening
-    hours are offered when nothing of the mediator's is in the way."""
+    hours are offered when nothing of the mediator's is in the way.
+
+    Buffers: pieces are cut every `before + duration + after`; a piece is offered when nothing
+    of the mediator's overlaps it widened by `before` and `after`, and it does not fall within
+    the buffers of a booked slot (its motif's, from the row)."""
     # Busy intervals per mediator, as two independently sorted lists: the number of intervals
     # overlapping [a, b) is #(starts < b) − #(ends <= a), right even when intervals overlap.
     starts: dict[int, list[datetime]] = defaultdict(list)
@@ -316,10 +357,17 @@ def compute_free_slots(
         away_ends[mediator].append(ends_at)
     # Dated workshop sessions with seats left, by local day of their start.
     sessions: dict[date, list[FreeSlot]] = defaultdict(list)
-    for mediator, starts_at, ends_at, slot_place, slot_motif, slot_capacity, taken in slots:
+    # Booked slots widened by their own motif's buffers (only those that have some).
+    padded_starts: dict[int, list[datetime]] = defaultdict(list)
+    padded_ends: dict[int, list[datetime]] = defaultdict(list)
+    for row in slots:
+        mediator, starts_at, ends_at, slot_place, slot_motif, slot_capacity, taken = row[:7]
         starts_at, ends_at = _utc(starts_at, "starts_at"), _utc(ends_at, "ends_at")
         starts[mediator].append(starts_at)
         ends[mediator].append(ends_at)
+        if respect_buffers and len(row) > 7 and (row[7] or row[8]):
+            padded_starts[mediator].append(starts_at - timedelta(minutes=row[7]))
+            padded_ends[mediator].append(ends_at + timedelta(minutes=row[8]))
         if (
             capacity is not None
             and slot_motif == motif_id
@@ -330,7 +378,7 @@ def compute_free_slots(
             sessions[starts_at.astimezone(tz).date()].append(
                 FreeSlot(starts_at, ends_at, mediator, slot_capacity - taken)
             )
-    for lists in (starts, ends, away_starts, away_ends):
+    for lists in (starts, ends, away_starts, away_ends, padded_starts, padded_ends):
         for values in lists.values():
             values.sort()
     empty: list[datetime] = []
@@ -347,6 +395,7 @@ def compute_free_slots(
             )
 
     seats = 1 if capacity is None else capacity
+    step = before + duration + after
     found: list[FreeSlot] = []
     day = first_day
     while day <= last_day:
@@ -380,15 +429,21 @@ def compute_free_slots(
         for mediator, mediator_ranges in ranges.items():
             busy_starts = starts.get(mediator, empty)
             busy_ends = ends.get(mediator, empty)
+            pad_starts = padded_starts.get(mediator, empty)
+            pad_ends = padded_ends.get(mediator, empty)
             for begin, finish in _merged(mediator_ranges):
                 if finish <= lo or begin >= hi:
                     continue
                 piece = begin
                 while piece + duration <= finish:
                     piece_end = piece + duration
-                    if lo <= piece < hi and not _overlaps(busy_starts, busy_ends, piece, piece_end):
+                    if (
+                        lo <= piece < hi
+                        and not _overlaps(busy_starts, busy_ends, piece - before, piece_end + after)
+                        and not (pad_starts and _overlaps(pad_starts, pad_ends, piece, piece_end))
+                    ):
                         day_found.append(FreeSlot(piece, piece_end, mediator, seats))
-                    piece = piece_end
+                    piece += step
         if day_found:
             day_found.sort(key=_order)
             found += day_found

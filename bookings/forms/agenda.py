@@ -163,6 +163,11 @@ class SlotSearchForm(forms.Form):
         error_messages={"invalid": _("Saisissez une date valide.")},
     )
 
+    ignore_buffers = forms.BooleanField(
+        label=_("Montrer aussi les horaires pris sur le temps libre prévu autour des rendez-vous"),
+        required=False,
+    )
+
     def __init__(self, *args, places, motifs, mediators, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
@@ -201,6 +206,11 @@ class DeskBookingForm(forms.Form):
             "d'identité »). Jamais de numéro de sécurité sociale, de mot de passe ni "
             "d'information de santé."
         ),
+    )
+
+    override_buffers = forms.BooleanField(
+        label=_("Réserver quand même sur ce temps libre"),
+        required=False,
     )
 
     def __init__(self, *args, places, motifs, mediators, **kwargs):

@@ -128,12 +128,14 @@ def appointment_book(
     online: bool = False,
     now: datetime | None = None,
     notify: bool = True,
+    ignore_buffers: bool = False,
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
 
-    The slot must be offered (opening hours, absences, holidays, existing appointments; the
-    booking window applies to online bookings). Raises SlotTaken when another booking got it
-    first, ValidationError for anything else."""
+    The slot must be offered (opening hours, absences, holidays, existing appointments, the
+    motifs' buffers; the booking window applies to online bookings). The desk may book within
+    buffers (`ignore_buffers`, after a warning); an online booking never does. Raises SlotTaken
+    when another booking got it first, ValidationError for anything else."""
     from bookings.slots import is_offered
 
     now = now or timezone.now()
@@ -149,6 +151,7 @@ def appointment_book(
         starts_at=starts_at,
         now=now,
         respect_booking_window=online,
+        respect_buffers=online or not ignore_buffers,
     )
     if offered is None:
         if Slot.objects.filter(mediator=mediator, is_active=True, starts_at=starts_at).exists():
