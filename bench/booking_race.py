@@ -24,7 +24,8 @@ from django.utils import timezone  # noqa: E402
 from bookings.models import Appointment, Motif, OpeningHours  # noqa: E402
 from bookings.services.booking import SlotTaken, appointment_book  # noqa: E402
 from bookings.slots import free_slots  # noqa: E402
-from mediation.models import Place, Resident, Structure, User  # noqa: E402
+from mediation.choices import Role  # noqa: E402
+from mediation.models import Membership, Place, Resident, Structure, User  # noqa: E402
 
 WORKERS = 32
 SLOTS = 10
@@ -45,6 +46,7 @@ def setup():
         structure=structure, name="Aide", duration_minutes=30, min_delay_minutes=0
     )
     mediator = User.objects.create_user(email="course@exemple.fr", first_name="M", last_name="M")
+    Membership.objects.create(user=mediator, structure=structure, role=Role.MEDIATOR)
     # One opening of 10 half-hour slots per weekday, for ROUNDS weekdays from next Monday.
     today = timezone.localdate()
     first = today + timedelta(days=7 - today.weekday())

@@ -22,6 +22,24 @@ class BookingsConfig(AppConfig):
             context=day.appointments_panel,
             refresh_seconds=day.REFRESH_SECONDS,
         )
+        _register_structure_links()
+
+
+def _register_structure_links():
+    from mediation.structure_links import register_structure_link
+
+    def to_reassign(user, structure):
+        from bookings.selectors import appointments_to_reassign
+
+        return appointments_to_reassign(user, structure).count()
+
+    register_structure_link(
+        key="bookings.reassign",
+        label=_("Rendez-vous à réaffecter"),
+        url_name="agenda_reassign_list",
+        action="book_at_desk",
+        count=to_reassign,
+    )
 
 
 def _ensure_schedules(sender, **kwargs):

@@ -83,6 +83,20 @@ class Motif(models.Model):
         default=90,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        _("temps libre avant (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(480)],
+        help_text=_("Gardé libre avant chaque rendez-vous de ce motif (préparation)."),
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        _("temps libre après (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(480)],
+        help_text=_(
+            "Gardé libre après chaque rendez-vous de ce motif (ex. 10 min pour le compte rendu)."
+        ),
+    )
     instructions = models.TextField(
         _("consignes après réservation"),
         blank=True,
@@ -114,6 +128,20 @@ class Motif(models.Model):
     def clean(self):
         if not self.is_collective:
             self.capacity = 1
+        errors = {}
+        for name in ("buffer_before_minutes", "buffer_after_minutes"):
+            value = getattr(self, name)
+            if value and self.duration_minutes and value > self.duration_minutes:
+                errors[name] = _(
+                    "Le temps libre ne peut pas dépasser la durée du rendez-vous "
+                    "(%(duration)s minutes)."
+                ) % {"duration": self.duration_minutes}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_buffers(self) -> bool:
+        return bool(self.buffer_before_minutes or self.buffer_after_minutes)
 
 
 class OpeningHoursQuerySet(scoped_queryset("place__structure")):

@@ -30,6 +30,8 @@ register_personal_data(
         "bookable_online": N,
         "min_delay_minutes": N,
         "max_delay_days": N,
+        "buffer_before_minutes": N,
+        "buffer_after_minutes": N,
         "instructions": N,
         "is_active": N,
     },

@@ -11,8 +11,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bookings.choices import CANCELLED_STATUSES
+from bookings.choices import AppointmentStatus
 from bookings.models import Appointment, Motif, OpeningHours
-from mediation.models import Place, User
+from mediation.models import Membership, Place, User
 from mediation.selectors import parse_resident_query, resident_search
 
 #: The reverse side of a move (`Appointment.moved_to`), cached by hand on "Ma journée".
@@ -152,6 +153,40 @@ def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
         today = [a for a in today if a.pk not in moved]
     today.sort(key=lambda a: (a.local_starts_at.time(), a.pk))
     return today
+# --- Appointments to reassign --------------------------------------------------------------
+
+
+def appointments_to_reassign(user, structure, *, now: datetime | None = None):
+    """The structure's upcoming booked appointments whose mediator no longer takes
+    appointments there (removed from the structure, their role changed, or their account
+    deactivated): "À réaffecter". One query; `.count()` for the links' badges."""
+    takers = Membership.objects.allowing("take_appointments").filter(
+        structure_id=structure.pk, user_id=OuterRef("mediator_id")
+    )
+    return (
+        Appointment.objects.visible_to(user, "book_at_desk")
+        .filter(
+            place__structure=structure,
+            status=AppointmentStatus.BOOKED,
+            starts_at__gt=now or timezone.now(),
+        )
+        .exclude(Exists(takers))
+        .select_related("place", "motif", "mediator", "resident")
+        .order_by("starts_at", "pk")
+    )
+
+
+def reassign_colleagues(user, structure):
+    """Active people who take appointments in the structure: whom an appointment may go to."""
+    memberships = (
+        Membership.objects.visible_to(user, "book_at_desk")
+        .allowing("take_appointments")
+        .filter(structure=structure)
+        .values("user_id")
+    )
+    return User.objects.filter(pk__in=memberships, is_active=True).order_by(
+        "last_name", "first_name"
+    )
 
 
 # --- Finding the resident -------------------------------------------------------------------

@@ -23,12 +23,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from bookings.holidays import closed_days
 from bookings.models import Absence, Motif, OpeningHours, Slot
-from mediation.models import Place
+from mediation.models import Membership, Place
 
 ONE_DAY = timedelta(days=1)
 # Datetimes have microsecond resolution: "starts_at <= t" is "starts_at < t + TICK".
@@ -36,6 +36,8 @@ TICK = timedelta(microseconds=1)
 # No slot lasts more than a day (a motif lasts 8 h at most): a lower bound on `starts_at` lets
 # the (mediator, starts_at) index skip a mediator's past slots instead of reading them all.
 LONGEST_SLOT = timedelta(days=1)
+# A motif keeps at most this much free before or after its appointments (Motif validators).
+MAX_BUFFER = timedelta(minutes=480)
 # next_free_slots() first looks this far ahead, then, if it found too few, to the horizon.
 FIRST_LOOK = timedelta(days=14)
 
@@ -57,9 +59,14 @@ def free_slots(
     mediator_id: int | None = None,
     now: datetime | None = None,
     respect_booking_window: bool = True,
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """The free slots of `motif` at `place` starting in [start, end), sorted by start then
     mediator; only `mediator_id`'s if given.
+
+    With `respect_buffers` (always, except when the desk chooses to override them), the time
+    each motif keeps free before and after its appointments is kept free: pieces are spaced by
+    it, and none is offered within the buffers of a booked appointment.
 
     Slots starting before `now` (default: the current time) are never offered. With
     `respect_booking_window` (online booking), nor are those starting sooner than
@@ -72,7 +79,14 @@ def free_slots(
     if respect_booking_window:
         lo = max(lo, now + timedelta(minutes=motif.min_delay_minutes))
         hi = min(hi, now + timedelta(days=motif.max_delay_days) + TICK)
-    return _free_slots(place=place, motif=motif, lo=lo, hi=hi, mediator_id=mediator_id)
+    return _free_slots(
+        place=place,
+        motif=motif,
+        lo=lo,
+        hi=hi,
+        mediator_id=mediator_id,
+        respect_buffers=respect_buffers,
+    )
 
 
 def is_offered(
@@ -83,6 +97,7 @@ def is_offered(
     starts_at: datetime,
     now: datetime | None = None,
     respect_booking_window: bool = True,
+    respect_buffers: bool = True,
 ) -> FreeSlot | None:
     """The free slot of `mediator_id` starting exactly at `starts_at`, or None."""
     starts_at = _utc(starts_at, "starts_at")
@@ -94,6 +109,7 @@ def is_offered(
         mediator_id=mediator_id,
         now=now,
         respect_booking_window=respect_booking_window,
+        respect_buffers=respect_buffers,
     ):
         if slot.starts_at == starts_at:
             return slot
@@ -147,6 +163,7 @@ def _free_slots(
     hi: datetime,
     mediator_id: int | None,
     limit: int | None = None,
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """Free slots starting in [lo, hi) (UTC, window already applied)."""
     if lo >= hi:
@@ -155,12 +172,30 @@ def _free_slots(
     first_day = lo.astimezone(tz).date()
     last_day = (hi - TICK).astimezone(tz).date()
     openings = list(_opening_rows(place, motif, first_day, last_day, mediator_id))
-    if not openings:
+    if not openings and not motif.is_collective:
         return []
     mediator_ids = sorted({row[0] for row in openings})
     duration = timedelta(minutes=motif.duration_minutes)
-    absences = _absence_rows(mediator_ids, lo, hi + duration)
-    slots = _slot_rows(mediator_ids, lo, hi + duration)
+    before = timedelta(minutes=motif.buffer_before_minutes if respect_buffers else 0)
+    after = timedelta(minutes=motif.buffer_after_minutes if respect_buffers else 0)
+    # Another appointment's buffers reach at most MAX_BUFFER beyond it.
+    reach = MAX_BUFFER if respect_buffers else timedelta(0)
+    slots = list(
+        _slot_rows(
+            mediator_ids,
+            lo - before - reach,
+            hi + duration + after + reach,
+            sessions_of=(place, motif, lo, hi, mediator_id) if motif.is_collective else None,
+        )
+    )
+    # A dated workshop session is offered whatever its hours became: its mediator's absences
+    # are read too, even when they no longer hold opening hours here.
+    mediator_ids = sorted(set(mediator_ids).union(row[0] for row in slots))
+    if not mediator_ids:
+        return []
+    absences = _absence_rows(
+        mediator_ids, lo - before, max(hi + duration + after, _latest_end(slots))
+    )
     return compute_free_slots(
         openings=openings,
         absences=absences,
@@ -176,19 +211,37 @@ def _free_slots(
         first_day=first_day,
         last_day=last_day,
         limit=limit,
+        before=before,
+        after=after,
+        respect_buffers=respect_buffers,
     )
 
 
+def _latest_end(slots) -> datetime:
+    return max((row[2] for row in slots), default=datetime.min.replace(tzinfo=UTC))
+
+
 # The three queries. Kept apart so that the benchmark can time them alone.
+
+
+def takes_appointments_here(structure_id: int, user=None) -> Exists:
+    """SQL: the user (by default the row's mediator) may take appointments in the structure
+    now (mediation/permissions.py, "take_appointments"; an active account). Someone removed
+    from the structure, or whose role there no longer allows it, is offered nowhere in it."""
+    return Exists(
+        Membership.objects.allowing("take_appointments").filter(
+            structure_id=structure_id, user_id=OuterRef("mediator_id") if user is None else user
+        )
+    )
 
 
 def _opening_rows(place, motif, first_day: date, last_day: date, mediator_id: int | None):
     """(mediator_id, weekdays, start_time, end_time, every_n_weeks, first_day, last_day)."""
     rows = OpeningHours.objects.filter(
         Q(last_day__isnull=True) | Q(last_day__gte=first_day),
+        takes_appointments_here(place.structure_id),
         place_id=place.pk,
         motifs__id=motif.pk,
-        mediator__is_active=True,
         first_day__lte=last_day,
     )
     if mediator_id is not None:
@@ -213,20 +266,45 @@ def _absence_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
     )
 
 
-def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
-    """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken) of the
-    active slots overlapping [lo, hi)."""
-    return (
-        Slot.objects.filter(
-            mediator_id__in=mediator_ids,
-            is_active=True,
-            starts_at__gte=lo - LONGEST_SLOT,
-            starts_at__lt=hi,
-            ends_at__gt=lo,
+def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=None):
+    """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken, buffer
+    before, buffer after) of the active slots of `mediator_ids` overlapping [lo, hi).
+
+    With `sessions_of` = (place, motif, lo, hi, mediator_id or None), for a workshop: also the
+    dated sessions of that motif at that place starting in [lo, hi) with seats left, whoever
+    holds opening hours now, if their mediator still takes appointments in the structure."""
+    condition = Q(
+        mediator_id__in=mediator_ids,
+        starts_at__gte=lo - LONGEST_SLOT,
+        starts_at__lt=hi,
+        ends_at__gt=lo,
+    )
+    if sessions_of is not None:
+        place, motif, session_lo, session_hi, mediator_id = sessions_of
+        session = Q(
+            takes_appointments_here(place.structure_id),
+            place_id=place.pk,
+            motif_id=motif.pk,
+            seats_taken__lt=F("capacity"),
+            starts_at__gte=session_lo,
+            starts_at__lt=session_hi,
         )
+        if mediator_id is not None:
+            session &= Q(mediator_id=mediator_id)
+        condition |= session
+    return (
+        Slot.objects.filter(condition, is_active=True)
         .order_by()
         .values_list(
-            "mediator_id", "starts_at", "ends_at", "place_id", "motif_id", "capacity", "seats_taken"
+            "mediator_id",
+            "starts_at",
+            "ends_at",
+            "place_id",
+            "motif_id",
+            "capacity",
+            "seats_taken",
+            "motif__buffer_before_minutes",
+            "motif__buffer_after_minutes",
         )
     )
 
@@ -247,31 +325,62 @@ def compute_free_slots(
     first_day: date,
     last_day: date,
     limit: int | None = None,
+    before: timedelta = timedelta(0),
+    after: timedelta = timedelta(0),
+    respect_buffers: bool = True,
 ) -> list[FreeSlot]:
     """The pure part of `free_slots()`: from the rows of the three queries to the slots.
 
     `capacity` is the motif's for a workshop, None for an individual motif. Days are walked
     in order and a local day's ranges never leave it, so with `limit` the walk stops at the
-    end of the day where enough slots were found."""
+    end of the day where enough slots were found.
+
+    A workshop's dated session (an active slot of this motif and place with seats left) is
+    offered as it is, with its own start and end and the seats left, whether or not opening
+    hours still produce its time; only an absence of its mediator hides it. Pieces of opening
+    hours are offered when nothing of the mediator's is in the way.
+
+    Buffers: pieces are cut every `before + duration + after`; a piece is offered when nothing
+    of the mediator's overlaps it widened by `before` and `after`, and it does not fall within
+    the buffers of a booked slot (its motif's, from the row)."""
     # Busy intervals per mediator, as two independently sorted lists: the number of intervals
     # overlapping [a, b) is #(starts < b) − #(ends <= a), right even when intervals overlap.
     starts: dict[int, list[datetime]] = defaultdict(list)
     ends: dict[int, list[datetime]] = defaultdict(list)
+    away_starts: dict[int, list[datetime]] = defaultdict(list)
+    away_ends: dict[int, list[datetime]] = defaultdict(list)
     for mediator, starts_at, ends_at in absences:
-        starts[mediator].append(_utc(starts_at, "starts_at"))
-        ends[mediator].append(_utc(ends_at, "ends_at"))
-    # A workshop's slot with seats left is offered again: (mediator, start) → seats left.
-    sessions: dict[tuple[int, datetime], int] = {}
-    for mediator, starts_at, ends_at, slot_place, slot_motif, slot_capacity, taken in slots:
-        starts_at = _utc(starts_at, "starts_at")
+        starts_at, ends_at = _utc(starts_at, "starts_at"), _utc(ends_at, "ends_at")
         starts[mediator].append(starts_at)
-        ends[mediator].append(_utc(ends_at, "ends_at"))
-        if capacity is not None and slot_motif == motif_id and slot_place == place_id:
-            sessions[(mediator, starts_at)] = slot_capacity - taken
-    for values in starts.values():
-        values.sort()
-    for values in ends.values():
-        values.sort()
+        ends[mediator].append(ends_at)
+        away_starts[mediator].append(starts_at)
+        away_ends[mediator].append(ends_at)
+    # Dated workshop sessions with seats left, by local day of their start.
+    sessions: dict[date, list[FreeSlot]] = defaultdict(list)
+    # Booked slots widened by their own motif's buffers (only those that have some).
+    padded_starts: dict[int, list[datetime]] = defaultdict(list)
+    padded_ends: dict[int, list[datetime]] = defaultdict(list)
+    for row in slots:
+        mediator, starts_at, ends_at, slot_place, slot_motif, slot_capacity, taken = row[:7]
+        starts_at, ends_at = _utc(starts_at, "starts_at"), _utc(ends_at, "ends_at")
+        starts[mediator].append(starts_at)
+        ends[mediator].append(ends_at)
+        if respect_buffers and len(row) > 7 and (row[7] or row[8]):
+            padded_starts[mediator].append(starts_at - timedelta(minutes=row[7]))
+            padded_ends[mediator].append(ends_at + timedelta(minutes=row[8]))
+        if (
+            capacity is not None
+            and slot_motif == motif_id
+            and slot_place == place_id
+            and slot_capacity > taken
+            and lo <= starts_at < hi
+        ):
+            sessions[starts_at.astimezone(tz).date()].append(
+                FreeSlot(starts_at, ends_at, mediator, slot_capacity - taken)
+            )
+    for lists in (starts, ends, away_starts, away_ends, padded_starts, padded_ends):
+        for values in lists.values():
+            values.sort()
     empty: list[datetime] = []
 
     # Opening rows as (mediator, weekdays, start, end, every n weeks, Monday of first week,
@@ -286,17 +395,27 @@ def compute_free_slots(
             )
 
     seats = 1 if capacity is None else capacity
+    step = before + duration + after
     found: list[FreeSlot] = []
     day = first_day
     while day <= last_day:
-        if day in closed:
-            day += ONE_DAY
-            continue
+        day_found: list[FreeSlot] = [
+            session
+            for session in sessions.get(day, ())
+            if not _overlaps(
+                away_starts.get(session.mediator_id, empty),
+                away_ends.get(session.mediator_id, empty),
+                session.starts_at,
+                session.ends_at,
+            )
+        ]
+        # A public holiday closes the opening hours, not a session that already exists.
+        rows_today = () if day in closed else rows
         weekday = day.weekday()
         # Ranges of the day per mediator, in UTC; a mediator's overlapping ranges are merged so
         # that no two offered slots of one mediator overlap.
         ranges: dict[int, list[tuple[datetime, datetime]]] = {}
-        for mediator, days, start_time, end_time, every, week_zero, first, last in rows:
+        for mediator, days, start_time, end_time, every, week_zero, first, last in rows_today:
             if (
                 weekday not in days
                 or day < first
@@ -307,26 +426,24 @@ def compute_free_slots(
             ranges.setdefault(mediator, []).append(
                 (_local_to_utc(day, start_time, tz), _local_to_utc(day, end_time, tz))
             )
-        day_found: list[FreeSlot] = []
         for mediator, mediator_ranges in ranges.items():
             busy_starts = starts.get(mediator, empty)
             busy_ends = ends.get(mediator, empty)
+            pad_starts = padded_starts.get(mediator, empty)
+            pad_ends = padded_ends.get(mediator, empty)
             for begin, finish in _merged(mediator_ranges):
                 if finish <= lo or begin >= hi:
                     continue
                 piece = begin
                 while piece + duration <= finish:
                     piece_end = piece + duration
-                    if lo <= piece < hi:
-                        busy = bisect_left(busy_starts, piece_end) - bisect_right(busy_ends, piece)
-                        if not busy:
-                            day_found.append(FreeSlot(piece, piece_end, mediator, seats))
-                        elif busy == 1 and sessions:
-                            # The only interval in the way may be this workshop's own slot.
-                            left = sessions.get((mediator, piece), 0)
-                            if left > 0:
-                                day_found.append(FreeSlot(piece, piece_end, mediator, left))
-                    piece = piece_end
+                    if (
+                        lo <= piece < hi
+                        and not _overlaps(busy_starts, busy_ends, piece - before, piece_end + after)
+                        and not (pad_starts and _overlaps(pad_starts, pad_ends, piece, piece_end))
+                    ):
+                        day_found.append(FreeSlot(piece, piece_end, mediator, seats))
+                    piece += step
         if day_found:
             day_found.sort(key=_order)
             found += day_found
@@ -334,6 +451,11 @@ def compute_free_slots(
                 return found[:limit]
         day += ONE_DAY
     return found
+
+
+def _overlaps(busy_starts: list[datetime], busy_ends: list[datetime], a, b) -> bool:
+    """Does any busy interval overlap [a, b)? Two binary searches on the sorted lists."""
+    return bisect_left(busy_starts, b) - bisect_right(busy_ends, a) > 0
 
 
 def _order(slot: FreeSlot) -> tuple[datetime, int]:

@@ -33,6 +33,7 @@ from mediation.choices import (
     StructureKind,
 )
 from mediation.fields import ChoiceListField, validate_email_list
+from mediation.permissions import roles_for
 from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
 
@@ -492,6 +493,13 @@ class Place(models.Model):
             raise ValidationError(errors)
 
 
+class MembershipQuerySet(scoped_queryset("structure")):
+    def allowing(self, action: str):
+        """Memberships whose role allows `action` (mediation/permissions.py), of active users:
+        `Membership.objects.allowing("take_appointments").filter(structure=…)`."""
+        return self.filter(role__in=roles_for(action), user__is_active=True)
+
+
 class Membership(models.Model):
     """A user's role in a structure. A user may hold several roles in several structures."""
 
@@ -504,7 +512,7 @@ class Membership(models.Model):
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = scoped_queryset("structure").as_manager()
+    objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

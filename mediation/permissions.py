@@ -46,7 +46,9 @@ PERMISSIONS = MappingProxyType(
         "record_absences": frozenset({M, A}),
         # Record or delete the absences of someone else.
         "record_absences_of_others": frozenset({A}),
-        # The desk agenda: appointments' outcome and cancellation, booking for a resident.
+        # The desk agenda: appointments' outcome and cancellation, booking for a resident with
+        # any colleague; so also "À réaffecter": giving the appointments of someone who left
+        # to a colleague, or cancelling them (no more than cancelling and booking again).
         "book_at_desk": frozenset({M, A}),
         # The messages sent to residents (SMS, e-mail) and their results.
         "view_outbox": frozenset({M, A}),

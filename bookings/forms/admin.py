@@ -74,11 +74,15 @@ class MotifForm(CrispyMixin, forms.ModelForm):
             "is_collective",
             "capacity",
             "max_delay_days",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
             "instructions",
         ]
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 3}),
             "duration_minutes": forms.NumberInput(attrs={"step": "5", "inputmode": "numeric"}),
+            "buffer_before_minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "buffer_after_minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
         error_messages = {
             "duration_minutes": {
@@ -93,6 +97,14 @@ class MotifForm(CrispyMixin, forms.ModelForm):
                 "min_value": _("Au moins 1 place."),
                 "max_value": _("Au plus 200 places."),
             },
+            "buffer_before_minutes": {
+                "min_value": _("Le temps libre ne peut pas être négatif."),
+                "max_value": _("Au plus 480 minutes."),
+            },
+            "buffer_after_minutes": {
+                "min_value": _("Le temps libre ne peut pas être négatif."),
+                "max_value": _("Au plus 480 minutes."),
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -105,6 +117,9 @@ class MotifForm(CrispyMixin, forms.ModelForm):
                 else minutes // 60
             )
         self.fields["capacity"].required = False
+        for name in ("buffer_before_minutes", "buffer_after_minutes"):
+            # Left empty: no time kept free.
+            self.fields[name].required = False
         self.helper.layout = Layout(
             "name",
             Row(
@@ -124,8 +139,21 @@ class MotifForm(CrispyMixin, forms.ModelForm):
                     Column("max_delay_days", css_class="col-sm-6"),
                 ),
             ),
+            Fieldset(
+                _("Temps gardé libre autour de chaque rendez-vous"),
+                Row(
+                    Column("buffer_before_minutes", css_class="col-sm-6"),
+                    Column("buffer_after_minutes", css_class="col-sm-6"),
+                ),
+            ),
             "instructions",
         )
+
+    def clean_buffer_before_minutes(self):
+        return self.cleaned_data.get("buffer_before_minutes") or 0
+
+    def clean_buffer_after_minutes(self):
+        return self.cleaned_data.get("buffer_after_minutes") or 0
 
     def clean(self):
         cleaned = super().clean()

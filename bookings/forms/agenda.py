@@ -163,6 +163,11 @@ class SlotSearchForm(forms.Form):
         error_messages={"invalid": _("Saisissez une date valide.")},
     )
 
+    ignore_buffers = forms.BooleanField(
+        label=_("Montrer aussi les horaires pris sur le temps libre prévu autour des rendez-vous"),
+        required=False,
+    )
+
     def __init__(self, *args, places, motifs, mediators, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
@@ -201,6 +206,11 @@ class DeskBookingForm(forms.Form):
             "d'identité »). Jamais de numéro de sécurité sociale, de mot de passe ni "
             "d'information de santé."
         ),
+    )
+
+    override_buffers = forms.BooleanField(
+        label=_("Réserver quand même sur ce temps libre"),
+        required=False,
     )
 
     def __init__(self, *args, places, motifs, mediators, **kwargs):
@@ -246,3 +256,21 @@ class DeskBookingForm(forms.Form):
                 for message in errors:
                     if message not in self._errors[NON_FIELD_ERRORS]:
                         self._errors[NON_FIELD_ERRORS].append(message)
+
+
+class ReassignForm(forms.Form):
+    """The colleague an appointment goes to (the service checks that they are free then)."""
+
+    mediator = MediatorChoiceField(
+        label=_("Confier le rendez-vous à"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez un·e collègue."),
+            "invalid_choice": _("Cette personne ne prend pas de rendez-vous dans la structure."),
+        },
+    )
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = colleagues

@@ -27,7 +27,7 @@ from bookings.choices import (
     WaitlistStatus,
 )
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
-from mediation.models import Place, Resident, User
+from mediation.models import Membership, Place, Resident, User
 from mediation.services import resident_create
 
 
@@ -50,18 +50,41 @@ def _check_consistency(*, place: Place, motif: Motif, mediator: User, resident: 
         raise ValidationError({"motif": _("Ce motif n'est plus proposé.")})
     if not mediator.is_active:
         raise ValidationError(_("Ce créneau n'est plus proposé."), code="inactive_mediator")
+    if not takes_appointments(mediator, place.structure_id):
+        # Removed from the structure (or their role there no longer allows it) since the page
+        # was shown: their opening hours offer nothing any more.
+        raise ValidationError(
+            _("Cette personne ne prend plus de rendez-vous dans la structure."),
+            code="not_taking_appointments",
+        )
+
+
+def takes_appointments(user: User, structure_id: int) -> bool:
+    """May `user` be booked in the structure now (mediation/permissions.py,
+    "take_appointments")? Read from the memberships, not the request's cached roles."""
+    return (
+        Membership.objects.allowing("take_appointments")
+        .filter(user_id=user.pk, structure_id=structure_id)
+        .exists()
+    )
 
 
 def _take_seat(
-    *, place: Place, motif: Motif, mediator: User, starts_at: datetime, _retrying: bool = False
+    *,
+    place: Place,
+    motif: Motif,
+    mediator: User,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
 ) -> Slot:
     """Take one seat in the mediator's slot at `starts_at`, creating the slot if needed.
 
     The database has the last word: a workshop's seat is taken by a conditional UPDATE
     (`seats_taken < capacity`, checked again by a CHECK constraint); a new slot is refused by
     the unique and exclusion constraints if another one overlaps. Either way the loser gets
-    SlotTaken."""
-    ends_at = starts_at + timedelta(minutes=motif.duration_minutes)
+    SlotTaken. A new slot lasts the motif's duration unless `ends_at` is given (a reassigned
+    appointment keeps its times)."""
+    ends_at = ends_at or starts_at + timedelta(minutes=motif.duration_minutes)
     if motif.is_collective:
         joined = Slot.objects.filter(
             mediator=mediator,
@@ -105,12 +128,14 @@ def appointment_book(
     online: bool = False,
     now: datetime | None = None,
     notify: bool = True,
+    ignore_buffers: bool = False,
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
 
-    The slot must be offered (opening hours, absences, holidays, existing appointments; the
-    booking window applies to online bookings). Raises SlotTaken when another booking got it
-    first, ValidationError for anything else."""
+    The slot must be offered (opening hours, absences, holidays, existing appointments, the
+    motifs' buffers; the booking window applies to online bookings). The desk may book within
+    buffers (`ignore_buffers`, after a warning); an online booking never does. Raises SlotTaken
+    when another booking got it first, ValidationError for anything else."""
     from bookings.slots import is_offered
 
     now = now or timezone.now()
@@ -126,6 +151,7 @@ def appointment_book(
         starts_at=starts_at,
         now=now,
         respect_booking_window=online,
+        respect_buffers=online or not ignore_buffers,
     )
     if offered is None:
         if Slot.objects.filter(mediator=mediator, is_active=True, starts_at=starts_at).exists():
@@ -403,6 +429,84 @@ def public_booking_make(
     return _book_with_any_mediator(
         place=place, motif=motif, starts_at=starts_at, resident=resident, need=need, now=now
     )
+
+
+#: The history's change reason of a reassignment (simple-history keeps 100 characters).
+REASSIGNED_REASON = "Réaffecté : %(before)s → %(after)s"
+
+
+@transaction.atomic
+def appointment_reassign(
+    *, appointment: Appointment, mediator: User, by: User, now: datetime | None = None
+) -> Appointment:
+    """Give an upcoming appointment to a colleague, at the same time (e.g. its mediator left
+    the structure: `appointments_to_reassign`).
+
+    The colleague must take appointments in the structure and be free then by the rules of
+    booking at the desk (`slots.is_offered` without the booking window: opening hours for the
+    motif, absences, holidays, their other slots). The appointment keeps its times and its
+    private link; it takes a seat with the colleague (`_take_seat`, so the database refuses a
+    concurrent booking of the same time: SlotTaken) and gives its old seat back. The resident
+    chose a time, not a person: no message is sent."""
+    from bookings.slots import is_offered
+
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("place__structure", "motif", "mediator")
+        .get(pk=appointment.pk)
+    )
+    if appointment.status != S.BOOKED or appointment.starts_at <= now:
+        raise ValidationError(
+            _("Ce rendez-vous n'est plus à venir : il ne peut pas être réaffecté."),
+            code="not_booked",
+        )
+    if mediator.pk == appointment.mediator_id:
+        raise ValidationError(
+            {"mediator": _("Ce rendez-vous est déjà le sien : choisissez un·e collègue.")}
+        )
+    place, motif = appointment.place, appointment.motif
+    if not takes_appointments(mediator, place.structure_id):
+        raise ValidationError(
+            {"mediator": _("Cette personne ne prend pas de rendez-vous dans la structure.")}
+        )
+    offered = is_offered(
+        place=place,
+        motif=motif,
+        mediator_id=mediator.pk,
+        starts_at=appointment.starts_at,
+        now=now,
+        respect_booking_window=False,
+    )
+    if offered is None:
+        raise ValidationError(
+            {
+                "mediator": _(
+                    "%(name)s n'est pas libre à cette heure-là pour ce motif (plages "
+                    "d'ouverture, absences ou autres rendez-vous)."
+                )
+                % {"name": mediator.get_full_name() or mediator.email}
+            },
+            code="not_free",
+        )
+    old_slot_id = appointment.slot_id
+    slot = _take_seat(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+    )
+    before = appointment.mediator.get_full_name() or appointment.mediator.email
+    appointment.mediator = mediator
+    appointment.slot = slot
+    appointment._history_user = by
+    appointment._change_reason = (
+        REASSIGNED_REASON % {"before": before, "after": mediator.get_full_name() or mediator.email}
+    )[:CHANGE_REASON_MAX]
+    appointment.save(update_fields=["mediator", "slot"])
+    _release_seat(old_slot_id)
+    return appointment
 
 
 #: Added to the history's change reason of the old half of a move.

@@ -4,6 +4,7 @@ from django.urls import path
 
 from bookings.views import agenda as views
 from bookings.views import feed as views_feed
+from bookings.views import reassign
 
 urlpatterns = [
     path("", views.agenda, name="agenda"),
@@ -26,4 +27,6 @@ urlpatterns = [
         views.book_confirm,
         name="agenda_book_confirm",
     ),
+    path("a-reaffecter/", reassign.reassign_list, name="agenda_reassign_list"),
+    path("a-reaffecter/<int:appointment>/", reassign.reassign, name="agenda_reassign"),
 ]

@@ -164,6 +164,8 @@ def agenda(request, structure, week: bool = False):
         "book_url": reverse("agenda_book", kwargs={"structure": structure.slug}),
         # A mediator's own appointments on their phone (bookings/views/feed.py).
         "can_subscribe": user_can(request.user, "take_appointments", structure),
+        "to_reassign": selectors.appointments_to_reassign(request.user, structure).count(),
+        "reassign_url": reverse("agenda_reassign_list", kwargs={"structure": structure.slug}),
         "here": request.get_full_path(),
         "no_places": not places,
     }
@@ -423,6 +425,7 @@ def book_slot(request, structure, resident: int):
             end=end,
             mediator_id=mediator.pk if mediator else None,
             respect_booking_window=False,
+            respect_buffers=not form.cleaned_data["ignore_buffers"],
         )
         if mediator is None:
             slots = _one_per_start(slots, request.user.pk)
@@ -463,6 +466,32 @@ def _alternatives(request, structure, resident, *, place, motif, after: datetime
     return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need_key=need_key)
 
 
+def _within_buffers(data) -> bool:
+    """Is the chosen time free only when the motifs' buffers are ignored?"""
+    common = {
+        "place": data["place"],
+        "motif": data["motif"],
+        "mediator_id": data["mediator"].pk,
+        "starts_at": data["starts_at"],
+        "respect_booking_window": False,
+    }
+    if not (data["motif"].has_buffers or _any_buffered_motif(data["place"].structure_id)):
+        return False
+    return is_offered(**common) is None and is_offered(**common, respect_buffers=False) is not None
+
+
+def _any_buffered_motif(structure_id: int) -> bool:
+    from django.db.models import Q
+
+    from bookings.models import Motif
+
+    return (
+        Motif.objects.filter(structure_id=structure_id)
+        .filter(Q(buffer_before_minutes__gt=0) | Q(buffer_after_minutes__gt=0))
+        .exists()
+    )
+
+
 @structure_view("book_at_desk")
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, structure, resident: int):
@@ -485,7 +514,19 @@ def book_confirm(request, structure, resident: int):
     slot_taken = False
     valid = form.is_valid()
     data = dict(form.cleaned_data) if valid else {}
-    if valid and request.method == "POST":
+    # A time free only if the motifs' buffers are ignored: the desk may book it, after a
+    # warning and a ticked box.
+    buffer_warning = valid and _within_buffers(data)
+    unconfirmed = buffer_warning and request.method == "POST" and not data["override_buffers"]
+    if unconfirmed:
+        form.add_error(
+            "override_buffers",
+            _(
+                "Cochez cette case pour réserver sur le temps libre prévu, ou choisissez un "
+                "autre horaire."
+            ),
+        )
+    if valid and request.method == "POST" and not unconfirmed:
         try:
             appointment = services.appointment_book(
                 place=data["place"],
@@ -496,6 +537,7 @@ def book_confirm(request, structure, resident: int):
                 by=request.user,
                 need=data["need"],
                 online=False,
+                ignore_buffers=buffer_warning and data["override_buffers"],
             )
         except ValidationError as error:
             slot_taken = getattr(error, "code", None) == "slot_taken"
@@ -521,12 +563,16 @@ def book_confirm(request, structure, resident: int):
                     mediator=ALL_MEDIATORS,
                 )
             )
-    elif valid and not is_offered(
-        place=data["place"],
-        motif=data["motif"],
-        mediator_id=data["mediator"].pk,
-        starts_at=data["starts_at"],
-        respect_booking_window=False,
+    elif (
+        valid
+        and not buffer_warning
+        and not is_offered(
+            place=data["place"],
+            motif=data["motif"],
+            mediator_id=data["mediator"].pk,
+            starts_at=data["starts_at"],
+            respect_booking_window=False,
+        )
     ):
         # Shown on arrival rather than after typing the need.
         slot_taken = True
@@ -567,5 +613,6 @@ def book_confirm(request, structure, resident: int):
             "agenda_book_slot", kwargs={"structure": structure.slug, "resident": person.pk}
         )
     context["slot_taken"] = slot_taken
+    context["buffer_warning"] = buffer_warning and not slot_taken
     context["can_confirm"] = valid and not slot_taken
     return render(request, "bookings/agenda/book_confirm.html", context)

@@ -28,6 +28,7 @@ from mediation.models import Membership, NetworkMembership, Place, User
 from mediation.permissions import user_can
 from mediation.ratelimit import client_ip, hit
 from mediation.scoping import access_object, structure_roles, visible_structure_ids
+from mediation.structure_links import structure_links
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -97,6 +98,7 @@ def structure_home(request, structure):
             "can_report": user_can(user, "export_structure_report", structure),
             "can_review_access": user_can(user, "review_access_log", structure),
             "can_manage_api": user_can(user, "manage_api_clients", structure),
+            "counted_links": structure_links(user, structure),
         },
     )
 

@@ -6,6 +6,9 @@ import factory
 from factory.django import DjangoModelFactory
 
 from bookings.models import Absence, Motif, OpeningHours, Slot
+from mediation.choices import Role
+from mediation.models import Membership
+from mediation.permissions import roles_for
 from tests.factories import PlaceFactory, StructureFactory, UserFactory
 
 
@@ -47,6 +50,22 @@ class OpeningHoursFactory(DjangoModelFactory):
     def motifs(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.motifs.add(*extracted)
+
+    @factory.post_generation
+    def member(obj, create, extracted, **kwargs):
+        """Opening hours are given to someone who takes appointments in the structure (the
+        admin pages allow no one else): the mediator is made one unless they already are, or
+        `member=False`."""
+        if not create or extracted is False:
+            return
+        roles = roles_for("take_appointments")
+        structure_id = obj.place.structure_id
+        if not Membership.objects.filter(
+            user_id=obj.mediator_id, structure_id=structure_id, role__in=roles
+        ).exists():
+            Membership.objects.create(
+                user_id=obj.mediator_id, structure_id=structure_id, role=Role.MEDIATOR
+            )
 
 
 class AbsenceFactory(DjangoModelFactory):

@@ -133,7 +133,10 @@ def alpha(db):
         ends_at=agenda_slot.ends_at,
     )
     # Booking settings: the motif's opening hours and an absence of the alpha staff member.
-    opening_hours = OpeningHoursFactory(place=place, mediator=staff, motifs=[agenda_slot.motif])
+    # The staff member is only an admin here: their appointment is one "à réaffecter".
+    opening_hours = OpeningHoursFactory(
+        place=place, mediator=staff, motifs=[agenda_slot.motif], member=False
+    )
     absence = AbsenceFactory(structure=structure, mediator=staff, reason="Lieu Caché Alpha")
     # Activity log: a session of the alpha resident, written by the alpha staff member.
     help_session = HelpSessionFactory(
