@@ -16,7 +16,7 @@ from bookings.models import Appointment, Motif, OpeningHours
 from mediation.models import Membership, Place, User
 from mediation.selectors import parse_resident_query, resident_search
 
-#: The reverse side of a move (`Appointment.moved_to`), cached by hand on "Ma journée".
+#: The reverse side of a move (`Appointment.moved_to`), cached by `attach_moves`.
 _MOVED_TO = Appointment.moved_to.related
 
 #: Residents listed at step 1 of booking at the desk ("Les 20 premiers sur 22").
@@ -73,7 +73,8 @@ def agenda_appointments(
     mediator_id: int | None = None,
 ) -> list[AgendaDay]:
     """Appointments of the structure's places from `first_day` to `last_day` (local days of
-    each place), grouped by day, in one query whatever their number.
+    each place), grouped by day, in one query whatever their number (and one for the moves
+    when some were cancelled, `attach_moves`).
 
     Each place counts its days in its own time zone: the query reads a UTC window wide enough
     for every zone (UTC-4 to UTC+4), and the rows are then kept by their local day."""
@@ -83,7 +84,7 @@ def agenda_appointments(
     rows = (
         Appointment.objects.visible_to(user, "book_at_desk")
         .filter(place__in=places, starts_at__gte=lo, starts_at__lt=hi + margin)
-        .select_related("place", "motif", "mediator", "resident", "moved_to")
+        .select_related("place", "motif", "mediator", "resident")
         .order_by("starts_at", "mediator__last_name", "pk")
     )
     if place is not None:
@@ -94,6 +95,8 @@ def agenda_appointments(
         first_day + timedelta(days=n): AgendaDay(first_day + timedelta(days=n))
         for n in range((last_day - first_day).days + 1)
     }
+    rows = list(rows)
+    attach_moves(rows)
     for appointment in rows:
         local = timezone.localtime(appointment.starts_at, appointment.place.tzinfo)
         if local.date() in days:
@@ -112,16 +115,29 @@ def agenda_appointments(
 # --- "Ma journée" ---------------------------------------------------------------------------
 
 
+def attach_moves(appointments: list[Appointment]) -> None:
+    """Sets `moved_to` (the new appointment of a move, or None) on each appointment, in one
+    query among the cancelled ones only, none when there is no cancellation.
+
+    Rather than `select_related("moved_to")`, which joins the appointments again on
+    `moved_from`, a column almost always empty: SQLite's statistics then find its index useless
+    and scan the whole table for each row (seconds at 20 000 appointments)."""
+    cancelled = [a.pk for a in appointments if a.status in CANCELLED_STATUSES]
+    moves = {}
+    if cancelled:
+        moves = {
+            m.moved_from_id: m for m in Appointment.objects.filter(moved_from_id__in=cancelled)
+        }
+    for appointment in appointments:
+        _MOVED_TO.set_cached_value(appointment, moves.get(appointment.pk))
+
+
 def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
     """The user's own appointments of today, across every structure where they take
     appointments, each place counting its day in its own time zone, in local wall-clock order.
     One query whatever the number of structures, places and appointments (workshop seats
-    included: the caller groups them), and one more when some were cancelled: the old halves
-    of moves are left out (the new appointment carries the need).
-
-    Not `select_related("moved_to")` nor `not_moved_away()`: both join the appointments again on
-    `moved_from`, a column almost always empty, and SQLite's statistics then find its index
-    useless and scan the whole table for each row (seconds at 20 000 appointments)."""
+    included: the caller groups them), and one more when some were cancelled (`attach_moves`):
+    the old halves of moves are left out (the new appointment carries the need)."""
     now = now or timezone.now()
     margin = timedelta(hours=14)  # every place's "today" lies within UTC today ± 14 h
     utc_today = timezone.localdate(now, timezone=zoneinfo.ZoneInfo("UTC"))
@@ -140,17 +156,9 @@ def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
         if local.date() == timezone.localdate(now, timezone=tz):
             appointment.local_starts_at = local
             appointment.local_ends_at = timezone.localtime(appointment.ends_at, tz)
-            # Not moved (the moved ones are dropped below): `is_moved_away` reads no query.
-            _MOVED_TO.set_cached_value(appointment, None)
             today.append(appointment)
-    cancelled = [a.pk for a in today if a.status in CANCELLED_STATUSES]
-    if cancelled:
-        moved = set(
-            Appointment.objects.filter(moved_from_id__in=cancelled).values_list(
-                "moved_from_id", flat=True
-            )
-        )
-        today = [a for a in today if a.pk not in moved]
+    attach_moves(today)
+    today = [a for a in today if not a.is_moved_away]
     today.sort(key=lambda a: (a.local_starts_at.time(), a.pk))
     return today
 # --- Appointments to reassign --------------------------------------------------------------
