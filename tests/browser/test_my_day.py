@@ -111,8 +111,8 @@ def test_a_mediator_runs_the_day_from_the_home_page(
     assert page.evaluate("window.notReloaded") is True
     assert_accessible(page)
 
-    # The walk-in button offers each structure's session form.
-    page.get_by_role("button", name="Accueillir quelqu'un sans rendez-vous").click()
+    # The walk-in button offers each structure's session form (one click to choose).
+    page.get_by_role("link", name="Accueillir quelqu'un sans rendez-vous").click()
     expect(page.get_by_role("link", name="CCAS de Bain", exact=True)).to_be_visible()
     screenshot(page, f"my-day-{width}-walk-in")
     page.get_by_role("link", name="France Services de Guichen", exact=True).click()
