@@ -136,6 +136,9 @@ def mark_logged_appointments(appointments, user) -> None:
         row[0]: row[1:]
         for row in HelpSession.objects.visible_to(user, "log_session")
         .filter(appointment_id__in=[a.pk for a in appointments])
+        # No ORDER BY: the model's default order made SQLite sort 100 000 sessions (939 ms)
+        # when it had no statistics; a dictionary needs no order.
+        .order_by()
         .values_list("appointment_id", "pk", "created_by_id", "mediator_id", "structure_id")
     }
     for appointment in appointments:
@@ -153,6 +156,7 @@ def mark_logged_workshops(appointments, user) -> None:
         set(
             HelpSession.objects.visible_to(user, "log_session")
             .filter(appointment__slot_id__in=slots)
+            .order_by()
             .values_list("appointment__slot_id", flat=True)
         )
         if slots
