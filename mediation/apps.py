@@ -26,7 +26,10 @@ class MediationConfig(AppConfig):
 
 
 def _ensure_schedules(sender, **kwargs):
-    # The daily privacy task (retention, access-log purge) exists after `migrate`.
+    # The daily privacy task (retention, access-log purge) and the cluster's heartbeat exist
+    # after `migrate`.
+    from mediation import health
     from mediation.privacy import ensure_schedules
 
     ensure_schedules()
+    health.ensure_schedules()

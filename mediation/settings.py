@@ -303,6 +303,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A load balancer probes /healthz over plain HTTP: answered, never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz fails when the task cluster's last task run is older than this (a heartbeat task
+# runs every minute: mediation/health.py).
+HEALTH_CLUSTER_MAX_AGE_SECONDS = env_int("HEALTH_CLUSTER_MAX_AGE_SECONDS", 300)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

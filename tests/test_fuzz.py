@@ -405,7 +405,9 @@ def test_no_input_makes_a_page_fail(client, world, entry):
                 ) from exc
             finally:
                 transaction.set_rollback(True)
-        assert response.status_code in OK_STATUSES, (
+        # /healthz answers 503 when no task cluster runs (none does under test).
+        healthz_down = target.startswith("/healthz") and response.status_code == 503
+        assert response.status_code in OK_STATUSES or healthz_down, (
             f"{method} {target[:300]} → {response.status_code}"
         )
 

@@ -1,4 +1,5 @@
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -8,10 +9,15 @@ from mediation.middleware import LAST_SEEN, STARTED
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_broker(client):
+def test_healthz_reports_database_broker_and_cluster(client):
+    from tests.mediation.test_health import task_ran
+
+    task_ran(timedelta(seconds=5))
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    body = response.json()
+    assert body.pop("cluster_heartbeat_age") < 60
+    assert body == {"status": "ok", "database": "ok", "broker": "ok", "cluster": "ok"}
 
 
 def test_healthz_says_when_the_database_is_down(client, monkeypatch):
