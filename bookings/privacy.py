@@ -104,7 +104,20 @@ register_personal_data(
     },
     links=("resident",),
     contact={"resident": ("starts_at", "created_at")},
-    export=Export("appointments", "Vos rendez-vous", hidden_in_pdf=("slot", "moved_from")),
+    export=Export(
+        "appointments",
+        "Vos rendez-vous",
+        hidden_in_pdf=("slot", "moved_from", "calendar_uid", "calendar_sequence"),
+        labels={
+            "slot": "créneau",
+            "created_by": "pris par",
+            "created_at": "pris le",
+            "cancelled_at": "annulé le",
+            "moved_from": "déplacé depuis le rendez-vous",
+            "calendar_uid": "identifiant d'agenda",
+            "calendar_sequence": "version dans les agendas",
+        },
+    ),
     expires=Expiry("starts_at"),
 )
 
@@ -119,6 +132,8 @@ def _waitlist_entries_of(resident):
         place__structure_id=resident.structure_id, phone=resident.phone
     )
 
+
+WAITLIST_LABELS = {"created_at": "inscrit le", "offered_at": "place proposée le"}
 
 # Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
 register_personal_data(
@@ -136,6 +151,12 @@ register_personal_data(
     },
     expires=Expiry("created_at"),
     owned_rows=_waitlist_entries_of,
+    export=Export(
+        "waitlist_entries",
+        "Vos inscriptions sur liste d'attente",
+        rows=_waitlist_entries_of,
+        labels=WAITLIST_LABELS,
+    ),
 )
 
 
@@ -167,7 +188,21 @@ register_personal_data(
         "created_at": R,
     },
     links=("appointment__resident",),
-    export=Export("messages", "Messages qui vous ont été envoyés"),
+    export=Export(
+        "messages",
+        "Messages qui vous ont été envoyés",
+        # The messages about their waiting-list entries too.
+        rows=lambda resident: Notification._base_manager.filter(
+            waitlist_entry__in=_waitlist_entries_of(resident)
+        ),
+        hidden_in_pdf=("provider_reference", "last_error", "encoding", "segments", "attempts"),
+        labels={
+            "appointment": "rendez-vous",
+            "waitlist_entry": "inscription sur liste d'attente",
+            "provider_reference": "référence chez l'opérateur",
+            "created_at": "créé le",
+        },
+    ),
     expires=Expiry("created_at"),
     before_erase=_drop_messages_of_erased,
 )

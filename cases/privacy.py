@@ -5,9 +5,38 @@ recent contact, and what the right-of-access export shows of them. Imported by
 
 from django.utils import timezone
 
-from cases.choices import SessionKind
+from cases.choices import Equipment, ProcedureArea, SessionKind, TagDimension, Theme
 from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
-from mediation.privacy import E, Export, K, N, erased, register_personal_data
+from mediation.privacy import (
+    E,
+    Export,
+    K,
+    N,
+    erased,
+    register_access_log_subject,
+    register_personal_data,
+)
+
+# A session's multi-valued fields (SessionTag rows), shown with each session of the export.
+TAG_SECTIONS = {
+    TagDimension.THEME: ("themes", Theme),
+    TagDimension.PROCEDURE: ("procedures", ProcedureArea),
+    TagDimension.EQUIPMENT: ("equipment", Equipment),
+}
+
+
+def _session_tags(sessions) -> dict[int, dict[str, list[dict[str, str]]]]:
+    """{session id: {"themes": [{code, label}], "procedures": [...], "equipment": [...]}}, in
+    one query for all the sessions."""
+    found = {
+        session.pk: {name: [] for name, _choices in TAG_SECTIONS.values()} for session in sessions
+    }
+    tags = SessionTag.objects.filter(session_id__in=list(found)).order_by("session_id", "pk")
+    for tag in tags.only("session_id", "dimension", "code"):
+        name, choices = TAG_SECTIONS[tag.dimension]
+        label = dict(choices.choices).get(tag.code, tag.code)
+        found[tag.session_id][name].append({"code": tag.code, "label": str(label)})
+    return found
 
 
 def _group_free_text(session) -> tuple[str, ...]:
@@ -60,7 +89,20 @@ register_personal_data(
     links=("resident", "participants"),
     contact={"resident": ("date",), "participants": ("date",)},
     export=Export(
-        "sessions", "Vos accompagnements", left_out=_group_free_text, hidden_in_pdf=("uuid",)
+        "sessions",
+        "Vos accompagnements",
+        left_out=_group_free_text,
+        hidden_in_pdf=("uuid", "report_key", "people_count"),
+        extra=_session_tags,
+        labels={
+            "uuid": "identifiant",
+            "appointment": "rendez-vous",
+            "created_by": "saisi par",
+            "created_at": "saisi le",
+            "themes": "thèmes",
+            "procedures": "démarches",
+            "equipment": "matériel",
+        },
     ),
     before_erase=_mark_changed,
 )
@@ -97,7 +139,18 @@ register_personal_data(
     },
     links=("case__resident",),
     contact={"case__resident": ("at",)},
-    export=Export("case_events", "Étapes de vos dossiers"),
+    export=Export(
+        "case_events",
+        "Étapes de vos dossiers",
+        labels={
+            "case": "dossier",
+            "next_action_on": "prochaine action le",
+            "at": "le",
+            "by": "par",
+            "from_status": "statut précédent",
+            "to_status": "nouveau statut",
+        },
+    ),
 )
 register_personal_data(
     SessionTag,
@@ -107,4 +160,9 @@ register_personal_data(
 register_personal_data(
     ParticipantCount,
     fields={"id": N, "session": N, "dimension": N, "code": N, "count": N},
+)
+
+# Access-log entries about one of their cases are in the resident's export.
+register_access_log_subject(
+    "case", "dossier", lambda resident: Case._base_manager.filter(resident=resident).values("pk")
 )

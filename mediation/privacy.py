@@ -115,6 +115,18 @@ class Export:
     left_out: Callable[[models.Model], Iterable[str]] | None = None
     #: Fields kept in the JSON but not worth a line in the PDF (internal links between rows).
     hidden_in_pdf: tuple[str, ...] = ()
+    #: French labels of fields whose verbose name is missing or wrong for the resident, and of
+    #: the values `extra` adds ("themes": "thèmes").
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: (rows) -> {pk: {name: value}}: values held elsewhere but shown with each row (a
+    #: session's themes, procedures and equipment), computed for all rows at once (one query).
+    extra: Callable[[list[models.Model]], dict[Any, dict[str, Any]]] | None = None
+    #: (resident) -> queryset of rows that are theirs without a link to their record (a
+    #: waiting-list entry with their mobile number, an access-log entry about them): exported
+    #: with the linked rows.
+    rows: Callable[[Resident], models.QuerySet] | None = None
+    #: Sections are sorted by it (then by registration): the access log comes last.
+    order: int = 50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +197,7 @@ def register_personal_data(
       rows on anonymisation.
 
     Declaring a model again replaces its declaration."""
-    if export is not None and not links:
+    if export is not None and not links and export.rows is None:
         raise ValueError(f"{model._meta.label}: an export needs the links to the resident")
     entry = PersonalData(
         model=model,
@@ -212,7 +224,10 @@ def declaration(model: type[models.Model]) -> PersonalData | None:
 
 def exported() -> list[PersonalData]:
     """The declarations that fill a section of the right-of-access export, in order."""
-    return [entry for entry in registered() if entry.export is not None]
+    return sorted(
+        (entry for entry in registered() if entry.export is not None),
+        key=lambda entry: entry.export.order,
+    )
 
 
 def _points_at(model, target) -> bool:
@@ -700,20 +715,26 @@ def resident_data(*, resident: Resident) -> dict:
         }
         labels: dict[str, str] = {"resident": str(Resident._meta.verbose_name)}
         for entry in exported():
-            model, key = entry.model, entry.export.key
-            ids = _linked_ids(model, entry.links, [resident.pk])
+            model, key, export = entry.model, entry.export.key, entry.export
+            condition = Q(pk__in=_linked_ids(model, entry.links, [resident.pk]))
+            if export.rows is not None:
+                condition |= Q(pk__in=export.rows(resident).values("pk"))
             fields = _export_fields(model)
             related = [
                 f.name for f in model._meta.concrete_fields if f.is_relation and f.name != "id"
             ]
-            rows = model._base_manager.filter(pk__in=ids).select_related(*related).order_by("pk")
+            rows = list(
+                model._base_manager.filter(condition).select_related(*related).order_by("pk")
+            )
+            extra = export.extra(rows) if export.extra and rows else {}
             data[key] = []
             for obj in rows:
                 row = _row(obj, fields)
-                for name in entry.export.left_out(obj) if entry.export.left_out else ():
+                row.update(extra.get(obj.pk, {}))
+                for name in export.left_out(obj) if export.left_out else ():
                     row.pop(name, None)
                 data[key].append(row)
-            labels[key] = str(model._meta.verbose_name_plural)
+            labels[key] = export.title
         history_fields = [
             f for f in Resident.history.model._meta.concrete_fields if f.name not in EXPORT_HIDDEN
         ]
@@ -723,25 +744,55 @@ def resident_data(*, resident: Resident) -> dict:
             .select_related("history_user")
             .order_by("history_date")
         ]
-        labels["history"] = "Historique de la fiche"
+        labels["history"] = "Historique des modifications de votre fiche"
         data["labels"] = labels
-        data["field_labels"] = _field_labels()
+        data["field_labels"] = field_labels()
     return data
 
 
-def _field_labels() -> dict[str, str]:
-    labels = {}
-    for model in [Resident, *(entry.model for entry in exported())]:
-        for field in _export_fields(model):
-            labels.setdefault(field.name, str(getattr(field, "verbose_name", field.name)))
-    labels.update(
-        history_date="date de la modification",
-        history_user="par",
-        history_type="type",
-        history_change_reason="motif",
-        history_id="n° de version",
-    )
-    return labels
+#: French labels of the record's own fields and of its history rows, where the verbose name is
+#: missing (Django's default is the field's name, in English).
+RESIDENT_LABELS = {"id": "n°", "search_name": "nom pour la recherche"}
+HISTORY_LABELS = {
+    **RESIDENT_LABELS,
+    "history_date": "date de la modification",
+    "history_user": "par",
+    "history_type": "type",
+    "history_change_reason": "motif",
+    "history_id": "n° de version",
+}
+
+
+def field_labels() -> dict[str, dict[str, str]]:
+    """The French label of every field of every section of the export, by section: the field's
+    verbose name unless the section's `Export.labels` gives one."""
+    sections = [
+        ("resident", Resident, RESIDENT_LABELS),
+        *((e.export.key, e.model, e.export.labels) for e in exported()),
+        ("history", Resident.history.model, HISTORY_LABELS),
+    ]
+    result = {}
+    for key, model, overrides in sections:
+        labels = {
+            field.name: str(getattr(field, "verbose_name", field.name))
+            for field in _export_fields(model)
+            if field.name not in EXPORT_HIDDEN
+        }
+        labels.update({"id": "n°", **overrides})
+        result[key] = labels
+    return result
+
+
+def untranslated_field_labels() -> list[str]:
+    """Fields of the export labelled with Django's default (the field's English name): each
+    needs a verbose name or a label in its section's `Export.labels`."""
+    french_already = {"date", "notes", "motif", "segments", "structure", "type", "action"}
+    return [
+        f"{key}.{name}"
+        for key, labels in field_labels().items()
+        for name, label in labels.items()
+        if label == name.replace("_", " ") and label not in french_already
+    ]
 
 
 # --- The core's own models --------------------------------------------------------------------
@@ -860,8 +911,51 @@ register_personal_data(
         "report_key": N,
     },
 )
+# --- Access-log entries about a resident ------------------------------------------------------
+# An entry names its object by type and id ("resident", "case"): the entries about a resident
+# are those about their record and about the objects of theirs that the apps above declare with
+# `register_access_log_subject` (cases/privacy.py: their cases).
+
+_access_log_subjects: dict[str, tuple[str, Callable[[Resident], Any] | None]] = {}
+
+
+def register_access_log_subject(
+    object_type: str, label: str, ids: Callable[[Resident], Any] | None = None
+) -> None:
+    """Access-log entries with this `object_type` are about the resident when their object id is
+    in `ids(resident)` (a queryset of ids, or a list); `label` names the type in French in the
+    export. Without `ids`, the type is only labelled (a report is about no one)."""
+    _access_log_subjects[object_type] = (label, ids)
+
+
+register_access_log_subject("resident", "fiche usager", lambda resident: [resident.pk])
+
+
+def _access_log_about(resident: Resident) -> models.QuerySet:
+    condition = Q(pk__in=[])
+    for object_type, (_label, ids) in _access_log_subjects.items():
+        if ids is not None:
+            condition |= Q(object_type=object_type, object_id__in=ids(resident))
+    return AccessLog._base_manager.filter(condition)
+
+
+def _access_log_types(entries) -> dict[Any, dict[str, Any]]:
+    labels = {object_type: label for object_type, (label, _ids) in _access_log_subjects.items()}
+    return {
+        entry.pk: {
+            "object_type": {
+                "code": entry.object_type,
+                "label": labels.get(entry.object_type, entry.object_type),
+            }
+        }
+        for entry in entries
+        if entry.object_type
+    }
+
+
 # Ids only, no names and no search terms; deleted after ACCESS_LOG_RETENTION_DAYS (by
 # `retention_run`, through `AccessLog.objects.purge_expired`: the log refuses other deletes).
+# The entries about a resident are in their export (who opened their record or case, when).
 register_personal_data(
     AccessLog,
     fields={
@@ -874,6 +968,15 @@ register_personal_data(
         "object_id": R,
         "term_length": N,
     },
+    export=Export(
+        "access_log",
+        "Consultations de vos données",
+        labels={"user": "par", "object_type": "objet", "object_id": "n° de l'objet"},
+        hidden_in_pdf=("object_id", "term_length"),
+        extra=_access_log_types,
+        rows=_access_log_about,
+        order=90,
+    ),
 )
 
 # Rate-limit counters (mediation.ratelimit): a hashed key, a count and an expiry.
@@ -888,6 +991,7 @@ __all__ = [
     "RetentionResult",
     "classification_gaps",
     "ensure_schedules",
+    "register_access_log_subject",
     "register_personal_data",
     "registered",
     "resident_anonymise",

@@ -73,6 +73,7 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         author=_text(structure_name),
         lang="fr-FR",
     )
+    # By section: the same field name means different things ("title" of a workshop, of a case).
     field_labels = data.get("field_labels", {})
     story = [
         Paragraph("Vos données personnelles", styles["Title"]),
@@ -90,10 +91,10 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         Spacer(1, 6 * mm),
     ]
 
-    def block(row: dict, hidden: set[str]) -> Table:
+    def block(row: dict, hidden: set[str], labels: dict[str, str]) -> Table:
         lines = [
             [
-                Paragraph(escape(_text(field_labels.get(name, name)).capitalize()), small),
+                Paragraph(escape(_text(labels.get(name, name)).capitalize()), small),
                 Paragraph(escape(_text(value)), small),
             ]
             for name, value in row.items()
@@ -121,6 +122,6 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
         if not rows:
             story.append(Paragraph("Aucun.", styles["BodyText"]))
         for row in rows:
-            story += [block(row, hidden), Spacer(1, 3 * mm)]
+            story += [block(row, hidden, field_labels.get(key, {})), Spacer(1, 3 * mm)]
     doc.build(story)
     return buffer.getvalue()
