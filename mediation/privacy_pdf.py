@@ -18,7 +18,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from mediation.privacy import exported
 
-HIDDEN_IN_PDF = {"id", "structure", "history_id", "is_anonymous"}
+# Internal values, kept in the JSON: ids and the pseudonymous key of the reports.
+HIDDEN_IN_PDF = {"id", "structure", "history_id", "is_anonymous", "report_key"}
 
 
 def _sections() -> list[tuple[str, str, set[str]]]:
@@ -58,6 +59,11 @@ def _text(value) -> str:
     return text.encode("cp1252", errors="replace").decode("cp1252")
 
 
+def _first_upper(text: str) -> str:
+    # Not str.capitalize(): it lowercases the rest ("code INSEE" → "code insee").
+    return text[:1].upper() + text[1:]
+
+
 def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=9, leading=11)
@@ -94,7 +100,7 @@ def render_resident_pdf(data: dict, *, structure_name: str) -> bytes:
     def block(row: dict, hidden: set[str], labels: dict[str, str]) -> Table:
         lines = [
             [
-                Paragraph(escape(_text(labels.get(name, name)).capitalize()), small),
+                Paragraph(escape(_first_upper(_text(labels.get(name, name)))), small),
                 Paragraph(escape(_text(value)), small),
             ]
             for name, value in row.items()
