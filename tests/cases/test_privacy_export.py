@@ -235,7 +235,7 @@ def test_the_pdf_export_holds_every_category_in_french(client, everything, media
         "Fiche usager consultée",
         "Dossier consulté",
         "En attente de l'usager",
-        "code INSEE",
+        "INSEE)",  # not "insee": the label keeps its capitals
     ]:
         assert expected in text, expected
     for code in ["waiting_resident", "resident_view", "reminder", "navigation_internet"]:
