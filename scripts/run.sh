@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Started by `make run`: migrate, load the demo data into an empty database, then run the web
-# app and the django-q2 cluster side by side until Ctrl-C.
+# app and the django-q2 cluster side by side (supervised) until Ctrl-C or SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -12,24 +12,9 @@ mkdir -p var
 $PY manage.py migrate --noinput -v0
 demo=$($PY manage.py seed_demo --if-empty)
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo
-  echo "Arrêt de Permanence…"
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
-}
-trap stop INT TERM EXIT
-
-$PY manage.py qcluster &
-pids+=($!)
-$PY manage.py runserver "127.0.0.1:${PORT}" --noreload &
-pids+=($!)
-
-# Let both processes print their start-up lines first, so that the banner stays visible.
-sleep 3
-cat <<MSG
+# The web server and the cluster side by side, under scripts/supervise.py: one that crashes is
+# started again without stopping the other; Ctrl-C or SIGTERM stops both within GRACE seconds.
+banner=$(cat <<MSG
 
 ============================================================================
   Permanence est lancée : http://127.0.0.1:${PORT}/
@@ -37,6 +22,9 @@ cat <<MSG
 
 ${demo}
 ============================================================================
-
 MSG
-wait -n "${pids[@]}"
+)
+# The banner after the start-up lines of both processes, so that it stays visible.
+exec $PY scripts/supervise.py --grace "${GRACE:-10}" --banner-after 3 --banner "$banner" \
+  "cluster=$PY manage.py qcluster" \
+  "web=$PY manage.py runserver 127.0.0.1:${PORT} --noreload"
