@@ -12,7 +12,9 @@ class CasesConfig(AppConfig):
             demo,  # noqa: F401  (registers the demo step: residents, bookings, sessions)
             privacy,  # noqa: F401  (declares the personal data of cases)
         )
+        from cases.selectors.cases import followups_count
         from cases.views import sessions as views_sessions
+        from mediation.navigation import register_nav_count
 
         # Bookings never imports cases: the agenda offers what cases registers here.
         register_appointment_action(
@@ -29,3 +31,5 @@ class CasesConfig(AppConfig):
             views_sessions.has_logged_session,
             key="cases.session_view",
         )
+        # The number beside "Suivis" in the menu: counted by the navigation's own query.
+        register_nav_count("followups", followups_count)
