@@ -10,8 +10,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from bookings.choices import CANCELLED_STATUSES
-from bookings.choices import AppointmentStatus
+from bookings.choices import CANCELLED_STATUSES, AppointmentStatus
 from bookings.models import Appointment, Motif, OpeningHours
 from mediation.models import Membership, Place, User
 from mediation.selectors import parse_resident_query, resident_search
@@ -161,6 +160,8 @@ def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
     today = [a for a in today if not a.is_moved_away]
     today.sort(key=lambda a: (a.local_starts_at.time(), a.pk))
     return today
+
+
 # --- Appointments to reassign --------------------------------------------------------------
 
 
