@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings.selectors import agenda_places
+from bookings.selectors import agenda_places, resident_sms_opt_out
 from cases.choices import CaseStatus, TagDimension, Theme
 from cases.forms.residents import (
     MergeForm,
@@ -267,6 +267,7 @@ def resident_detail(request, structure, resident: int):
             ),
             "sharing": None if person.is_anonymous else selectors.sharing_record(person),
             "appointments": selectors.resident_upcoming_appointments(request.user, person),
+            "sms_opt_out": resident_sms_opt_out(request.user, person, structure),
             "open_cases": open_cases,
             "closed_cases": closed_cases,
             "sessions": sessions,
