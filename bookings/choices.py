@@ -64,6 +64,13 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
 
 
+class Delivery(models.TextChoices):
+    """What the SMS provider reported after a message was sent (its delivery receipt)."""
+
+    DELIVERED = "delivered", _("Remis")
+    UNDELIVERED = "undelivered", _("Échec de remise")
+
+
 class SmsEncoding(models.TextChoices):
     """How an SMS is encoded, which sets its price: 160 characters a segment in the GSM 03.38
     alphabet, 70 in UCS-2 (see `bookings.messaging.sms_prepare`)."""

@@ -23,6 +23,7 @@ from bookings.choices import (
     CANCELLED_STATUSES,
     AppointmentStatus,
     Channel,
+    Delivery,
     MessageKind,
     MessageStatus,
     MotifMode,
@@ -500,6 +501,10 @@ class Notification(models.Model):
         _("encodage"), max_length=5, choices=SmsEncoding.choices, blank=True
     )
     segments = models.PositiveSmallIntegerField(_("segments"), null=True, blank=True)
+    # The provider's delivery receipt (SMS, Brevo webhook): set once, by
+    # `bookings.services.receipts.notification_record_delivery`.
+    delivery = models.CharField(_("remise"), max_length=12, choices=Delivery.choices, blank=True)
+    delivery_at = models.DateTimeField(_("remis ou refusé le"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -524,6 +529,31 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+
+class SmsOptOutQuerySet(scoped_queryset("structure")):
+    pass
+
+
+class SmsOptOut(models.Model):
+    """A number that answered STOP to a structure's SMS: that structure sends it no more SMS
+    (e-mail still goes). Checked by `bookings.selectors.sms_allowed`, the one place."""
+
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="sms_opt_outs")
+    phone = models.CharField(_("numéro"), max_length=20)  # E.164
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    objects = SmsOptOutQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("refus des SMS")
+        verbose_name_plural = _("refus des SMS")
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "phone"], name="sms_opt_out_once")
+        ]
+
+    def __str__(self):
+        return f"STOP ({self.created_at:%d/%m/%Y})"
 
 
 class CalendarFeedQuerySet(scoped_queryset("structure")):

@@ -26,6 +26,7 @@ from django_q.tasks import async_task
 
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
+from bookings.selectors import sms_allowed
 from mediation.dates import day_label
 from mediation.phones import is_mobile
 
@@ -127,11 +128,22 @@ def waitlist_link(entry: WaitlistEntry) -> str:
 # --- Recording the messages -----------------------------------------------------------------
 
 
-def recipients_of(resident) -> list[Recipient]:
-    """SMS to a mobile number, e-mail to an address; both when the resident gave both."""
+def sms_recipient(structure_id: int, phone) -> str:
+    """The E.164 number to text for the structure, or "" when there is none: not a mobile, or
+    the number answered STOP to the structure's SMS (`SmsOptOut`). Every SMS path asks here."""
+    if not phone or not is_mobile(phone):
+        return ""
+    number = phone.as_e164
+    return number if sms_allowed(structure_id=structure_id, phone=number) else ""
+
+
+def recipients_of(resident, *, structure_id: int | None = None) -> list[Recipient]:
+    """SMS to a mobile number (unless it answered STOP to the structure), e-mail to an
+    address; both when the resident gave both."""
     found = []
-    if resident.phone and is_mobile(resident.phone):
-        found.append(Recipient(Channel.SMS, resident.phone.as_e164))
+    number = sms_recipient(structure_id or resident.structure_id, resident.phone)
+    if number:
+        found.append(Recipient(Channel.SMS, number))
     if resident.email:
         found.append(Recipient(Channel.EMAIL, resident.email))
     return found
@@ -153,7 +165,8 @@ def _record(
     """The messages of `kind` for the appointment, one per channel; only the new ones are
     returned (get_or_create: the unique constraint has the last word under concurrency)."""
     created_rows = []
-    for recipient in recipients_of(appointment.resident):
+    structure_id = appointment.place.structure_id
+    for recipient in recipients_of(appointment.resident, structure_id=structure_id):
         notification, created = Notification.objects.get_or_create(
             appointment=appointment,
             kind=kind,
@@ -269,7 +282,8 @@ def on_waitlist_offer(entry: WaitlistEntry, free_slot, *, now: datetime | None =
     `send_before` is the free slot's start: the offer is pointless afterwards, and the text
     names that time (a Notification has no other field to keep it). One offer per entry."""
     now = now or timezone.now()
-    if not entry.phone or not is_mobile(entry.phone) or free_slot.starts_at <= now:
+    number = sms_recipient(entry.place.structure_id, entry.phone)
+    if not number or free_slot.starts_at <= now:
         return []
     notification, created = Notification.objects.get_or_create(
         waitlist_entry=entry,
@@ -277,7 +291,7 @@ def on_waitlist_offer(entry: WaitlistEntry, free_slot, *, now: datetime | None =
         channel=Channel.SMS,
         defaults={
             "structure_id": entry.place.structure_id,
-            "recipient": entry.phone.as_e164,
+            "recipient": number,
             "send_after": now,
             "send_before": free_slot.starts_at,
         },

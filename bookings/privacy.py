@@ -12,6 +12,7 @@ from bookings.models import (
     Notification,
     OpeningHours,
     Slot,
+    SmsOptOut,
     WaitlistEntry,
     new_token,
 )
@@ -185,6 +186,8 @@ register_personal_data(
         "provider_reference": N,
         "encoding": N,
         "segments": N,
+        "delivery": R,
+        "delivery_at": R,
         "created_at": R,
     },
     links=("appointment__resident",),
@@ -219,4 +222,30 @@ register_personal_data(
         "created_at": K,
         "revoked_at": K,
     },
+)
+
+
+def _sms_opt_outs_of(resident):
+    """A STOP is not linked to a record: the one given with the resident's number to their
+    structure is theirs, and goes with the erasure (the erased record has no number left to
+    text)."""
+    if not resident.phone:
+        return SmsOptOut._base_manager.none()
+    return SmsOptOut._base_manager.filter(
+        structure_id=resident.structure_id, phone=resident.phone.as_e164
+    )
+
+
+# A number that answered STOP to a structure's SMS (bookings/services/receipts.py): kept
+# PRIVACY_RETENTION_DAYS after the answer, then deleted like the messages it answered.
+register_personal_data(
+    SmsOptOut,
+    fields={
+        "id": N,
+        "structure": N,
+        "phone": R,
+        "created_at": R,
+    },
+    expires=Expiry("created_at"),
+    owned_rows=_sms_opt_outs_of,
 )

@@ -10,9 +10,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from bookings.choices import CANCELLED_STATUSES
-from bookings.choices import AppointmentStatus
-from bookings.models import Appointment, Motif, OpeningHours
+from bookings.choices import CANCELLED_STATUSES, AppointmentStatus
+from bookings.models import Appointment, Motif, OpeningHours, SmsOptOut
 from mediation.models import Membership, Place, User
 from mediation.selectors import parse_resident_query, resident_search
 
@@ -161,6 +160,8 @@ def day_appointments(user, *, now: datetime | None = None) -> list[Appointment]:
     today = [a for a in today if not a.is_moved_away]
     today.sort(key=lambda a: (a.local_starts_at.time(), a.pk))
     return today
+
+
 # --- Appointments to reassign --------------------------------------------------------------
 
 
@@ -213,3 +214,25 @@ def book_resident_matches(user, structure, query: str, *, regions: list[str]):
     results = list(matches[:SEARCH_RESULTS])
     total = len(results) if len(results) < SEARCH_RESULTS else matches.count()
     return results, total
+
+
+# --- SMS opt-outs (STOP) --------------------------------------------------------------------
+
+
+def sms_allowed(*, structure_id: int, phone: str) -> bool:
+    """Whether the structure may text this E.164 number: no when it answered STOP to one of
+    the structure's SMS. The one check: `bookings.notifications` asks it when it chooses the
+    channels of a message, and `bookings.tasks` again just before sending one recorded earlier."""
+    return not SmsOptOut.objects.filter(structure_id=structure_id, phone=phone).exists()
+
+
+def resident_sms_opt_out(user, resident, structure):
+    """The STOP the resident's number gave to `structure` (its date), or None: for the
+    resident's page. One query, none without a number."""
+    if not resident.phone:
+        return None
+    return (
+        SmsOptOut.objects.visible_to(user)
+        .filter(structure=structure, phone=resident.phone.as_e164)
+        .first()
+    )

@@ -37,6 +37,7 @@ from bookings.choices import (
 )
 from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
+from bookings.selectors import sms_allowed
 from mediation.logs import exception_summary
 from mediation.schedules import ensure_schedule
 
@@ -75,6 +76,7 @@ TOO_LATE = "Non envoyé : il était trop tard."
 INTERRUPTED = "Envoi interrompu, résultat inconnu : non renvoyé pour ne pas l'envoyer deux fois."
 NOT_BOOKED = "Rendez-vous qui n'est plus à venir : non envoyé."
 OFFER_CLOSED = "Inscription close : non envoyé."
+OPTED_OUT = "Le destinataire a répondu STOP : SMS non envoyé."
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,14 @@ def _claim(notification_id: int, now: datetime):
             cancelled = reason in (wording.DROPPED_CANCELLED, *wording.MOVE_REASONS)
             notification.status = MessageStatus.CANCELLED if cancelled else MessageStatus.DROPPED
             notification.last_error = reason
+            notification.save(update_fields=["status", "last_error"])
+            return "dropped", None, None, 0
+        if notification.channel == Channel.SMS and not sms_allowed(
+            structure_id=notification.structure_id, phone=notification.recipient
+        ):
+            # Recorded before the STOP (a reminder): the STOP wins.
+            notification.status = MessageStatus.DROPPED
+            notification.last_error = OPTED_OUT
             notification.save(update_fields=["status", "last_error"])
             return "dropped", None, None, 0
         notification.attempts += 1

@@ -12,9 +12,11 @@ class CasesConfig(AppConfig):
             demo,  # noqa: F401  (registers the demo step: residents, bookings, sessions)
             privacy,  # noqa: F401  (declares the personal data of cases)
         )
+        from cases.selectors.cases import followups_count
         from cases.views import day as views_day
         from cases.views import sessions as views_sessions
         from mediation.day import register_day_panel
+        from mediation.navigation import register_nav_count
 
         # Bookings never imports cases: the agenda offers what cases registers here.
         register_appointment_action(
@@ -53,3 +55,5 @@ class CasesConfig(AppConfig):
             template="cases/day/_followups.html",
             context=views_day.followups_panel,
         )
+        # The number beside "Suivis" in the menu: counted by the navigation's own query.
+        register_nav_count("followups", followups_count)

@@ -117,6 +117,19 @@ class CaseStatus(models.TextChoices):
     REDIRECTED = "redirected", _("Orienté")
 
 
+class CaseEventKind(models.TextChoices):
+    """What a line of a case's timeline records: a status change (the opening included) or a
+    note (free text, a next-action date, a document reference) that leaves the status alone."""
+
+    STATUS = "status", _("Changement de statut")
+    NOTE = "note", _("Note")
+
+
+#: The change reason of a case's history row written by a note (its new next-action date): the
+#: timeline shows the date on the note, not again as an edit of the case.
+NOTE_CHANGE_REASON = "note"
+
+
 CLOSED_CASE_STATUSES = (CaseStatus.RESOLVED, CaseStatus.ABANDONED, CaseStatus.REDIRECTED)
 
 # The one table of allowed case status changes (see cases.services.cases.case_transition).

@@ -19,6 +19,7 @@ from bookings.models import Appointment
 from cases.choices import (
     MAX_DURATION_MINUTES,
     Autonomy,
+    CaseEventKind,
     CaseStatus,
     CountDimension,
     Outcome,
@@ -87,6 +88,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["structure", "status", "next_action_on"]),
             models.Index(fields=["resident", "opened_at"]),
+            # "Mes suivis" of a mediator and the count in the menu: their own open cases.
+            models.Index(fields=["structure", "mediator", "next_action_on"]),
         ]
 
     def __str__(self):
@@ -94,25 +97,52 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    """A status change of a case, with its comment: the backbone of the case's timeline."""
+    """A line of a case's timeline written by the case services: a status change with its
+    optional comment (`kind="status"`; the opening is the one with no `from_status`), or a note
+    that leaves the status alone (`kind="note"`: free text, a new next-action date, a document
+    reference; its statuses stay empty)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(
+        _("nature"),
+        max_length=8,
+        choices=CaseEventKind.choices,
+        default=CaseEventKind.STATUS,
+        # Bulk writers that name their columns (bench/generate.py) get it from the database.
+        db_default=CaseEventKind.STATUS,
+    )
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     from_status = models.CharField(max_length=24, choices=CaseStatus.choices, blank=True)
-    to_status = models.CharField(max_length=24, choices=CaseStatus.choices)
-    comment = models.TextField(_("commentaire"))
+    to_status = models.CharField(max_length=24, choices=CaseStatus.choices, blank=True)
+    comment = models.TextField(_("commentaire"), blank=True)
+    # A status change: the case's date after it. A note: the date it set (None: unchanged).
     next_action_on = models.DateField(null=True, blank=True)
+    # "n° dossier CAF 1234567", "pré-demande ANTS 2612…": the resident's identifier at an
+    # administration, personal data erased with the comment (cases/privacy.py).
+    document_reference = models.CharField(
+        _("référence de document"), max_length=100, blank=True, db_default=""
+    )
 
     objects = scoped_queryset("case__structure").as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["case", "at"])]
+        constraints = [
+            # A status change says where it leads; a note changes no status.
+            models.CheckConstraint(
+                condition=(models.Q(kind=CaseEventKind.STATUS) & ~models.Q(to_status=""))
+                | models.Q(kind=CaseEventKind.NOTE, from_status="", to_status=""),
+                name="case_event_kind_statuses",
+            ),
+        ]
 
     def __str__(self):
+        if self.kind == CaseEventKind.NOTE:
+            return "note"
         return f"{self.from_status} → {self.to_status}"
 
 

@@ -367,6 +367,7 @@ PLACES_SCHEMA = "valeurs du schéma national des lieux, stockées telles quelles
 NOT_EXCHANGED = MappingProxyType(
     {
         "cases.choices.CaseStatus": "les dossiers restent dans la structure",
+        "cases.choices.CaseEventKind": "les dossiers restent dans la structure",
         "cases.choices.TagDimension": "organisation interne des thématiques, démarches et matériel",
         "cases.choices.CountDimension": "organisation interne des décomptes de participants",
         "mediation.choices.Role": "rôles du personnel",

@@ -134,8 +134,13 @@ register_personal_data(
         "by": K,
         "from_status": K,
         "to_status": K,
+        "kind": K,
         "comment": E,
         "next_action_on": K,
+        # An identifier at an administration ("n° dossier CAF 1234567"): kept as long as the
+        # case's other free text, erased with it when the resident is anonymised (erasure,
+        # objection, or 2 years without contact), shown in the right-of-access export.
+        "document_reference": E,
     },
     links=("case__resident",),
     contact={"case__resident": ("at",)},

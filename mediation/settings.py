@@ -394,6 +394,9 @@ SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or d
 SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+# The secret in the URL of Brevo's SMS webhook (/webhooks/brevo/sms/<secret>/: delivery
+# receipts and STOP answers). Empty: the endpoint answers 404.
+BREVO_WEBHOOK_SECRET = os.environ.get("BREVO_WEBHOOK_SECRET", "")
 
 # --- Read API (api/) -----------------------------------------------------------------------
 # Calls per minute of one API client, and failed authentications per minute of one address.

@@ -131,5 +131,7 @@ urlpatterns = [
     path("agenda/", include("bookings.urls.feed")),
     # Open data: the places structures publish, in the national schema (no account).
     path("donnees/", include("bookings.urls.open_data")),
+    # The SMS provider's delivery receipts and STOP answers (no session: a secret in the URL).
+    path("webhooks/", include("bookings.urls.webhooks")),
     path("operateurs/", admin.site.urls),
 ]

@@ -104,14 +104,10 @@ class CaseTransitionForm(CrispyMixin, forms.Form):
         error_messages={"required": _("Choisissez le nouveau statut.")},
     )
     comment = forms.CharField(
-        label=_("Commentaire"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": _(
-                "Le commentaire est obligatoire : dites en quelques mots ce qui a changé."
-            )
-        },
-        help_text=_("Obligatoire : ce qui a été fait, ce qui est attendu et de qui."),
+        label=_("Commentaire (facultatif)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Ce qui a été fait, ce qui est attendu et de qui."),
     )
     next_action_on = forms.DateField(
         label=_("Prochaine action le"),
@@ -127,6 +123,42 @@ class CaseTransitionForm(CrispyMixin, forms.Form):
         self.fields["to"].error_messages["invalid_choice"] = _(
             "Ce changement n'est pas possible depuis le statut « %(current)s »."
         ) % {"current": current_label}
+
+
+class CaseNoteForm(CrispyMixin, forms.Form):
+    """A note on the case page: text, a new next-action date, a document reference, any of
+    them; the status stays. Prefixed: the status form beside it has a date field too."""
+
+    prefix = "note"
+    submit_label = _("Ajouter au dossier")
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=SENSITIVE_HINT,
+    )
+    next_action_on = forms.DateField(
+        label=_("Nouvelle date de prochaine action"),
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": _("Saisissez une date valide (jj/mm/aaaa).")},
+    )
+    document_reference = forms.CharField(
+        label=_("Référence de document"),
+        required=False,
+        # The service says it in French when longer; the browser would cut it silently.
+        help_text=_("Ex. : n° dossier CAF 1234567, n° de pré-demande ANTS."),
+    )
+
+    def __init__(self, *args, current_next_action=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_next_action is not None:
+            self.fields["next_action_on"].help_text = _(
+                "Actuellement le %(day)s. Laissez vide pour la garder."
+            ) % {"day": current_next_action.strftime("%d/%m/%Y")}
+        else:
+            self.fields["next_action_on"].help_text = _("Aucune action prévue pour l'instant.")
 
 
 class SessionField(forms.ModelChoiceField):

@@ -6,16 +6,33 @@ Queryset helpers that would naturally be `CaseQuerySet` methods (`waiting_too_lo
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.conf import settings
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    Expression,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.choices import (
     CLOSED_CASE_STATUSES,
+    NOTE_CHANGE_REASON,
+    CaseEventKind,
     CaseStatus,
     Equipment,
     ProcedureArea,
@@ -23,9 +40,10 @@ from cases.choices import (
     Theme,
 )
 from cases.models import Case, CaseEvent, HelpSession, SessionTag
-from mediation.choices import Role
-from mediation.models import Membership, Resident, User
-from mediation.permissions import roles_for
+from mediation.choices import PlaceTimeZone, Role
+from mediation.models import Membership, Place, Resident, User
+from mediation.permissions import roles_for, user_can
+from mediation.scoping import structure_roles
 
 WAITING_STATUSES = (CaseStatus.WAITING_RESIDENT, CaseStatus.WAITING_ADMINISTRATION)
 #: Sessions offered for attaching to a case (the most recent ones).
@@ -183,31 +201,47 @@ def attachable_session_list(
 
     Read through the resident's index: with the structure and "no case yet" in the same
     WHERE, SQLite's planner walks every session of the structure instead (200 ms for
-    100 000 sessions). A resident has at most a few hundred sessions: the rest is sorted out
-    here."""
-    visible = (
-        HelpSession.objects.visible_to(user, action).select_related("mediator").only(*LABEL_FIELDS)
+    100 000 sessions). A resident has at most a few hundred sessions: their keys are sorted
+    out here as plain tuples, and only the `limit` kept are loaded as sessions (building a
+    model per session was most of the case page's time)."""
+    visible = HelpSession.objects.visible_to(user, action)
+    keys = ("pk", "structure_id", "case_id", "date", "created_at")
+    workshops = HelpSession.participants.through.objects.filter(
+        resident_id=case.resident_id
+    ).values("helpsession_id")
+    # Two SELECTs in one query, each with its own plan: the resident's index, then the
+    # workshops by primary key.
+    rows = (
+        visible.filter(resident_id=case.resident_id)
+        .order_by()
+        .values_list(*keys)
+        .union(visible.filter(pk__in=workshops).order_by().values_list(*keys), all=True)
     )
-    sessions = list(visible.filter(resident_id=case.resident_id))
-    workshop_ids = list(
-        HelpSession.participants.through.objects.filter(resident_id=case.resident_id).values_list(
-            "helpsession_id", flat=True
-        )
-    )
-    if workshop_ids:
-        sessions += list(visible.filter(pk__in=workshop_ids))
     kept = sorted(
-        (s for s in sessions if s.structure_id == case.structure_id and s.case_id is None),
-        key=lambda s: (s.date, s.created_at, s.pk),
+        {
+            (day, created_at, pk)
+            for pk, structure_id, case_id, day, created_at in rows
+            if structure_id == case.structure_id and case_id is None
+        },
         reverse=True,
     )[:limit]
-    prefetch_related_objects(kept, _tags_prefetch())
-    return kept
+    if not kept:
+        return []
+    sessions = {
+        session.pk: session
+        for session in visible.filter(pk__in=[pk for _day, _at, pk in kept])
+        .order_by()
+        .select_related("mediator")
+        .only(*LABEL_FIELDS)
+        .prefetch_related(_tags_prefetch())
+    }
+    return [sessions[pk] for _day, _at, pk in kept if pk in sessions]
 
 
 @dataclass
 class TimelineEntry:
-    """One thing that happened to a case. `kind`: "opened", "status", "session" or "edit"."""
+    """One thing that happened to a case. `kind`: "opened", "status", "note", "session" or
+    "edit"."""
 
     kind: str
     at: datetime
@@ -262,8 +296,8 @@ def _session_moment(session: HelpSession, tz) -> datetime:
 
 
 def case_timeline(user, case: Case, *, tz, action="follow_case") -> list[TimelineEntry]:
-    """Everything that happened to `case`, newest first: its sessions, status changes and
-    edits (django-simple-history). A fixed number of queries whatever the history's length:
+    """Everything that happened to `case`, newest first: its sessions, status changes, notes
+    and edits (django-simple-history). A fixed number of queries whatever the history's length:
     events, sessions, their tags, history rows, the names the edits mention."""
     entries: list[TimelineEntry] = []
     events = (
@@ -273,9 +307,13 @@ def case_timeline(user, case: Case, *, tz, action="follow_case") -> list[Timelin
         .order_by("at", "pk")
     )
     for event in events:
+        if event.kind == CaseEventKind.NOTE:
+            kind = "note"
+        else:
+            kind = "opened" if not event.from_status else "status"
         entries.append(
             TimelineEntry(
-                kind="opened" if not event.from_status else "status",
+                kind=kind,
                 at=timezone.localtime(event.at, tz),
                 rank=1,
                 by=user_name(event.by),
@@ -314,8 +352,10 @@ def _edit_entries(case: Case, tz) -> list[TimelineEntry]:
     user_ids, resident_ids = set(), set()
     for previous, row in zip(rows, rows[1:], strict=False):
         changed = [name for name in EDIT_FIELDS if getattr(previous, name) != getattr(row, name)]
-        if row.status != previous.status and "next_action_on" in changed:
-            # The date set with a status change is shown on the change itself.
+        if "next_action_on" in changed and (
+            row.status != previous.status or row.history_change_reason == NOTE_CHANGE_REASON
+        ):
+            # The date set with a status change or a note is shown on the event itself.
             changed.remove("next_action_on")
         if not changed:
             continue
@@ -412,6 +452,60 @@ def followup_cases(
         )
         .order_by(F("next_action_on").asc(nulls_last=True), "status_changed_at", "pk")
     )
+
+
+def followups_of_own(user, structure) -> bool:
+    """Does "Mes suivis" show the user's own cases first (a mediator's), rather than the whole
+    structure's? Who someone is, not what they may do: outside the permissions table."""
+    return Role.MEDIATOR in structure_roles(user).get(structure.pk, frozenset())
+
+
+def _structure_local_day(now: datetime, per_day) -> Expression:
+    """`per_day(day)` for the local day of the structure of the row (`OuterRef("pk")` of a
+    Structure query), as one SQL expression: the day in the time zone its active places share
+    (bookings.selectors.structure_time_zone), else the site's. Most of the day every zone has
+    the same date and this is `per_day(that day)`."""
+    site_day = timezone.localdate(now, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    zones_by_day: dict[date, list[str]] = {}
+    for zone in PlaceTimeZone.values:
+        day = timezone.localdate(now, zoneinfo.ZoneInfo(zone))
+        if day != site_day:
+            zones_by_day.setdefault(day, []).append(zone)
+    if not zones_by_day:
+        return per_day(site_day)
+    places = Place.objects.filter(structure=OuterRef("pk"), is_active=True).order_by()
+    first = Subquery(places.order_by("time_zone").values("time_zone")[:1])
+    last = Subquery(places.order_by("-time_zone").values("time_zone")[:1])
+    return SqlCase(
+        *(
+            When(
+                Exact(first, last) & In(first, zones),
+                then=per_day(day),
+            )
+            for day, zones in zones_by_day.items()
+        ),
+        default=per_day(site_day),
+    )
+
+
+def followups_count(user, structure, now: datetime) -> Expression | None:
+    """The number beside "Suivis" in the menu: the cases "Mes suivis" lists by default (to
+    handle: next action come, or waiting too long; the mediator's own, or the whole structure's
+    for the others), as an expression on a Structure query (`mediation/navigation.py`)."""
+    if not user_can(user, "view_followups", structure):
+        return None
+    own = followups_of_own(user, structure)
+
+    def per_day(today: date) -> Expression:
+        cases = needing_followup(
+            Case.objects.filter(structure=OuterRef("pk")), today=today, now=now
+        )
+        if own:
+            cases = cases.filter(mediator_id=user.pk)
+        counted = cases.order_by().values("structure").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted[:1]), 0)
+
+    return _structure_local_day(now, per_day)
 
 
 def decorate_followup(case: Case, *, today: date, now: datetime, tz, show_names: bool) -> Case:

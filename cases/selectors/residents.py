@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from bookings.models import Appointment
@@ -24,25 +23,25 @@ SESSION_PAGE_SIZE = 20
 UPCOMING_LIMIT = 30
 
 
-def _open_cases_count(user):
-    # The visible open cases as a list computed once, and the per-row lookup by resident: so
-    # the database looks cases up by resident (indexed) rather than scanning the structure's.
-    visible = Case.objects.visible_to(user, "manage_residents").open().order_by().values("pk")
-    cases = (
-        Case.objects.filter(resident=OuterRef("pk"), pk__in=visible)
+def with_open_cases(user, residents) -> list[Resident]:
+    """The search results as the residents' list shows them, for the rows of one page: each
+    with `open_cases` (the open cases the user may see), counted in one query for the page.
+    (A count in the search's own query ran for every matching resident before the sort and
+    the LIMIT: 90 ms for a desk of 20 000.) `residents` should carry its structure
+    (`select_related`), shown for residents shared by another structure."""
+    residents = list(residents)
+    counts = dict(
+        Case.objects.visible_to(user, "manage_residents")
+        .open()
+        .filter(resident_id__in=[resident.pk for resident in residents])
         .order_by()
-        .values("resident")
+        .values("resident_id")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("resident_id", "n")
     )
-    return Coalesce(Subquery(cases, output_field=IntegerField()), Value(0))
-
-
-def with_open_cases(user, residents):
-    """The search results as the residents' list shows them: each row with `open_cases` (the
-    open cases the user may see) and its structure (shown for residents shared by another
-    structure)."""
-    return residents.select_related("structure").annotate(open_cases=_open_cases_count(user))
+    for resident in residents:
+        resident.open_cases = counts.get(resident.pk, 0)
+    return residents
 
 
 def resident_duplicates(

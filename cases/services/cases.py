@@ -1,7 +1,8 @@
-"""Writes of cases (dossiers): open, change status, attach a session, edit.
+"""Writes of cases (dossiers): open, change status, add a note, attach a session, edit.
 
 Every status change goes through `case_transition`, which checks `CASE_TRANSITIONS`, records a
-`CaseEvent` with its comment and saves the case with its author in one transaction."""
+`CaseEvent` with its comment and saves the case with its author in one transaction. A note
+(`case_add_note`) is a `CaseEvent` of its own kind that never touches the status."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import CASE_TRANSITIONS, CLOSED_CASE_STATUSES, CaseStatus, ProcedureArea
+from cases.choices import (
+    CASE_TRANSITIONS,
+    CLOSED_CASE_STATUSES,
+    NOTE_CHANGE_REASON,
+    CaseEventKind,
+    CaseStatus,
+    ProcedureArea,
+)
 from cases.models import Case, CaseEvent, HelpSession
 from mediation.history import save_with_author
 from mediation.models import Membership, Resident, Structure, User
@@ -159,12 +167,13 @@ def case_transition(
     next_action_on: date | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Move `case` to the status `to`, with a comment (required) and the next-action date.
+    """Move `case` to the status `to`, with an optional comment and the next-action date.
 
     The one function for status changes: checked against `CASE_TRANSITIONS`, recorded as a
-    CaseEvent, the case saved with its author. `next_action_on` replaces the case's date (None
-    clears it); closing a case clears it. Refusals are ValidationErrors at the field: `to`,
-    `comment`, `next_action_on`."""
+    CaseEvent (who, when, from, to), the case saved with its author. `next_action_on` replaces
+    the case's date (None clears it); closing a case clears it. Refusals are ValidationErrors at
+    the field: `to`, `next_action_on`. The comment is optional since #16: the change is one
+    step, and what was done can be written as a note."""
     now = now or timezone.now()
     case = Case.objects.select_for_update().get(pk=case.pk)
     errors: dict[str, str] = {}
@@ -172,10 +181,6 @@ def case_transition(
     if refusal is not None:
         errors["to"] = refusal
     comment = (comment or "").strip()
-    if not comment:
-        errors["comment"] = _(
-            "Le commentaire est obligatoire : dites en quelques mots ce qui a changé."
-        )
     closing = to in CLOSED_CASE_STATUSES
     if not closing:
         errors |= _check_next_action(next_action_on, unchanged_from=case.next_action_on)
@@ -197,6 +202,67 @@ def case_transition(
         next_action_on=case.next_action_on,
     )
     return case
+
+
+#: The longest document reference kept (CaseEvent.document_reference).
+DOCUMENT_REFERENCE_MAX = 100
+
+
+@transaction.atomic
+def case_add_note(
+    *,
+    case: Case,
+    note: str,
+    by: User | None,
+    next_action_on: date | None = None,
+    document_reference: str = "",
+    now: datetime | None = None,
+) -> CaseEvent:
+    """Write on a case without changing its status: a note, a new next-action date, a
+    document reference ("n° dossier CAF 1234567"), any of them.
+
+    Recorded as a CaseEvent of kind "note" with its author; a new date replaces the case's
+    (the case saved with its author: its history row). `next_action_on=None` keeps the case's
+    date (clearing it is an edit of the case, `case_update`). Refusals are ValidationErrors at
+    the field: `note` when there is nothing to record, `next_action_on` for a day already past
+    or a closed case, `document_reference` when too long."""
+    now = now or timezone.now()
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    note = (note or "").strip()
+    document_reference = " ".join((document_reference or "").split())
+    errors: dict[str, str] = {}
+    if next_action_on is not None and next_action_on != case.next_action_on:
+        if case.status in CLOSED_CASE_STATUSES:
+            errors["next_action_on"] = _(
+                "Le dossier est « %(status)s » : rouvrez-le pour prévoir une action."
+            ) % {"status": _status_label(case.status)}
+        else:
+            errors |= _check_next_action(next_action_on)
+    elif next_action_on is not None:
+        next_action_on = None  # the date it already has: nothing to change
+    if len(document_reference) > DOCUMENT_REFERENCE_MAX:
+        errors["document_reference"] = _(
+            "La référence est trop longue (%(max)s caractères au plus)."
+        ) % {"max": DOCUMENT_REFERENCE_MAX}
+    if not errors and not (note or document_reference or next_action_on):
+        errors["note"] = _(
+            "Écrivez une note, une référence de document ou une nouvelle date de prochaine action."
+        )
+    if errors:
+        raise ValidationError(errors)
+    if next_action_on is not None:
+        case.next_action_on = next_action_on
+        # The timeline shows the date on the note, not again as an edit.
+        save_with_author(case, by, reason=NOTE_CHANGE_REASON)
+    return CaseEvent.objects.create(
+        case=case,
+        kind=CaseEventKind.NOTE,
+        at=now,
+        by=by,
+        comment=note,
+        next_action_on=next_action_on,
+        document_reference=document_reference,
+    )
 
 
 def _takes_part(session: HelpSession, resident_id: int) -> bool:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("suivis/", views.followups, name="followups"),
     path("<int:case>/", views.case_detail, name="case_detail"),
     path("<int:case>/statut/", views.case_transition, name="case_transition"),
+    path("<int:case>/note/", views.case_note, name="case_note"),
     path("<int:case>/rattacher/", views.case_attach, name="case_attach"),
     path("<int:case>/modifier/", views.case_edit, name="case_edit"),
 ]

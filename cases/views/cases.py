@@ -22,6 +22,7 @@ from cases.forms.cases import (
     ME,
     CaseAttachForm,
     CaseEditForm,
+    CaseNoteForm,
     CaseOpenForm,
     CaseTransitionForm,
     FollowupFilterForm,
@@ -33,10 +34,9 @@ from cases.selectors.cases import FollowupFilters
 from cases.services import cases as services
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
-from mediation.choices import Role
 from mediation.models import Place, Resident
 from mediation.permissions import user_can
-from mediation.scoping import access_object, structure_roles
+from mediation.scoping import access_object
 from mediation.search_terms import search_data, search_via_post
 from mediation.selectors import resident_pick
 from mediation.views.staff import add_service_errors
@@ -168,11 +168,19 @@ def _transition_form(case, data=None) -> CaseTransitionForm:
     )
 
 
-def _render_case(request, structure, case, *, transition=None, attach=None, status=200):
+def _note_form(case, data=None) -> CaseNoteForm:
+    return CaseNoteForm(data, current_next_action=case.next_action_on)
+
+
+def _render_case(request, structure, case, *, transition=None, note=None, attach=None, status=200):
     tz = _time_zone(request, structure)
     transition = transition or _transition_form(case)
     transition.helper.form_action = reverse(
         "case_transition", kwargs={"structure": structure.slug, "case": case.pk}
+    )
+    note = note or _note_form(case)
+    note.helper.form_action = reverse(
+        "case_note", kwargs={"structure": structure.slug, "case": case.pk}
     )
     attach = attach or CaseAttachForm(
         sessions=selectors.attachable_sessions(request.user, case),
@@ -198,6 +206,12 @@ def _render_case(request, structure, case, *, transition=None, attach=None, stat
         "opened_on": timezone.localtime(case.opened_at, tz).replace(tzinfo=None),
         "today": timezone.localdate(timezone=tz),
         "transition": transition,
+        "note": note,
+        "references": [
+            entry
+            for entry in timeline
+            if entry.event is not None and entry.event.document_reference
+        ],
         "attach": attach,
         "has_attachable": attach.has_choices,
         "timeline": timeline,
@@ -238,6 +252,23 @@ def case_transition(request, structure, case: int):
             )
             return redirect(_case_url(structure, obj))
     return _render_case(request, structure, obj, transition=form)
+
+
+@structure_view("follow_case")
+@require_POST
+def case_note(request, structure, case: int):
+    """A note, a next-action date or a document reference, without changing the status."""
+    obj = _access_case(request, structure, case)
+    form = _note_form(obj, request.POST)
+    if form.is_valid():
+        try:
+            services.case_add_note(case=obj, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("C'est noté dans l'historique du dossier."))
+            return redirect(_case_url(structure, obj))
+    return _render_case(request, structure, obj, note=form)
 
 
 @structure_view("follow_case")
@@ -304,7 +335,7 @@ def followups(request, structure):
     user = request.user
     is_desk = user_can(user, "follow_case", structure)
     # Whose cases the page shows first: a mediator's own (who they are, not what they may do).
-    is_mediator = Role.MEDIATOR in structure_roles(user)[structure.pk]
+    is_mediator = selectors.followups_of_own(user, structure)
     mediators = list(selectors.structure_mediators(user, structure))
     form = FollowupFilterForm(request.GET or None, mediators=mediators, can_be_me=is_mediator)
     data = {}

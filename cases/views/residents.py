@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings.selectors import agenda_places
+from bookings.selectors import agenda_places, resident_sms_opt_out
 from cases.choices import CaseStatus, TagDimension, Theme
 from cases.forms.residents import (
     MergeForm,
@@ -109,8 +109,8 @@ def resident_search(request, structure):
     query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
     parsed = core_selectors.parse_resident_query(query, regions=_regions(request, structure))
     unreadable = bool(query) and parsed.empty
-    results = selectors.with_open_cases(
-        request.user, core_selectors.resident_search(request.user, structure, parsed)
+    results = core_selectors.resident_search(request.user, structure, parsed).select_related(
+        "structure"
     )
     # Opening the list without a term shows the residents seen last: recorded too (names are
     # shown), but as a listing, without a term length (`AccessLog.action_label`).
@@ -123,6 +123,7 @@ def resident_search(request, structure):
     if unreadable:
         results = results.none()
     page = Paginator(results, selectors.SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_open_cases(request.user, page.object_list)
     for resident in page:
         resident.shared_from = resident.structure if resident.structure_id != structure.pk else None
     create_url = reverse("resident_create", kwargs={"structure": structure.slug})
@@ -266,6 +267,7 @@ def resident_detail(request, structure, resident: int):
             ),
             "sharing": None if person.is_anonymous else selectors.sharing_record(person),
             "appointments": selectors.resident_upcoming_appointments(request.user, person),
+            "sms_opt_out": resident_sms_opt_out(request.user, person, structure),
             "open_cases": open_cases,
             "closed_cases": closed_cases,
             "sessions": sessions,

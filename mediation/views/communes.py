@@ -19,7 +19,8 @@ MAX_QUERY = 100
 @require_GET
 def commune_suggestions(request):
     # A fragment of a commune's name or postcode: reference data, not a person's (the
-    # residents' search terms never travel in a URL: tests/mediation/test_no_personal_data_in_urls.py).
+    # residents' search terms never travel in a URL: see
+    # tests/mediation/test_no_personal_data_in_urls.py).
     query = (request.GET.get("commune") or "")[:MAX_QUERY]
     results = [
         {"code": c.code, "label": c.label, "name": c.name, "detail": c.detail}

@@ -57,6 +57,8 @@ PUBLIC = {
     "open_data_network",
     # A mediator's subscribed agenda: the token is the key (a forged one: 404).
     "calendar_feed",
+    # The SMS provider's webhook: a secret in the URL is the key (a forged one: 403).
+    "brevo_sms_webhook",
 }
 # The read API's documentation, health and OpenAPI document (no data) are public too, and so
 # is its root (django-ninja's, which answers 404: it only anchors the API's paths).
