@@ -121,9 +121,7 @@ def test_limits_cost_no_extra_query(
         assert next_free_slots(place=place, motif=motif, now=NOW, count=5)
 
 
-def test_the_desk_may_override_a_limit_after_a_warning(
-    mediator_client, structure, place, mediator
-):
+def test_the_desk_may_override_a_limit_after_a_warning(mediator_client, structure, place, mediator):
     motif = MotifFactory(structure=structure, max_per_day=1)
     today = timezone.localdate(timezone=place.tzinfo)
     OpeningHoursFactory(
