@@ -3,8 +3,11 @@
 Each mediator opens Monday to Friday 09:00–12:00 and 13:30–17:00 for a 30-minute motif; 40 % of
 the pieces are already taken (active slots, a quarter of them of a motif with a 10-minute
 buffer after) and some mediators are away for a while; only members of the structure are
-offered. Prints the median time of `free_slots()` over the 12 weeks, the median time of its
-three queries alone (evaluated as lists, nothing computed), and the query counts for 1 and 12
+offered. The motif has day limits (issue #14): at most 42 appointments a day in all and 5 per
+mediator, so some days and some mediators' days are full (read in the same slot query).
+
+Prints the median time of `free_slots()` over the 12 weeks, the median time of its three
+queries alone (evaluated as lists, nothing computed), and the query counts for 1 and 12
 weeks; the query count must not grow with the horizon.
 
     .venv/bin/python bench/slots.py            # SQLite
@@ -30,6 +33,8 @@ MEDIATORS = 10
 WEEKS = 12
 TAKEN = 0.40
 RANGES = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 0)))
+MAX_PER_DAY = 42
+MAX_PER_MEDIATOR = 5
 
 
 def build(now: datetime) -> tuple[Place, Motif]:
@@ -42,8 +47,15 @@ def build(now: datetime) -> tuple[Place, Motif]:
         commune="Rennes",
         insee_code="35238",
     )
+    # Day limits (issue #14): 13 pieces a day per mediator, about 4 taken by this motif (39 a
+    # day in all), so the per-mediator limit fills about a third of the mediators' days and the
+    # total limit about a third of the days.
     motif = Motif.objects.create(
-        structure=structure, name="Aide aux démarches", duration_minutes=30
+        structure=structure,
+        name="Aide aux démarches",
+        duration_minutes=30,
+        max_per_day=MAX_PER_DAY,
+        max_per_mediator_per_day=MAX_PER_MEDIATOR,
     )
     # A quarter of the taken slots are of a motif that keeps 10 minutes free after each
     # appointment (buffers, issue #14): the engine reads them in the same slot query.
@@ -143,11 +155,23 @@ def main() -> None:
         ids = sorted({row[0] for row in openings})
         duration = timedelta(minutes=motif.duration_minutes)
         reach = engine.MAX_BUFFER  # other motifs' buffers, as free_slots() reads them
-        list(engine._slot_rows(ids, lo - reach, hi + duration + reach))
+        # Day limits: the motif's slots of the whole local days, in the same query.
+        days = (
+            engine._local_to_utc(first_day, time.min, tz),
+            engine._local_to_utc(last_day + engine.ONE_DAY, time.min, tz),
+        )
+        list(
+            engine._slot_rows(ids, lo - reach, hi + duration + reach, counted_of=(motif.pk, *days))
+        )
         list(engine._absence_rows(ids, lo, hi + duration))
 
     offered = compute()
-    print(f"free slots over {WEEKS} weeks={len(offered)}")
+    unlimited = engine.free_slots(
+        place=place, motif=motif, start=now, end=end, now=now, respect_limits=False
+    )
+    print(
+        f"free slots over {WEEKS} weeks={len(offered)} (without the day limits: {len(unlimited)})"
+    )
     queries_1 = count_queries(lambda: compute(now + timedelta(weeks=1)))
     queries_12 = count_queries(compute)
     print(f"queries: 1 week={queries_1} {WEEKS} weeks={queries_12}")

@@ -98,6 +98,23 @@ class Motif(models.Model):
             "Gardé libre après chaque rendez-vous de ce motif (ex. 10 min pour le compte rendu)."
         ),
     )
+    # Booking limits (issue #14): empty = no limit; 0 is refused (the form says to leave empty).
+    max_per_day = models.PositiveSmallIntegerField(
+        _("rendez-vous par jour au plus (toute l'équipe)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_(
+            "Pour ce motif, tous médiateur·rices confondu·es. Laissez vide pour ne pas limiter."
+        ),
+    )
+    max_per_mediator_per_day = models.PositiveSmallIntegerField(
+        _("rendez-vous par jour au plus (par médiateur·rice)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("Pour ce motif, pour chaque médiateur·rice. Laissez vide pour ne pas limiter."),
+    )
     instructions = models.TextField(
         _("consignes après réservation"),
         blank=True,
@@ -143,6 +160,10 @@ class Motif(models.Model):
     @property
     def has_buffers(self) -> bool:
         return bool(self.buffer_before_minutes or self.buffer_after_minutes)
+
+    @property
+    def has_limits(self) -> bool:
+        return bool(self.max_per_day or self.max_per_mediator_per_day)
 
 
 class OpeningHoursQuerySet(scoped_queryset("place__structure")):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ from bookings.holidays import closed_days
 from bookings.models import Absence, Motif, OpeningHours
 from mediation.choices import StructureKind
 from mediation.fields import split_emails
-from mediation.models import NATIONAL_PHONE, Network, Place, Structure
+from mediation.models import NATIONAL_PHONE, Membership, Network, Place, Structure
 
 #: The schema's columns, in its order (the optional ones Permanence has nothing for are kept:
 #: a consumer reads every file with the same header).
@@ -346,6 +346,13 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
 
     current = OpeningHours.objects.filter(
         Q(last_day__isnull=True) | Q(last_day__gte=latest_day - timedelta(days=2)),
+        # Only people who take appointments in the place's structure now (as the slot engine):
+        # a mediator removed from the structure leaves its hours, even with an active account.
+        Exists(
+            Membership.objects.allowing("take_appointments").filter(
+                structure_id=OuterRef("place__structure_id"), user_id=OuterRef("mediator_id")
+            )
+        ),
         place_id__in=ids,
         mediator__is_active=True,
         first_day__lte=horizon_end,

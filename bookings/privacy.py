@@ -33,6 +33,8 @@ register_personal_data(
         "max_delay_days": N,
         "buffer_before_minutes": N,
         "buffer_after_minutes": N,
+        "max_per_day": N,
+        "max_per_mediator_per_day": N,
         "instructions": N,
         "is_active": N,
     },

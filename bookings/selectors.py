@@ -39,11 +39,15 @@ def desk_motifs(user, structure):
 
 
 def structure_mediators(user, structure):
-    """People with opening hours at the structure's places (those who take appointments)."""
+    """People with opening hours at the structure's places who take appointments there now
+    (as the slot engine: someone removed from the structure is left out)."""
     hours = OpeningHours.objects.visible_to(user, "book_at_desk").filter(
         place__structure=structure, mediator=OuterRef("pk")
     )
-    return User.objects.filter(Exists(hours)).order_by("last_name", "first_name")
+    member = Membership.objects.allowing("take_appointments").filter(
+        structure_id=structure.pk, user_id=OuterRef("pk")
+    )
+    return User.objects.filter(Exists(hours), Exists(member)).order_by("last_name", "first_name")
 
 
 def structure_time_zone(places) -> zoneinfo.ZoneInfo:

@@ -12,6 +12,9 @@ first occurrence), and pieces are then cut by adding minutes in UTC. So across a
 change a range yields as many pieces as it lasts in real time, with neither a nonexistent nor a
 twice-offered start.
 
+Day limits (a motif's `max_per_day`, `max_per_mediator_per_day`) are counted from the same slot
+query, widened to the motif's slots of the whole local days.
+
 Cost: three queries per call (opening hours, absences, active slots), whatever the horizon, read
 with `values_list()`; then each piece is checked against the mediator's busy intervals with two
 binary searches."""
@@ -60,9 +63,15 @@ def free_slots(
     now: datetime | None = None,
     respect_booking_window: bool = True,
     respect_buffers: bool = True,
+    respect_limits: bool = True,
 ) -> list[FreeSlot]:
     """The free slots of `motif` at `place` starting in [start, end), sorted by start then
     mediator; only `mediator_id`'s if given.
+
+    With `respect_limits` (always, except when the desk chooses to override them), a day (in
+    the place's time zone) where the motif already has `max_per_day` active slots offers no new
+    piece, nor does a mediator who already has `max_per_mediator_per_day` of them that day. A
+    workshop session that already exists stays offered while it has seats left.
 
     With `respect_buffers` (always, except when the desk chooses to override them), the time
     each motif keeps free before and after its appointments is kept free: pieces are spaced by
@@ -86,6 +95,7 @@ def free_slots(
         hi=hi,
         mediator_id=mediator_id,
         respect_buffers=respect_buffers,
+        respect_limits=respect_limits,
     )
 
 
@@ -98,6 +108,7 @@ def is_offered(
     now: datetime | None = None,
     respect_booking_window: bool = True,
     respect_buffers: bool = True,
+    respect_limits: bool = True,
 ) -> FreeSlot | None:
     """The free slot of `mediator_id` starting exactly at `starts_at`, or None."""
     starts_at = _utc(starts_at, "starts_at")
@@ -110,6 +121,7 @@ def is_offered(
         now=now,
         respect_booking_window=respect_booking_window,
         respect_buffers=respect_buffers,
+        respect_limits=respect_limits,
     ):
         if slot.starts_at == starts_at:
             return slot
@@ -164,6 +176,7 @@ def _free_slots(
     mediator_id: int | None,
     limit: int | None = None,
     respect_buffers: bool = True,
+    respect_limits: bool = True,
 ) -> list[FreeSlot]:
     """Free slots starting in [lo, hi) (UTC, window already applied)."""
     if lo >= hi:
@@ -180,12 +193,23 @@ def _free_slots(
     after = timedelta(minutes=motif.buffer_after_minutes if respect_buffers else 0)
     # Another appointment's buffers reach at most MAX_BUFFER beyond it.
     reach = MAX_BUFFER if respect_buffers else timedelta(0)
+    # Day limits: the motif's slots of the whole local days are read in the same slot query.
+    limited = respect_limits and motif.has_limits
     slots = list(
         _slot_rows(
             mediator_ids,
             lo - before - reach,
             hi + duration + after + reach,
             sessions_of=(place, motif, lo, hi, mediator_id) if motif.is_collective else None,
+            counted_of=(
+                (
+                    motif.pk,
+                    _local_to_utc(first_day, time.min, tz),
+                    _local_to_utc(last_day + ONE_DAY, time.min, tz),
+                )
+                if limited
+                else None
+            ),
         )
     )
     # A dated workshop session is offered whatever its hours became: its mediator's absences
@@ -214,6 +238,8 @@ def _free_slots(
         before=before,
         after=after,
         respect_buffers=respect_buffers,
+        max_per_day=motif.max_per_day if limited else None,
+        max_per_mediator=motif.max_per_mediator_per_day if limited else None,
     )
 
 
@@ -266,13 +292,19 @@ def _absence_rows(mediator_ids: list[int], lo: datetime, hi: datetime):
     )
 
 
-def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=None):
+def _slot_rows(
+    mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=None, counted_of=None
+):
     """(mediator_id, starts_at, ends_at, place_id, motif_id, capacity, seats_taken, buffer
     before, buffer after) of the active slots of `mediator_ids` overlapping [lo, hi).
 
     With `sessions_of` = (place, motif, lo, hi, mediator_id or None), for a workshop: also the
     dated sessions of that motif at that place starting in [lo, hi) with seats left, whoever
-    holds opening hours now, if their mediator still takes appointments in the structure."""
+    holds opening hours now, if their mediator still takes appointments in the structure.
+
+    With `counted_of` = (motif id, day_lo, day_hi), for day limits: also every active slot of
+    that motif (any mediator, any place) starting in [day_lo, day_hi), the whole local days of
+    the request, so that the slots of each day can be counted without another query."""
     condition = Q(
         mediator_id__in=mediator_ids,
         starts_at__gte=lo - LONGEST_SLOT,
@@ -292,6 +324,9 @@ def _slot_rows(mediator_ids: list[int], lo: datetime, hi: datetime, sessions_of=
         if mediator_id is not None:
             session &= Q(mediator_id=mediator_id)
         condition |= session
+    if counted_of is not None:
+        counted_motif, day_lo, day_hi = counted_of
+        condition |= Q(motif_id=counted_motif, starts_at__gte=day_lo, starts_at__lt=day_hi)
     return (
         Slot.objects.filter(condition, is_active=True)
         .order_by()
@@ -328,6 +363,8 @@ def compute_free_slots(
     before: timedelta = timedelta(0),
     after: timedelta = timedelta(0),
     respect_buffers: bool = True,
+    max_per_day: int | None = None,
+    max_per_mediator: int | None = None,
 ) -> list[FreeSlot]:
     """The pure part of `free_slots()`: from the rows of the three queries to the slots.
 
@@ -342,7 +379,12 @@ def compute_free_slots(
 
     Buffers: pieces are cut every `before + duration + after`; a piece is offered when nothing
     of the mediator's overlaps it widened by `before` and `after`, and it does not fall within
-    the buffers of a booked slot (its motif's, from the row)."""
+    the buffers of a booked slot (its motif's, from the row).
+
+    Day limits: the active slots of this motif are counted per local day (all mediators) and
+    per (mediator, local day); a day at `max_per_day`, or a mediator at `max_per_mediator` that
+    day, offers no piece of opening hours (existing sessions with seats left stay offered).
+    The rows must then hold every slot of the motif starting in [first_day, last_day]."""
     # Busy intervals per mediator, as two independently sorted lists: the number of intervals
     # overlapping [a, b) is #(starts < b) − #(ends <= a), right even when intervals overlap.
     starts: dict[int, list[datetime]] = defaultdict(list)
@@ -357,6 +399,10 @@ def compute_free_slots(
         away_ends[mediator].append(ends_at)
     # Dated workshop sessions with seats left, by local day of their start.
     sessions: dict[date, list[FreeSlot]] = defaultdict(list)
+    # Active slots of this motif per local day, and per (mediator, local day), for day limits.
+    day_count: dict[date, int] = defaultdict(int)
+    mediator_day_count: dict[tuple[int, date], int] = defaultdict(int)
+    counting = max_per_day is not None or max_per_mediator is not None
     # Booked slots widened by their own motif's buffers (only those that have some).
     padded_starts: dict[int, list[datetime]] = defaultdict(list)
     padded_ends: dict[int, list[datetime]] = defaultdict(list)
@@ -365,6 +411,10 @@ def compute_free_slots(
         starts_at, ends_at = _utc(starts_at, "starts_at"), _utc(ends_at, "ends_at")
         starts[mediator].append(starts_at)
         ends[mediator].append(ends_at)
+        if counting and slot_motif == motif_id:
+            slot_day = starts_at.astimezone(tz).date()
+            day_count[slot_day] += 1
+            mediator_day_count[mediator, slot_day] += 1
         if respect_buffers and len(row) > 7 and (row[7] or row[8]):
             padded_starts[mediator].append(starts_at - timedelta(minutes=row[7]))
             padded_ends[mediator].append(ends_at + timedelta(minutes=row[8]))
@@ -409,8 +459,10 @@ def compute_free_slots(
                 session.ends_at,
             )
         ]
-        # A public holiday closes the opening hours, not a session that already exists.
-        rows_today = () if day in closed else rows
+        # A public holiday closes the opening hours, not a session that already exists; so
+        # does a day limit reached.
+        full = max_per_day is not None and day_count.get(day, 0) >= max_per_day
+        rows_today = () if day in closed or full else rows
         weekday = day.weekday()
         # Ranges of the day per mediator, in UTC; a mediator's overlapping ranges are merged so
         # that no two offered slots of one mediator overlap.
@@ -427,6 +479,11 @@ def compute_free_slots(
                 (_local_to_utc(day, start_time, tz), _local_to_utc(day, end_time, tz))
             )
         for mediator, mediator_ranges in ranges.items():
+            if (
+                max_per_mediator is not None
+                and mediator_day_count.get((mediator, day), 0) >= max_per_mediator
+            ):
+                continue
             busy_starts = starts.get(mediator, empty)
             busy_ends = ends.get(mediator, empty)
             pad_starts = padded_starts.get(mediator, empty)

@@ -76,6 +76,8 @@ class MotifForm(CrispyMixin, forms.ModelForm):
             "max_delay_days",
             "buffer_before_minutes",
             "buffer_after_minutes",
+            "max_per_day",
+            "max_per_mediator_per_day",
             "instructions",
         ]
         widgets = {
@@ -83,6 +85,8 @@ class MotifForm(CrispyMixin, forms.ModelForm):
             "duration_minutes": forms.NumberInput(attrs={"step": "5", "inputmode": "numeric"}),
             "buffer_before_minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "buffer_after_minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "max_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "max_per_mediator_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
         error_messages = {
             "duration_minutes": {
@@ -104,6 +108,18 @@ class MotifForm(CrispyMixin, forms.ModelForm):
             "buffer_after_minutes": {
                 "min_value": _("Le temps libre ne peut pas être négatif."),
                 "max_value": _("Au plus 480 minutes."),
+            },
+            "max_per_day": {
+                "min_value": _(
+                    "Au moins 1 rendez-vous par jour : laissez vide pour ne pas limiter."
+                ),
+                "max_value": _("Au plus 1000 rendez-vous par jour."),
+            },
+            "max_per_mediator_per_day": {
+                "min_value": _(
+                    "Au moins 1 rendez-vous par jour : laissez vide pour ne pas limiter."
+                ),
+                "max_value": _("Au plus 1000 rendez-vous par jour."),
             },
         }
 
@@ -144,6 +160,13 @@ class MotifForm(CrispyMixin, forms.ModelForm):
                 Row(
                     Column("buffer_before_minutes", css_class="col-sm-6"),
                     Column("buffer_after_minutes", css_class="col-sm-6"),
+                ),
+            ),
+            Fieldset(
+                _("Nombre de rendez-vous par jour"),
+                Row(
+                    Column("max_per_day", css_class="col-sm-6"),
+                    Column("max_per_mediator_per_day", css_class="col-sm-6"),
                 ),
             ),
             "instructions",

@@ -164,7 +164,10 @@ class SlotSearchForm(forms.Form):
     )
 
     ignore_buffers = forms.BooleanField(
-        label=_("Montrer aussi les horaires pris sur le temps libre prévu autour des rendez-vous"),
+        label=_(
+            "Montrer aussi les horaires pris sur le temps libre prévu autour des rendez-vous "
+            "ou au-delà du nombre de rendez-vous prévu par jour"
+        ),
         required=False,
     )
 
@@ -210,6 +213,10 @@ class DeskBookingForm(forms.Form):
 
     override_buffers = forms.BooleanField(
         label=_("Réserver quand même sur ce temps libre"),
+        required=False,
+    )
+    override_limits = forms.BooleanField(
+        label=_("Réserver quand même au-delà du nombre prévu"),
         required=False,
     )
 

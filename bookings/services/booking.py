@@ -31,6 +31,41 @@ from mediation.models import Membership, Place, Resident, User
 from mediation.services import resident_create
 
 
+class DayLimitReached(ValidationError):
+    """The motif's limit of appointments per day (all mediators, or this mediator) is reached
+    that day; the desk may book anyway after a warning (`ignore_limits`)."""
+
+    def __init__(self):
+        super().__init__(
+            {
+                "starts_at": _(
+                    "Le nombre maximum de rendez-vous pour ce motif est atteint ce jour-là. "
+                    "Choisissez un autre jour."
+                )
+            },
+        )
+        self.code = "day_limit"
+
+
+def _lock_limits(motif: Motif) -> None:
+    """Serialise the bookings of a motif that has day limits: the motif's row is locked
+    (SELECT … FOR UPDATE) until the transaction ends, so a second booking counts the day's
+    slots only once the first has committed or rolled back, and two bookings can never both
+    pass a limit. The limits are read again under the lock. A motif without limits takes no
+    lock (its bookings only meet at the slot constraints). On SQLite, the IMMEDIATE
+    transactions already serialise writers."""
+    if not motif.has_limits:
+        return
+    row = (
+        Motif.objects.select_for_update()
+        .filter(pk=motif.pk)
+        .values_list("max_per_day", "max_per_mediator_per_day")
+        .first()
+    )
+    if row is not None:
+        motif.max_per_day, motif.max_per_mediator_per_day = row
+
+
 class SlotTaken(ValidationError):
     """The slot was free when the page was shown, and someone else took it meanwhile."""
 
@@ -129,13 +164,16 @@ def appointment_book(
     now: datetime | None = None,
     notify: bool = True,
     ignore_buffers: bool = False,
+    ignore_limits: bool = False,
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
 
     The slot must be offered (opening hours, absences, holidays, existing appointments, the
     motifs' buffers; the booking window applies to online bookings). The desk may book within
-    buffers (`ignore_buffers`, after a warning); an online booking never does. Raises SlotTaken
-    when another booking got it first, ValidationError for anything else."""
+    buffers (`ignore_buffers`, after a warning); an online booking never does. Likewise for the
+    motif's day limits (`ignore_limits`; checked under a lock on the motif, `_lock_limits`).
+    Raises SlotTaken when another booking got it first, DayLimitReached when the day is full,
+    ValidationError for anything else."""
     from bookings.slots import is_offered
 
     now = now or timezone.now()
@@ -144,18 +182,28 @@ def appointment_book(
         raise ValidationError({"starts_at": _("Ce créneau est déjà passé.")})
     if online and not motif.bookable_online:
         raise ValidationError({"motif": _("Ce motif se réserve auprès de la structure.")})
-    offered = is_offered(
-        place=place,
-        motif=motif,
-        mediator_id=mediator.pk,
-        starts_at=starts_at,
-        now=now,
-        respect_booking_window=online,
-        respect_buffers=online or not ignore_buffers,
-    )
+    respect_limits = online or not ignore_limits
+    if respect_limits:
+        _lock_limits(motif)
+    check = {
+        "place": place,
+        "motif": motif,
+        "mediator_id": mediator.pk,
+        "starts_at": starts_at,
+        "now": now,
+        "respect_booking_window": online,
+        "respect_buffers": online or not ignore_buffers,
+    }
+    offered = is_offered(**check, respect_limits=respect_limits)
     if offered is None:
         if Slot.objects.filter(mediator=mediator, is_active=True, starts_at=starts_at).exists():
             raise SlotTaken
+        if (
+            respect_limits
+            and motif.has_limits
+            and is_offered(**check, respect_limits=False) is not None
+        ):
+            raise DayLimitReached
         raise ValidationError(
             {"starts_at": _("Ce créneau n'est pas proposé : choisissez un horaire de la liste.")}
         )
@@ -477,6 +525,8 @@ def appointment_reassign(
         starts_at=appointment.starts_at,
         now=now,
         respect_booking_window=False,
+        # The appointment is already counted in its day: a reassignment changes no total.
+        respect_limits=False,
     )
     if offered is None:
         raise ValidationError(

@@ -426,6 +426,7 @@ def book_slot(request, structure, resident: int):
             mediator_id=mediator.pk if mediator else None,
             respect_booking_window=False,
             respect_buffers=not form.cleaned_data["ignore_buffers"],
+            respect_limits=not form.cleaned_data["ignore_buffers"],
         )
         if mediator is None:
             slots = _one_per_start(slots, request.user.pk)
@@ -466,8 +467,9 @@ def _alternatives(request, structure, resident, *, place, motif, after: datetime
     return _slot_days(structure, resident, place=place, motif=motif, slots=slots, need_key=need_key)
 
 
-def _within_buffers(data) -> bool:
-    """Is the chosen time free only when the motifs' buffers are ignored?"""
+def _rules_to_override(data) -> tuple[bool, bool]:
+    """(buffers, limits): is the chosen time free only when the motifs' buffers, or the
+    motif's day limits, are ignored? The desk may then book it after a warning."""
     common = {
         "place": data["place"],
         "motif": data["motif"],
@@ -475,9 +477,16 @@ def _within_buffers(data) -> bool:
         "starts_at": data["starts_at"],
         "respect_booking_window": False,
     }
-    if not (data["motif"].has_buffers or _any_buffered_motif(data["place"].structure_id)):
-        return False
-    return is_offered(**common) is None and is_offered(**common, respect_buffers=False) is not None
+    limits = data["motif"].has_limits
+    buffers = data["motif"].has_buffers or _any_buffered_motif(data["place"].structure_id)
+    if not (buffers or limits) or is_offered(**common) is not None:
+        return False, False
+    if is_offered(**common, respect_buffers=not buffers, respect_limits=not limits) is None:
+        return False, False  # not offered whatever the desk overrides (taken, closed…)
+    return (
+        buffers and (not limits or is_offered(**common, respect_limits=False) is None),
+        limits and (not buffers or is_offered(**common, respect_buffers=False) is None),
+    )
 
 
 def _any_buffered_motif(structure_id: int) -> bool:
@@ -516,14 +525,25 @@ def book_confirm(request, structure, resident: int):
     data = dict(form.cleaned_data) if valid else {}
     # A time free only if the motifs' buffers are ignored: the desk may book it, after a
     # warning and a ticked box.
-    buffer_warning = valid and _within_buffers(data)
-    unconfirmed = buffer_warning and request.method == "POST" and not data["override_buffers"]
-    if unconfirmed:
+    # Likewise for a day where the motif's limit of appointments is reached.
+    buffer_warning, limit_warning = _rules_to_override(data) if valid else (False, False)
+    unconfirmed = False
+    if request.method == "POST" and buffer_warning and not data["override_buffers"]:
+        unconfirmed = True
         form.add_error(
             "override_buffers",
             _(
                 "Cochez cette case pour réserver sur le temps libre prévu, ou choisissez un "
                 "autre horaire."
+            ),
+        )
+    if request.method == "POST" and limit_warning and not data["override_limits"]:
+        unconfirmed = True
+        form.add_error(
+            "override_limits",
+            _(
+                "Cochez cette case pour dépasser le nombre de rendez-vous prévu ce jour-là, ou "
+                "choisissez un autre jour."
             ),
         )
     if valid and request.method == "POST" and not unconfirmed:
@@ -538,6 +558,7 @@ def book_confirm(request, structure, resident: int):
                 need=data["need"],
                 online=False,
                 ignore_buffers=buffer_warning and data["override_buffers"],
+                ignore_limits=limit_warning and data["override_limits"],
             )
         except ValidationError as error:
             slot_taken = getattr(error, "code", None) == "slot_taken"
@@ -566,6 +587,7 @@ def book_confirm(request, structure, resident: int):
     elif (
         valid
         and not buffer_warning
+        and not limit_warning
         and not is_offered(
             place=data["place"],
             motif=data["motif"],
@@ -614,5 +636,6 @@ def book_confirm(request, structure, resident: int):
         )
     context["slot_taken"] = slot_taken
     context["buffer_warning"] = buffer_warning and not slot_taken
+    context["limit_warning"] = limit_warning and not slot_taken
     context["can_confirm"] = valid and not slot_taken
     return render(request, "bookings/agenda/book_confirm.html", context)

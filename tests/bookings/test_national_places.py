@@ -656,3 +656,16 @@ def test_the_demo_places_validate_against_the_national_schema(client, db):
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) >= 5
     assert all(row["horaires"] for row in rows), [r["nom"] for r in rows if not r["horaires"]]
+
+
+def test_a_mediator_removed_from_the_structure_leaves_horaires(published):
+    """As the booking engine: someone who no longer takes appointments in the structure (an
+    active account, but no membership there any more) opens nothing."""
+    from mediation.models import Membership
+
+    place = published["epn"]
+    assert place_rows([place], now=NOW)[0]["horaires"]
+
+    Membership.objects.filter(structure=published["mairie"]).delete()
+
+    assert place_rows([place], now=NOW)[0]["horaires"] == ""

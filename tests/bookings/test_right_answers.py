@@ -250,3 +250,21 @@ def test_a_session_is_offered_with_the_times_it_is_booked_with(
     later = [s for s in offer(place, workshop) if s.starts_at >= first.ends_at]
     for slot in later:
         assert slot.ends_at - slot.starts_at == timedelta(minutes=new_duration)
+
+
+# 1 (continued). Nor do they appear where the structure's mediators are listed.
+
+
+def test_a_removed_mediator_leaves_the_agendas_mediator_filter(
+    structure, place, mediator, structure_admin, motif
+):
+    from bookings.selectors import structure_mediators
+
+    colleague = member(structure, Role.MEDIATOR)
+    for person in (mediator, colleague):
+        OpeningHoursFactory(place=place, mediator=person, motifs=[motif])
+    assert set(structure_mediators(structure_admin, structure)) == {mediator, colleague}
+
+    Membership.objects.filter(user=mediator, structure=structure).delete()
+
+    assert list(structure_mediators(structure_admin, structure)) == [colleague]
