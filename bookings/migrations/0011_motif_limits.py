@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0009_motif_buffers'),
+        ('bookings', '0010_delivery_receipts_and_sms_opt_out'),
     ]
 
     operations = [
