@@ -123,7 +123,12 @@ class CaseEvent(models.Model):
     # "n° dossier CAF 1234567", "pré-demande ANTS 2612…": the resident's identifier at an
     # administration, personal data erased with the comment (cases/privacy.py).
     document_reference = models.CharField(
-        _("référence de document"), max_length=100, blank=True, db_default=""
+        # `default` too: SQLite's multi-row INSERT (bulk_create) cannot say DEFAULT.
+        _("référence de document"),
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     objects = scoped_queryset("case__structure").as_manager()

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='caseevent',
             name='document_reference',
-            field=models.CharField(blank=True, db_default='', max_length=100, verbose_name='référence de document'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='référence de document'),
         ),
         migrations.AddField(
             model_name='caseevent',
