@@ -104,7 +104,8 @@ class CaseTransitionForm(CrispyMixin, forms.Form):
         error_messages={"required": _("Choisissez le nouveau statut.")},
     )
     comment = forms.CharField(
-        label=_("Commentaire (facultatif)"),
+        label=_("Commentaire"),
+        # The service says why (its message at the field), for the form and every other caller.
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Ce qui a été fait, ce qui est attendu et de qui."),

@@ -167,13 +167,13 @@ def case_transition(
     next_action_on: date | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Move `case` to the status `to`, with an optional comment and the next-action date.
+    """Move `case` to the status `to`, with a comment (required) and the next-action date.
 
     The one function for status changes: checked against `CASE_TRANSITIONS`, recorded as a
     CaseEvent (who, when, from, to), the case saved with its author. `next_action_on` replaces
     the case's date (None clears it); closing a case clears it. Refusals are ValidationErrors at
-    the field: `to`, `next_action_on`. The comment is optional since #16: the change is one
-    step, and what was done can be written as a note."""
+    the field: `to`, `comment`, `next_action_on`. A comment at each change is a rule of the
+    domain (DOMAIN.md, "Cases"); the page still changes the status in one step (one form)."""
     now = now or timezone.now()
     case = Case.objects.select_for_update().get(pk=case.pk)
     errors: dict[str, str] = {}
@@ -181,6 +181,10 @@ def case_transition(
     if refusal is not None:
         errors["to"] = refusal
     comment = (comment or "").strip()
+    if not comment:
+        errors["comment"] = _(
+            "Le commentaire est obligatoire : dites en quelques mots ce qui a changé."
+        )
     closing = to in CLOSED_CASE_STATUSES
     if not closing:
         errors |= _check_next_action(next_action_on, unchanged_from=case.next_action_on)

@@ -106,8 +106,9 @@ def test_mediator_follows_a_case_to_resolution(
     assert case.status == CaseStatus.IN_PROGRESS and case.next_action_on == in_two_weeks
     expect(page.locator("#resume").locator("..")).to_contain_text("n° dossier CAF 1234567")
 
-    # "Résolu" in one step: the status, no comment needed.
+    # "Résolu" in one step: the status and its comment, one form.
     page.get_by_label("Résolu", exact=True).check()
+    page.get_by_label("Commentaire").fill("Carte reçue en mairie")
     page.get_by_role("button", name="Changer le statut").click()
     expect(page.get_by_text("Le dossier est maintenant « Résolu ».")).to_be_visible()
 

@@ -63,7 +63,7 @@ def followups_url(structure, **params):
 
 
 def test_a_note_is_recorded_without_changing_the_status(case, mediator):
-    services.case_transition(case=case, to=S.WAITING_RESIDENT, comment="", by=mediator)
+    services.case_transition(case=case, to=S.WAITING_RESIDENT, comment="Fait", by=mediator)
     case.refresh_from_db()
     changed_at, history_rows = case.status_changed_at, case.history.count()
 
@@ -137,7 +137,7 @@ def test_a_note_refuses_a_next_action_in_the_past(case, mediator):
 
 
 def test_a_closed_case_takes_a_note_but_no_next_action(case, mediator):
-    services.case_transition(case=case, to=S.RESOLVED, comment="", by=mediator)
+    services.case_transition(case=case, to=S.RESOLVED, comment="Fait", by=mediator)
     with pytest.raises(ValidationError) as error:
         services.case_add_note(
             case=case,
@@ -169,7 +169,7 @@ def test_the_database_refuses_a_note_that_changes_a_status(case):
 def test_the_timeline_shows_notes_and_status_changes_newest_first(case, mediator):
     day = timezone.localdate() + timedelta(days=4)
     services.case_add_note(case=case, note="Pièces demandées", next_action_on=day, by=mediator)
-    services.case_transition(case=case, to=S.IN_PROGRESS, comment="", by=mediator)
+    services.case_transition(case=case, to=S.IN_PROGRESS, comment="Fait", by=mediator)
     services.case_add_note(
         case=case, note="", document_reference="pré-demande ANTS 2612", by=mediator
     )
@@ -237,7 +237,9 @@ def test_a_bad_note_is_refused_at_the_field_and_keeps_what_was_typed(
 
 
 def test_the_status_changes_in_one_step_and_the_note_form_stays_beside_it(mediator_client, case):
-    response = mediator_client.post(transition_url(case), {"to": S.WAITING_ADMINISTRATION})
+    response = mediator_client.post(
+        transition_url(case), {"to": S.WAITING_ADMINISTRATION, "comment": "Dossier envoyé"}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == S.WAITING_ADMINISTRATION

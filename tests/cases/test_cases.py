@@ -213,18 +213,13 @@ def test_an_unknown_status_is_refused(case, mediator):
 
 
 @pytest.mark.parametrize("comment", ["", "   \n "])
-def test_a_status_change_is_one_step_without_a_comment(case, mediator, comment):
-    services.case_transition(case=case, to=S.IN_PROGRESS, comment=comment, by=mediator)
+def test_a_status_change_needs_a_comment(case, mediator, comment):
+    # DOMAIN.md: "with a comment at each change".
+    with pytest.raises(ValidationError) as error:
+        services.case_transition(case=case, to=S.IN_PROGRESS, comment=comment, by=mediator)
+    assert "commentaire est obligatoire" in error.value.message_dict["comment"][0]
     case.refresh_from_db()
-    assert case.status == S.IN_PROGRESS
-    event = case.events.latest("at")
-    assert (event.kind, event.from_status, event.to_status, event.comment, event.by) == (
-        "status",
-        S.OPEN,
-        S.IN_PROGRESS,
-        "",
-        mediator,
-    )
+    assert case.status == S.OPEN
 
 
 def test_a_status_change_refuses_a_next_action_in_the_past(case, mediator):
@@ -489,6 +484,8 @@ def test_the_case_page_says_why_a_status_change_failed(mediator_client, case):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Choisissez le nouveau statut." in body and "Appelé</textarea>" in body
+    response = mediator_client.post(transition_url(case), {"to": S.IN_PROGRESS, "comment": ""})
+    assert "Le commentaire est obligatoire" in response.content.decode()
     response = mediator_client.post(transition_url(case), {"to": S.OPEN, "comment": "Essai"})
     assert "depuis le statut « Ouvert »" in response.content.decode()
     case.refresh_from_db()
