@@ -25,10 +25,9 @@ from django.conf import settings
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from phonenumber_field.phonenumber import PhoneNumber
-from phonenumbers import NumberParseException
 
 from bookings.services.receipts import notification_record_delivery, sms_opt_out_record
+from mediation.phones import phone_candidates
 from mediation.ratelimit import client_ip, exceeded, hit
 
 logger = logging.getLogger("bookings.webhooks")
@@ -68,12 +67,10 @@ def _phone(event: dict, *keys: str) -> str:
         if not isinstance(value, (str, int)) or not str(value).strip():
             continue
         text = str(value).strip()[:30]
-        try:
-            number = PhoneNumber.from_string(text if text.startswith("+") else "+" + text)
-        except NumberParseException:
-            continue
-        if number.is_valid():
-            return number.as_e164
+        # International form, whatever the region: the one reader of numbers (mediation/phones.py).
+        numbers = phone_candidates(text if text.startswith("+") else "+" + text, ["FR"])
+        if numbers:
+            return numbers[0]
     return ""
 
 

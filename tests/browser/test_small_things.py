@@ -153,7 +153,7 @@ def admin_desk(one_place):
     admin = UserFactory(email="admin@exemple.fr", password=PASSWORD)
     MembershipFactory(user=admin, structure=structure, role=Role.STRUCTURE_ADMIN)
     MembershipFactory(user=admin, structure=structure, role=Role.MEDIATOR)
-    MembershipFactory(user=mediator, structure=structure, role=Role.MEDIATOR)
+    # The mediator is already a member: OpeningHoursFactory makes the person of the hours one.
     resident = ResidentFactory(structure=structure, first_name="Éric", last_name="Dupont")
     HelpSessionFactory(structure=structure, place=place, mediator=admin, resident=resident)
     AbsenceFactory(mediator=admin)

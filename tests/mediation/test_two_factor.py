@@ -130,7 +130,9 @@ def test_an_unverified_session_of_someone_with_an_app_is_sent_to_the_code_step(
 
 def test_public_pages_and_logout_stay_open_to_an_unverified_session(client, coordinator):
     client.force_login(coordinator)
-    assert client.get(reverse("healthz")).status_code == 200
+    # Not sent to the second factor: /healthz answers for itself (503 here: no task cluster
+    # runs under test, so its heartbeat is missing).
+    assert client.get(reverse("healthz")).status_code in (200, 503)
     assert client.post(reverse("logout")).status_code == 302
 
 
