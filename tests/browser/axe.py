@@ -8,6 +8,7 @@ axe cannot judge reliably (and RGAA does not require).
 from __future__ import annotations
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}
@@ -15,15 +16,34 @@ FAILING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
 
 
-def axe_violations(page) -> list[dict]:
-    """The serious and critical WCAG 2.1 AA violations on the page as it is now."""
-    results = _axe.run(
+#: What Chromium says when a script runs while the page is being replaced by the next one.
+_NAVIGATING = ("documentElement", "Execution context was destroyed", "navigation")
+
+
+def _run(page):
+    return _axe.run(
         page,
         options={
             "runOnly": {"type": "tag", "values": WCAG_TAGS},
             "resultTypes": ["violations"],
         },
     )
+
+
+def axe_violations(page) -> list[dict]:
+    """The serious and critical WCAG 2.1 AA violations on the page as it is now.
+
+    A click that submits a form returns once the navigation has started, not once the next
+    page is there: axe waits for the page to have loaded, and runs again if the document was
+    replaced under it (the previous page was still unloading)."""
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            results = _run(page)
+            break
+        except PlaywrightError as error:
+            if attempt == 2 or not any(part in str(error) for part in _NAVIGATING):
+                raise
     return [v for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
 
 
