@@ -80,6 +80,30 @@ def test_a_perturbed_total_minus_a_perturbed_cell_is_not_recovered(monkeypatch, 
     assert ("2026-03", "accompaniments_by_kind", "individual") not in recovered(result)
 
 
+def test_a_total_of_two_hidden_counts_at_its_largest_perturbation_pins_neither(
+    monkeypatch, exact_publication
+):
+    # Session 5's CI audit: a network's named (10) and anonymous (7) workshop participants,
+    # both "< 11", under a total of 17 published at +10. Were "< 11" read as 0 to 10, the total
+    # (at least 27 − 10 = 17) would put both in [7, 10]. A count is hidden when its perturbed
+    # value is below k, so "< 11" may stand for up to k − 1 + D: neither is pinned.
+    monkeypatch.setattr(audit, "public_method", exact_publication)
+    pub = publication(
+        "mairie",
+        "2026-05",
+        ("accompaniments_by_kind", "individual", "< 11"),
+        ("accompaniments_by_kind", "collective", "< 11"),
+        ("accompaniments_by_kind", "total", 27),
+    )
+
+    result = audit.run([pub], LONE)
+
+    assert not result.failed
+    found = recovered(result)
+    assert ("2026-05", "accompaniments_by_kind", "individual") not in found
+    assert ("2026-05", "accompaniments_by_kind", "collective") not in found
+
+
 def test_a_hidden_cell_that_is_the_total_minus_a_published_cell_is_recovered():
     pub = publication(
         "mairie",
