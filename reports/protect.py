@@ -108,10 +108,14 @@ def protect(value: int, cell_key: int, k: int) -> Published:
     value = int(value)
     if value < k:
         return hidden(k)
-    published = value + perturbation(cell_key, value)
-    if published < k:
+    return perturbed(value, perturbation(cell_key, value), k)
+
+
+def perturbed(value: int, d: int, k: int) -> Published:
+    """The published form of a count `value` that drew the perturbation `d`."""
+    if value < k or value + d < k:
         return hidden(k)
-    return exact(published)
+    return exact(value + d)
 
 
 def hidden_values(k: int) -> tuple[int, int]:
