@@ -36,6 +36,7 @@ from mediation.fields import ChoiceListField, validate_email_list
 from mediation.permissions import roles_for
 from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
+from mediation.territories import territory_of
 
 insee_validator = RegexValidator(
     r"^(\d{5}|2[AB]\d{3})$", _("Le code INSEE compte 5 caractères (ex. 35238, 2A004).")
@@ -477,6 +478,15 @@ class Place(models.Model):
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
             errors[missing] = _("Donnez la latitude et la longitude, ou aucune des deux.")
+        if self.insee_code and self.time_zone:
+            territory = territory_of(self.insee_code)
+            if self.time_zone not in territory.time_zones:
+                errors["time_zone"] = _(
+                    "Ce fuseau horaire n'est pas celui de la commune (%(territory)s : %(zones)s)."
+                ) % {
+                    "territory": territory.name,
+                    "zones": ", ".join(str(PlaceTimeZone(z).label) for z in territory.time_zones),
+                }
         if self.is_published:
             if not self.services:
                 errors["services"] = _("Choisissez au moins un service pour publier le lieu.")

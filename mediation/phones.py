@@ -7,16 +7,7 @@ is a Réunion mobile at a Réunion desk, and metropolitan numbers are accepted e
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-from mediation.choices import PlaceTimeZone
-
-REGION_OF_TIME_ZONE = {
-    PlaceTimeZone.PARIS: "FR",
-    PlaceTimeZone.GUADELOUPE: "GP",
-    PlaceTimeZone.MARTINIQUE: "MQ",
-    PlaceTimeZone.CAYENNE: "GF",
-    PlaceTimeZone.REUNION: "RE",
-    PlaceTimeZone.MAYOTTE: "YT",
-}
+from mediation.territories import PHONE_REGION_OF_TIME_ZONE as REGION_OF_TIME_ZONE
 
 MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,

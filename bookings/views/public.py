@@ -24,6 +24,7 @@ from bookings.forms.public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif
 from bookings.services import booking as services
 from bookings.slots import free_slots
+from mediation.clock import wall_time
 from mediation.models import Place, Structure
 from mediation.phones import phone_regions
 from mediation.ratelimit import client_ip, hit
@@ -73,7 +74,7 @@ def _grouped_times(slots, tz):
         if slot.starts_at in seen:
             continue
         seen.add(slot.starts_at)
-        local = timezone.localtime(slot.starts_at, tz)
+        local = wall_time(slot.starts_at, tz)
         days.setdefault(local.date(), []).append({"local": local, "slot": slot})
     return days
 
@@ -198,7 +199,7 @@ def details(request, structure: str):
         "structure": structure,
         "place": place,
         "motif": motif,
-        "local_start": timezone.localtime(starts_at, place.tzinfo),
+        "local_start": wall_time(starts_at, place.tzinfo),
         "form": form,
         "back_query": urlencode(
             {"lieu": place.pk, "motif": motif.pk, "choisi": starts_at.isoformat()}
@@ -283,7 +284,7 @@ def appointment(request, token: str):
             "appointment": obj,
             "structure": structure,
             "place": obj.place,
-            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+            "local_start": wall_time(obj.starts_at, obj.place.tzinfo),
             "upcoming": upcoming,
             "can_change": can_change,
             "is_new": "nouveau" in request.GET,
@@ -291,9 +292,7 @@ def appointment(request, token: str):
             "reminder_planned": "nouveau" in request.GET
             and obj.notifications.filter(kind=MessageKind.REMINDER).exists(),
             "moved_to": moved_to,
-            "moved_start": timezone.localtime(moved_to.starts_at, obj.place.tzinfo)
-            if moved_to
-            else None,
+            "moved_start": wall_time(moved_to.starts_at, obj.place.tzinfo) if moved_to else None,
             "cutoff_hours": structure.cancel_cutoff_hours,
             **_contact(obj.place),
         },
@@ -326,7 +325,7 @@ def cancel(request, token: str):
             "appointment": obj,
             "structure": structure,
             "place": obj.place,
-            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+            "local_start": wall_time(obj.starts_at, obj.place.tzinfo),
         },
     )
 
@@ -346,7 +345,7 @@ def move(request, token: str):
     current = {
         "appointment": obj,
         "moving": True,
-        "current_start": timezone.localtime(obj.starts_at, tz),
+        "current_start": wall_time(obj.starts_at, tz),
     }
     params = request.POST if request.method == "POST" else request.GET
     taken_message = None
@@ -376,7 +375,7 @@ def move(request, token: str):
                     "structure": structure,
                     "place": obj.place,
                     "motif": obj.motif,
-                    "new_start": timezone.localtime(starts_at, tz),
+                    "new_start": wall_time(starts_at, tz),
                     "new_start_value": starts_at.isoformat(),
                 },
             )
