@@ -553,18 +553,33 @@ class Notification(models.Model):
 
 
 class SmsOptOutQuerySet(scoped_queryset("structure")):
-    pass
+    def active(self):
+        return self.filter(lifted_at__isnull=True)
 
 
 class SmsOptOut(models.Model):
     """A number that answered STOP to a structure's SMS: that structure sends it no more SMS
-    (e-mail still goes). Checked by `bookings.selectors.sms_allowed`, the one place."""
+    (e-mail still goes). Checked by `bookings.selectors.sms_allowed`, the one place.
+
+    Lifted (`lifted_at`) when the resident texts START, or by staff with the resident's consent
+    recorded (`bookings.services.receipts.sms_opt_out_lift`); a later STOP makes it active
+    again. One row per number and structure; its history keeps every change and who made it."""
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="sms_opt_outs")
     phone = models.CharField(_("numéro"), max_length=20)  # E.164
     created_at = models.DateTimeField(_("date"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("levé le"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("levé par"),
+    )
 
     objects = SmsOptOutQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("refus des SMS")

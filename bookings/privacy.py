@@ -247,6 +247,8 @@ register_personal_data(
         "structure": N,
         "phone": R,
         "created_at": R,
+        "lifted_at": R,
+        "lifted_by": K,
     },
     expires=Expiry("created_at"),
     owned_rows=_sms_opt_outs_of,
