@@ -581,3 +581,80 @@ def test_outbox_runs_a_bounded_number_of_queries(
     assert response.status_code == 200
     with django_assert_max_num_queries(11):
         assert client.get(outbox_url(structure) + "?page=3").status_code == 200
+
+
+def test_resident_email_has_html_and_text_the_structure_as_sender_and_reply_to(
+    mailoutbox, settings
+):
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    settings.DEFAULT_FROM_EMAIL = "Permanence <ne-pas-repondre@rdv.example.org>"
+    appointment = make_appointment(phone="", email="awa@example.org")
+    structure = appointment.place.structure
+    structure.name = "Mairie de Lohéac"
+    structure.email = "accueil@mairie.example.org"
+    structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    parsed = message_from_bytes(mail.message().as_bytes())
+    name, address = parseaddr(str(make_header(decode_header(parsed["From"]))))
+    assert (name, address) == ("Mairie de Lohéac", "ne-pas-repondre@rdv.example.org")
+    assert parsed["Reply-To"] == "accueil@mairie.example.org"
+    parts = {part.get_content_type(): part for part in parsed.walk()}
+    assert {"text/plain", "text/html", "text/calendar", "application/ics"} <= set(parts)
+    assert parts["text/calendar"].get_param("method") == "REQUEST"
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert "Bonjour Awa" in text and "Bonjour Awa" in html
+    link = f"https://rdv.example.org/rdv/a/{appointment.token}/"
+    assert f'<a href="{link}"' in html and '<html lang="fr">' in html
+    # Nothing to load from elsewhere: the only URLs are the links of the text.
+    assert "<img" not in html and "<link" not in html and "<script" not in html
+    assert "src=" not in html and "url(" not in html
+    # The alternatives: text first, then HTML, then the event.
+    [alternative] = [p for p in parsed.walk() if p.get_content_type() == "multipart/alternative"]
+    assert [p.get_content_type() for p in alternative.get_payload()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+
+
+def test_resident_email_escapes_names_in_html_and_has_no_reply_to_without_address(mailoutbox):
+    appointment = make_appointment(phone="", email="awa@example.org")
+    appointment.resident.first_name = "<b>Awa</b>"
+    appointment.resident.save()
+    appointment.place.structure.email = ""
+    appointment.place.structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    assert mail.reply_to == []
+    [(html, mimetype)] = [a for a in mail.alternatives if a[1] == "text/html"]
+    assert "&lt;b&gt;Awa&lt;/b&gt;" in html and "<b>Awa" not in html
+
+
+def test_the_default_sender_is_on_the_sites_domain():
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.DEFAULT_FROM_EMAIL)"
+    env = {
+        **__import__("os").environ,
+        "SITE_URL": "https://rdv.mairie-loheac.fr",
+        "DJANGO_SETTINGS_MODULE": "mediation.settings",
+    }
+    env.pop("DEFAULT_FROM_EMAIL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "Permanence <ne-pas-repondre@rdv.mairie-loheac.fr>"
