@@ -27,6 +27,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from bookings.choices import ACTIVE_STATUSES, CANCELLED_STATUSES, MotifMode
@@ -102,7 +103,8 @@ def appointment_ics(
     event.add("dtstamp", (now or timezone.now()).astimezone(UTC))
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
-    event.add("summary", f"Rendez-vous : {motif.name}")
+    # In the active language: the resident's in e-mails (bookings.tasks), the page's on the link.
+    event.add("summary", _("Rendez-vous : %(motif)s") % {"motif": motif.name})
     if motif.mode == MotifMode.ON_SITE:
         event.add("location", f"{place.name}, {place_address(place)}")
     else:
@@ -110,7 +112,10 @@ def appointment_ics(
     lines = [structure.name]
     if motif.instructions:
         lines += ["", motif.instructions.strip()]
-    lines += ["", f"Voir, déplacer ou annuler : {appointment_link(appointment)}"]
+    lines += [
+        "",
+        _("Voir, déplacer ou annuler : %(link)s") % {"link": appointment_link(appointment)},
+    ]
     event.add("description", "\n".join(lines))
     event.add("url", appointment_link(appointment))
     event.add("organizer", _organizer(structure))

@@ -384,6 +384,14 @@ class Appointment(models.Model):
     # The resident's calendar event (bookings/ics.py): one UID for the appointment's whole life,
     # moves included ("" before the first move: `appointment-<pk>`, what older files carried),
     # and a SEQUENCE that grows with every change the event shows (see `save`).
+    #: The language the resident booked in (the public pages' choice): their SMS and e-mails
+    #: are written in it. Staff bookings are French.
+    language = models.CharField(
+        _("langue des messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="fr",
+    )
     calendar_uid = models.CharField(max_length=100, blank=True, editable=False)
     calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
@@ -473,6 +481,12 @@ class WaitlistEntry(models.Model):
         _("statut"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    language = models.CharField(
+        _("langue des messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="fr",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)
 

@@ -182,15 +182,24 @@ def email_html(*, subject: str, body: str, language: str) -> str:
     )
 
 
-def render_message(notification: Notification) -> RenderedMessage:
-    """The French text of a message (SMS body, or e-mail subject and body with the calendar
-    file), from bookings/templates/bookings/messages/, with times in the place's zone."""
+def message_language(notification: Notification) -> str:
+    """The language the resident booked in (French for staff bookings)."""
     if notification.appointment_id:
-        context = _appointment_context(notification.appointment)
-    else:
-        context = _waitlist_context(notification, notification.waitlist_entry)
+        return notification.appointment.language or "fr"
+    return notification.waitlist_entry.language or "fr"
+
+
+def render_message(notification: Notification) -> RenderedMessage:
+    """The text of a message (SMS body, or e-mail subject, text and HTML with the calendar
+    file), from bookings/templates/bookings/messages/, in the language the resident booked in
+    (`message_language`), with times in the place's zone."""
+    language = message_language(notification)
     base = f"bookings/messages/{notification.kind}"
-    with translation.override("fr"):
+    with translation.override(language):
+        if notification.appointment_id:
+            context = _appointment_context(notification.appointment)
+        else:
+            context = _waitlist_context(notification, notification.waitlist_entry)
         if notification.channel == Channel.SMS:
             # In the GSM alphabet (a name's "ô" or "—" transliterated): 160 characters a
             # segment, not 70.
@@ -198,20 +207,20 @@ def render_message(notification: Notification) -> RenderedMessage:
             return RenderedMessage(subject="", body=sms.body, sms=sms)
         subject = _one_line(render_to_string(f"{base}_subject.txt", context))
         body = _tidy(render_to_string(f"{base}_email.txt", context))
-    calendar, method = None, WITH_CALENDAR.get(notification.kind, "")
-    if method and notification.appointment_id:
-        from bookings.ics import appointment_ics
+        calendar, method = None, WITH_CALENDAR.get(notification.kind, "")
+        if method and notification.appointment_id:
+            from bookings.ics import appointment_ics
 
-        calendar = appointment_ics(
-            notification.appointment,
-            method=method,
-            attendee=notification.recipient,
-            attendee_name=context["first_name"],
-        )
+            calendar = appointment_ics(
+                notification.appointment,
+                method=method,
+                attendee=notification.recipient,
+                attendee_name=context["first_name"],
+            )
     return RenderedMessage(
         subject=subject,
         body=body,
-        html=email_html(subject=subject, body=body, language="fr"),
+        html=email_html(subject=subject, body=body, language=language),
         calendar=calendar,
         calendar_method=method if calendar else "",
     )

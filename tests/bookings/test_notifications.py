@@ -1,6 +1,7 @@
 """Messages to residents: recorded once, sent once after commit, never late, retried, shown."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -658,3 +659,47 @@ def test_the_default_sender_is_on_the_sites_domain():
         check=True,
     ).stdout.strip()
     assert out == "Permanence <ne-pas-repondre@rdv.mairie-loheac.fr>"
+
+
+# --- Language -------------------------------------------------------------------------------
+
+
+def test_a_resident_who_booked_in_english_gets_sms_and_email_in_english(
+    mailoutbox, settings, tmp_path
+):
+    import vobject
+
+    settings.SMS_BACKEND = "bookings.messaging.FileOutboxSmsBackend"
+    settings.SMS_OUTBOX_PATH = tmp_path / "sms.jsonl"
+    settings.SITE_URL = "https://rdv.example.org"
+    starts_at = datetime(2027, 9, 15, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    appointment = make_appointment(email="awa@example.org", starts_at=starts_at)
+    appointment.language = "en"
+    appointment.save(update_fields=["language"])
+    notifications.on_booked(appointment)
+    sms = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    email = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(sms.pk) == "sent"
+    assert tasks.send_notification(email.pk) == "sent"
+    [line] = read_outbox(1)
+    assert "appointment confirmed on Wed 15 Sep at 2:30pm" in line["body"]
+    assert "Move or cancel:" in line["body"] and "RDV" not in line["body"]
+    [mail] = mailoutbox
+    assert mail.subject.startswith("Appointment confirmed on Wed 15 Sep at 2:30pm")
+    assert "Hello Awa," in mail.body and "Wednesday 15 September 2027 at 2:30pm" in mail.body
+    assert "Bonjour" not in mail.body and "To see, move or cancel this appointment:" in mail.body
+    [(html, _mime)] = [a for a in mail.alternatives if a[1] == "text/html"]
+    assert '<html lang="en">' in html and "Hello Awa," in html
+    [(_filename, ics, _ics_mime)] = mail.attachments
+    event = vobject.readOne(ics.decode() if isinstance(ics, bytes) else ics).vevent
+    assert event.summary.value.startswith("Appointment: ")
+
+
+def test_french_stays_the_default_and_staff_bookings_are_french(mailoutbox):
+    appointment = make_appointment(phone="", email="awa@example.org")
+    assert appointment.language == "fr"
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    assert "Bonjour Awa," in mail.body and '<html lang="fr">' in mail.alternatives[0][0]
