@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -614,6 +615,13 @@ def test_booking_rules_are_saved(admin_client_structure, structure, structure_ad
     assert (structure.cancel_cutoff_hours, structure.reminder_hours_before) == (24, 72)
     assert structure.feed_detail == "full_name"
     assert structure.history.first().history_user == structure_admin
+
+
+def test_booking_rules_offer_the_feed_detail_initials_by_default(admin_client_structure, structure):
+    page = body(admin_client_structure.get(url("booking_rules", structure)))
+    assert page.count('name="feed_detail"') == 2
+    assert "Initiales et motif" in page and "Nom complet et motif" in page
+    assert re.search(r'value="initials"[^>]*checked', page)
 
 
 def test_booking_rules_refuse_bad_input_in_french(admin_client_structure, structure):
