@@ -1,8 +1,8 @@
 """Structure pages of the booking service: motifs, opening hours, absences, rules, hub."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
-import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
