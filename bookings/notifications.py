@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.tasks import async_task
 
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
@@ -72,15 +72,48 @@ MONTHS_SHORT = (
 )
 
 
+WEEKDAYS_SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS_LONG_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _english() -> bool:
+    """Messages follow the active language (`bookings.tasks` activates the resident's)."""
+    return (translation.get_language() or "fr").startswith("en")
+
+
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
-    """14h30, 9h (French usage), in `tz`."""
+    """14h30, 9h (French usage), or 2:30pm, 9am in English; in `tz`."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        hour = local.hour % 12 or 12
+        suffix = "am" if local.hour < 12 else "pm"
+        return f"{hour}:{local.minute:02d}{suffix}" if local.minute else f"{hour}{suffix}"
     return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
 
 
 def format_when(moment: datetime, tz: ZoneInfo) -> str:
-    """ "mar. 3 déc. à 14h30" in the place's time zone: short, for SMS."""
+    """ "mar. 3 déc. à 14h30" ("Tue 3 Dec at 2:30pm") in the place's time zone: short, for
+    SMS."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        return (
+            f"{WEEKDAYS_SHORT_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1][:3]} "
+            f"at {format_time(moment, tz)}"
+        )
     return (
         f"{WEEKDAYS_SHORT[local.weekday()]} {local.day} {MONTHS_SHORT[local.month - 1]} "
         f"à {format_time(moment, tz)}"
@@ -88,8 +121,13 @@ def format_when(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def format_when_long(moment: datetime, tz: ZoneInfo) -> str:
-    """ "mardi 3 décembre 2024 à 14h30", for e-mails."""
+    """ "mardi 3 décembre 2024 à 14h30" ("Tuesday 3 December 2024 at 2:30pm"), for e-mails."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        return (
+            f"{WEEKDAYS_LONG_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} "
+            f"{local.year} at {format_time(moment, tz)}"
+        )
     return f"{WEEKDAYS_LONG[local.weekday()]} {day_label(local.date())} à {format_time(moment, tz)}"
 
 

@@ -15,6 +15,14 @@ class StructureKind(models.TextChoices):
     TIERS_LIEU = "tiers_lieu", _("Tiers-lieu")
 
 
+class FeedDetail(models.TextChoices):
+    """What a mediator's subscribed agenda shows of a resident (`bookings.ics`): never the
+    phone number nor the need, whatever the choice."""
+
+    INITIALS = "initials", _("Initiales et motif")
+    FULL_NAME = "full_name", _("Nom complet et motif")
+
+
 class NetworkKind(models.TextChoices):
     EPCI = "epci", _("Intercommunalité")
     DEPARTEMENT = "departement", _("Département")

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from mediation.choices import (
     AgeBand,
+    FeedDetail,
     Gender,
     NetworkKind,
     PlaceAccess,
@@ -270,6 +271,13 @@ class Structure(models.Model):
         _("rappel envoyé (heures avant le rendez-vous)"),
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+    feed_detail = models.CharField(
+        _("usagers dans l'agenda sur téléphone des médiateur·rices"),
+        max_length=20,
+        choices=FeedDetail.choices,
+        default=FeedDetail.INITIALS,
+        help_text=_("Jamais le numéro de téléphone ni le besoin exprimé."),
     )
     mediators_need_two_factor = models.BooleanField(
         _("double authentification exigée des médiateur·rices"),

@@ -290,10 +290,16 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Permanence <ne-pas-repondre@localhost>")
-SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Absolute links in e-mails and SMS sent by background tasks (no request to build them from).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The sender of e-mails: by default on the site's own domain (never "localhost" once SITE_URL
+# names the site); residents' e-mails show the structure's name before this address.
+_SITE_HOST = (SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]) or "localhost"
+_SITE_HOST = "localhost" if _SITE_HOST.replace(".", "").isdigit() else _SITE_HOST
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"Permanence <ne-pas-repondre@{_SITE_HOST}>"
+)
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -341,7 +341,7 @@ class AbsenceForm(CrispyMixin, forms.Form):
 class BookingRulesForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Structure
-        fields = ["cancel_cutoff_hours", "reminder_hours_before"]
+        fields = ["cancel_cutoff_hours", "reminder_hours_before", "feed_detail"]
         labels = {
             "cancel_cutoff_hours": _("Annulation en ligne possible jusqu'à (heures avant)"),
             "reminder_hours_before": _("Rappel envoyé (heures avant le rendez-vous)"),
@@ -352,6 +352,10 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
                 "son rendez-vous. 0 = jusqu'à l'heure du rendez-vous."
             ),
             "reminder_hours_before": _("48 = un rappel deux jours avant."),
+            "feed_detail": _(
+                "Ce que l'agenda abonné sur le téléphone d'un·e médiateur·rice montre des "
+                "usagers. Jamais le numéro de téléphone ni le besoin exprimé."
+            ),
         }
         error_messages = {
             "cancel_cutoff_hours": {
@@ -366,4 +370,5 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
         widgets = {
             "cancel_cutoff_hours": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "reminder_hours_before": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "feed_detail": forms.RadioSelect,
         }

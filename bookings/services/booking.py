@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -150,6 +151,10 @@ def _take_seat(
         raise SlotTaken from error
 
 
+#: The languages messages can be written in (settings.LANGUAGES); anything else is French.
+MESSAGE_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -165,8 +170,12 @@ def appointment_book(
     notify: bool = True,
     ignore_buffers: bool = False,
     ignore_limits: bool = False,
+    language: str = "fr",
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
+
+    `language` is the one the resident booked in (the public pages' choice): their messages
+    are written in it.
 
     The slot must be offered (opening hours, absences, holidays, existing appointments, the
     motifs' buffers; the booking window applies to online bookings). The desk may book within
@@ -219,6 +228,7 @@ def appointment_book(
         need=need.strip()[:300],
         booked_online=online,
         created_by=by,
+        language=language if language in MESSAGE_LANGUAGES else "fr",
     )
     if by is not None:
         appointment._history_user = by
@@ -393,7 +403,17 @@ def _mediators_offering(
 
 
 def _book_with_any_mediator(
-    *, place, motif, starts_at, resident, need, now, by=None, online=True, notify=True
+    *,
+    place,
+    motif,
+    starts_at,
+    resident,
+    need,
+    now,
+    by=None,
+    online=True,
+    notify=True,
+    language="fr",
 ) -> Appointment:
     """Residents pick a time, not a person: try each mediator offering it, in order."""
     mediator_ids = _mediators_offering(place=place, motif=motif, starts_at=starts_at, now=now)
@@ -419,6 +439,7 @@ def _book_with_any_mediator(
                     by=by,
                     now=now,
                     notify=notify,
+                    language=language,
                 )
         except SlotTaken:
             continue
@@ -462,9 +483,11 @@ def public_booking_make(
     email: str = "",
     need: str = "",
     now: datetime | None = None,
+    language: str = "fr",
 ) -> Appointment:
     """A resident books online, without an account: their record and the appointment are
-    saved together, or not at all (SlotTaken when every mediator's slot was taken)."""
+    saved together, or not at all (SlotTaken when every mediator's slot was taken). Their
+    messages are in `language`, the one of the pages they booked on."""
     now = now or timezone.now()
     resident = _find_or_create_resident(
         structure=place.structure,
@@ -475,7 +498,13 @@ def public_booking_make(
         now=now,
     )
     return _book_with_any_mediator(
-        place=place, motif=motif, starts_at=starts_at, resident=resident, need=need, now=now
+        place=place,
+        motif=motif,
+        starts_at=starts_at,
+        resident=resident,
+        need=need,
+        now=now,
+        language=language,
     )
 
 
@@ -596,6 +625,7 @@ def appointment_move(
         by=by,
         online=by_resident,
         notify=False,
+        language=old.language,
     )
     new.moved_from = old
     new.calendar_uid = old.calendar_event_uid
@@ -606,14 +636,20 @@ def appointment_move(
 
 
 @transaction.atomic
-def waitlist_join(*, place: Place, motif: Motif, first_name: str, phone) -> WaitlistEntry:
-    """Leave a mobile number for a motif and place; the same number joins once."""
+def waitlist_join(
+    *, place: Place, motif: Motif, first_name: str, phone, language: str = "fr"
+) -> WaitlistEntry:
+    """Leave a mobile number for a motif and place; the same number joins once. The offer is
+    written in `language`, the one of the pages."""
     entry, _created = WaitlistEntry.objects.get_or_create(
         place=place,
         motif=motif,
         phone=phone,
         status=WaitlistStatus.WAITING,
-        defaults={"first_name": first_name.strip()},
+        defaults={
+            "first_name": first_name.strip(),
+            "language": language if language in MESSAGE_LANGUAGES else "fr",
+        },
     )
     return entry
 

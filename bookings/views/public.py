@@ -234,6 +234,8 @@ def details(request, structure: str):
                     phone=data["phone"],
                     email=data["email"],
                     need=data["need"],
+                    # The pages' language (PublicLanguageMiddleware): the messages' too.
+                    language=request.LANGUAGE_CODE,
                 )
             except services.SlotTaken as error:
                 context = _slots_context(structure, place, motif)
@@ -424,7 +426,11 @@ def waitlist(request, structure: str):
             )
         else:
             services.waitlist_join(
-                place=place, motif=motif, first_name=data["first_name"], phone=data["phone"]
+                place=place,
+                motif=motif,
+                first_name=data["first_name"],
+                phone=data["phone"],
+                language=request.LANGUAGE_CODE,
             )
             return render(
                 request,

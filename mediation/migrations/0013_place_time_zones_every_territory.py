@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mediation', '0011_rate_counter'),
+        ('mediation', '0012_historicalstructure_feed_detail_and_more'),
     ]
 
     operations = [
