@@ -54,6 +54,7 @@ if not os.environ["DATABASE_URL"].startswith("postgres"):
 from common import ROOT, finish, setup_django  # noqa: E402
 
 WORK = ROOT / "var" / "bench" / "nodes"
+os.umask(0o077)  # as the settings do: var/ holds personal data (mediation.W001)
 WORK.mkdir(parents=True, exist_ok=True)
 OUTBOX = WORK / "sms-outbox.jsonl"
 MAILDIR = WORK / "mail"
