@@ -27,6 +27,7 @@ from django_q.tasks import async_task
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
 from bookings.selectors import sms_allowed
+from bookings.sms_caps import sms_cap_allows
 from mediation.dates import day_label
 from mediation.phones import is_mobile
 
@@ -167,12 +168,16 @@ def waitlist_link(entry: WaitlistEntry) -> str:
 
 
 def sms_recipient(structure_id: int, phone) -> str:
-    """The E.164 number to text for the structure, or "" when there is none: not a mobile, or
-    the number answered STOP to the structure's SMS (`SmsOptOut`). Every SMS path asks here."""
+    """The E.164 number to text for the structure, or "" when there is none: not a mobile,
+    the number answered STOP to the structure's SMS (`SmsOptOut`), or the structure is past
+    its SMS caps and the desk never confirmed the number (`bookings/sms_caps.py`: e-mail
+    only). Every SMS path asks here."""
     if not phone or not is_mobile(phone):
         return ""
     number = phone.as_e164
-    return number if sms_allowed(structure_id=structure_id, phone=number) else ""
+    if not sms_allowed(structure_id=structure_id, phone=number):
+        return ""
+    return number if sms_cap_allows(structure_id=structure_id, phone=number) else ""
 
 
 def recipients_of(resident, *, structure_id: int | None = None) -> list[Recipient]:

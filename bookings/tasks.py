@@ -40,6 +40,7 @@ from bookings.choices import (
 from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
 from bookings.selectors import sms_allowed
+from bookings.sms_caps import OVER_CAP, sms_cap_take
 from mediation.logs import exception_summary
 from mediation.schedules import ensure_schedule
 
@@ -381,6 +382,14 @@ def _claim(notification_id: int, now: datetime):
             # Recorded before the STOP (a reminder): the STOP wins.
             notification.status = MessageStatus.DROPPED
             notification.last_error = OPTED_OUT
+            notification.save(update_fields=["status", "last_error"])
+            return "dropped", None, None, 0
+        if notification.channel == Channel.SMS and not sms_cap_take(
+            structure_id=notification.structure_id, phone=notification.recipient
+        ):
+            # Past the structure's SMS caps, a number the desk never confirmed (SMS pumping).
+            notification.status = MessageStatus.DROPPED
+            notification.last_error = OVER_CAP
             notification.save(update_fields=["status", "last_error"])
             return "dropped", None, None, 0
         notification.attempts += 1

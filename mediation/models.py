@@ -35,6 +35,7 @@ from mediation.choices import (
 )
 from mediation.fields import ChoiceListField, validate_email_list
 from mediation.permissions import roles_for
+from mediation.phones import calling_codes_display, french_calling_codes
 from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
 from mediation.territories import territory_of
@@ -292,6 +293,14 @@ class Structure(models.Model):
             "l'API que si la structure le décide."
         ),
     )
+    online_phone_codes = models.JSONField(
+        _("indicatifs téléphoniques acceptés en ligne"),
+        default=french_calling_codes,
+        help_text=_(
+            "Les numéros que les usagers peuvent donner pour prendre rendez-vous ou s'inscrire "
+            "en liste d'attente en ligne. Par défaut ceux de la France, métropole et outre-mer."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StructureQuerySet.as_manager()
@@ -326,6 +335,11 @@ class Structure(models.Model):
                     )
                 }
             )
+
+    @property
+    def online_phone_codes_display(self) -> str:
+        """ "+33 +262 …": the countries whose numbers its public pages accept."""
+        return calling_codes_display(self.online_phone_codes or [])
 
     @property
     def networks_display(self) -> str:
@@ -656,6 +670,12 @@ class Resident(models.Model):
     first_name = models.CharField(_("prénom"), max_length=100, blank=True)
     last_name = models.CharField(_("nom (ou initiales)"), max_length=100, blank=True)
     phone = PhoneNumberField(_("téléphone"), blank=True)
+    # When a member of staff last typed or checked `phone` (resident_create / resident_update
+    # with an author); None for a number only given online. Past the structure's SMS caps,
+    # only confirmed numbers are still texted (bookings/sms_caps.py).
+    phone_confirmed_at = models.DateTimeField(
+        _("téléphone confirmé par l'accueil le"), null=True, blank=True
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     birth_year = models.PositiveSmallIntegerField(
         _("année de naissance"),

@@ -396,6 +396,11 @@ SMS_OUTBOX_PATH = Path(
         else VAR_DIR / "sms-outbox.jsonl"
     )
 )
+# SMS caps per structure (bookings/sms_caps.py), against SMS pumping: past either, only the
+# numbers the desk confirmed are still texted (the others get the e-mail only), and the
+# structure's admins are told once a day. A busy desk sends about two SMS per appointment.
+SMS_CAP_PER_HOUR = env_int("SMS_CAP_PER_HOUR", 60)
+SMS_CAP_PER_DAY = env_int("SMS_CAP_PER_DAY", 300)
 SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or digits
 SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")

@@ -301,9 +301,14 @@ def absence_delete(*, absence: Absence, by: User) -> None:
 @transaction.atomic
 def booking_rules_update(*, structure: Structure, by: User) -> Structure:
     """Save the structure's booking rules (cancel cut-off, reminder delay, what the mediators'
-    subscribed agendas show of residents)."""
+    subscribed agendas show of residents, the phone numbers' countries accepted online)."""
     return save_with_author(
         structure,
         by,
-        update_fields=["cancel_cutoff_hours", "reminder_hours_before", "feed_detail"],
+        update_fields=[
+            "cancel_cutoff_hours",
+            "reminder_hours_before",
+            "feed_detail",
+            "online_phone_codes",
+        ],
     )

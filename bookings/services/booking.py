@@ -29,6 +29,7 @@ from bookings.choices import (
 )
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Membership, Place, Resident, User
+from mediation.phones import online_phone_refusal, phone_accepted_online
 from mediation.services import resident_create
 
 
@@ -446,6 +447,15 @@ def _book_with_any_mediator(
     raise SlotTaken
 
 
+def _check_online_phone(structure, phone) -> None:
+    """A number given on the public pages must be of a country the structure accepts online
+    (`Structure.online_phone_codes`, `mediation.phones`): SMS pumping (issue 17)."""
+    if phone and not phone_accepted_online(phone, structure.online_phone_codes):
+        raise ValidationError(
+            {"phone": online_phone_refusal(structure.online_phone_codes)}, code="country"
+        )
+
+
 def _find_or_create_resident(
     *, structure, first_name: str, last_name: str, phone, email: str, now: datetime
 ) -> Resident:
@@ -489,6 +499,7 @@ def public_booking_make(
     saved together, or not at all (SlotTaken when every mediator's slot was taken). Their
     messages are in `language`, the one of the pages they booked on."""
     now = now or timezone.now()
+    _check_online_phone(place.structure, phone)
     resident = _find_or_create_resident(
         structure=place.structure,
         first_name=first_name,
@@ -640,7 +651,9 @@ def waitlist_join(
     *, place: Place, motif: Motif, first_name: str, phone, language: str = "fr"
 ) -> WaitlistEntry:
     """Leave a mobile number for a motif and place; the same number joins once. The offer is
-    written in `language`, the one of the pages."""
+    written in `language`, the one of the pages. Only numbers of the countries the structure
+    accepts online (French territories by default)."""
+    _check_online_phone(place.structure, phone)
     entry, _created = WaitlistEntry.objects.get_or_create(
         place=place,
         motif=motif,

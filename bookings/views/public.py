@@ -194,7 +194,11 @@ def details(request, structure: str):
     starts_at = _parse_start(request.GET.get("debut"))
     if starts_at is None:
         raise Http404
-    form = PublicDetailsForm(request.POST or None, regions=phone_regions([place]))
+    form = PublicDetailsForm(
+        request.POST or None,
+        regions=phone_regions([place]),
+        phone_codes=structure.online_phone_codes,
+    )
     context = {
         "structure": structure,
         "place": place,
@@ -413,7 +417,11 @@ def calendar_file(request, token: str):
 def waitlist(request, structure: str):
     structure = _structure(structure)
     place, motif = _choice(structure, request.GET)
-    form = WaitlistForm(request.POST or None, regions=phone_regions([place]))
+    form = WaitlistForm(
+        request.POST or None,
+        regions=phone_regions([place]),
+        phone_codes=structure.online_phone_codes,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["website"]:
@@ -425,18 +433,24 @@ def waitlist(request, structure: str):
                 None, _("Trop de demandes. Réessayez plus tard, ou appelez la structure.")
             )
         else:
-            services.waitlist_join(
-                place=place,
-                motif=motif,
-                first_name=data["first_name"],
-                phone=data["phone"],
-                language=request.LANGUAGE_CODE,
-            )
-            return render(
-                request,
-                "bookings/public/waitlist_done.html",
-                {"structure": structure, "place": place, "motif": motif},
-            )
+            try:
+                services.waitlist_join(
+                    place=place,
+                    motif=motif,
+                    first_name=data["first_name"],
+                    phone=data["phone"],
+                    language=request.LANGUAGE_CODE,
+                )
+            except ValidationError as error:
+                from mediation.views.staff import add_service_errors
+
+                add_service_errors(form, error)
+            else:
+                return render(
+                    request,
+                    "bookings/public/waitlist_done.html",
+                    {"structure": structure, "place": place, "motif": motif},
+                )
     return render(
         request,
         "bookings/public/waitlist.html",
