@@ -1,5 +1,6 @@
 """Messages to residents: recorded once, sent once after commit, never late, retried, shown."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -703,3 +704,27 @@ def test_french_stays_the_default_and_staff_bookings_are_french(mailoutbox):
     assert tasks.send_notification(confirmation.pk) == "sent"
     [mail] = mailoutbox
     assert "Bonjour Awa," in mail.body and '<html lang="fr">' in mail.alternatives[0][0]
+
+
+def test_an_accented_subject_folds_and_reads_back_the_same(mailoutbox, settings):
+    # A long subject with accents is encoded (RFC 2047) and folded in lines of at most 78
+    # characters; a standard parser reads back exactly what was written.
+    from email import message_from_bytes
+    from email.policy import default
+
+    appointment = make_appointment(phone="", email="awa@example.org")
+    structure = appointment.place.structure
+    structure.name = "Maison France Services de Saint-Méen-le-Grand et des communes voisines"
+    structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    raw = mail.message().as_bytes()
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")  # accents encoded, never raw 8-bit
+    subject = re.search(r"^Subject:.*(?:\n[ \t].*)*", head, re.M).group(0).splitlines()
+    assert [line for line in subject if len(line.rstrip("\r")) > 78] == []
+    parsed = message_from_bytes(raw, policy=default)
+    # (Django folds right after "Subject:"; a strict parser keeps that fold's space.)
+    assert parsed["Subject"].strip() == mail.subject
+    assert "é" in mail.subject and len(mail.subject) > 78  # long enough to be folded
