@@ -1,0 +1,609 @@
+"""Exceptional days (date overrides) and recurring absences (issue #14).
+
+An exceptional day opens a mediator at a place (a Saturday, other hours on a given day) or
+closes a mediator or a whole place, without touching the recurring opening hours; a recurring
+absence ("every Wednesday afternoon", "every other Monday") removes time for a period. Both
+are respected by the public offer and by staff booking, and cost one query more at most."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from bookings.models import Absence, Appointment, DateOverride, RecurringAbsence
+from bookings.services import admin as admin_services
+from bookings.services import booking as services
+from bookings.slots import free_slots, next_free_slots
+from mediation.choices import Role
+from tests.bookings.factories import MotifFactory, OpeningHoursFactory, SlotFactory
+from tests.conftest import member
+from tests.factories import PlaceFactory, ResidentFactory
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+MONDAY = date(2027, 1, 4)  # opening hours of the factory: Mondays 09:00–12:00 from this day
+SATURDAY = date(2027, 1, 9)
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+
+
+def offer(place, motif, day: date, days: int = 1, **kwargs):
+    start = datetime.combine(day, time(0), tzinfo=place.tzinfo)
+    return free_slots(
+        place=place, motif=motif, start=start, end=start + timedelta(days=days), now=NOW, **kwargs
+    )
+
+
+def local_starts(slots) -> list[str]:
+    return [s.starts_at.astimezone(PARIS).strftime("%d %H:%M") for s in slots]
+
+
+@pytest.fixture
+def motif(structure):
+    return MotifFactory(structure=structure, duration_minutes=60)
+
+
+@pytest.fixture
+def hours(place, mediator, motif):
+    return OpeningHoursFactory(place=place, mediator=mediator, motifs=[motif])
+
+
+def override(place, by, *, day, mediator=None, closed=False, start=None, end=None, motifs=()):
+    return admin_services.date_override_save(
+        override=DateOverride(
+            place=place,
+            mediator=mediator,
+            day=day,
+            is_closed=closed,
+            start_time=start,
+            end_time=end,
+        ),
+        motifs=motifs,
+        by=by,
+        today=TODAY,
+    )
+
+
+# --- Exceptional days in the offer ----------------------------------------------------------
+
+
+def test_an_exceptional_saturday_opening_offers_slots_that_day_only(
+    place, mediator, motif, hours, structure_admin
+):
+    assert offer(place, motif, SATURDAY) == []
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+
+    assert local_starts(offer(place, motif, SATURDAY)) == ["09 09:00", "09 10:00", "09 11:00"]
+    # The next Saturday is not open, and the recurring Monday is untouched.
+    assert offer(place, motif, SATURDAY + timedelta(weeks=1)) == []
+    assert len(offer(place, motif, MONDAY + timedelta(weeks=1))) == 3
+
+
+def test_a_mediator_without_recurring_hours_may_open_exceptionally(
+    structure, place, motif, structure_admin
+):
+    newcomer = member(structure, Role.MEDIATOR)
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=newcomer,
+        start=time(10),
+        end=time(12),
+        motifs=[motif],
+    )
+    slots = offer(place, motif, SATURDAY)
+    assert {s.mediator_id for s in slots} == {newcomer.pk}
+    assert len(slots) == 2
+
+
+def test_other_hours_on_a_given_day_replace_the_recurring_ones(
+    place, mediator, motif, hours, structure_admin
+):
+    override(
+        place,
+        structure_admin,
+        day=MONDAY,
+        mediator=mediator,
+        start=time(14),
+        end=time(16),
+        motifs=[motif],
+    )
+    assert local_starts(offer(place, motif, MONDAY)) == ["04 14:00", "04 15:00"]
+    assert local_starts(offer(place, motif, MONDAY + timedelta(weeks=1)))[0] == "11 09:00"
+
+
+def test_an_opening_for_another_motif_replaces_the_day_for_this_one_too(
+    structure, place, mediator, motif, hours, structure_admin
+):
+    other = MotifFactory(structure=structure)
+    override(
+        place,
+        structure_admin,
+        day=MONDAY,
+        mediator=mediator,
+        start=time(14),
+        end=time(16),
+        motifs=[other],
+    )
+    assert offer(place, motif, MONDAY) == []
+    assert len(offer(place, other, MONDAY)) == 4
+
+
+def test_a_closed_day_for_a_mediator_removes_only_their_hours(
+    structure, place, mediator, motif, hours, structure_admin
+):
+    colleague = member(structure, Role.MEDIATOR)
+    OpeningHoursFactory(place=place, mediator=colleague, motifs=[motif])
+    override(place, structure_admin, day=MONDAY, mediator=mediator, closed=True)
+
+    assert {s.mediator_id for s in offer(place, motif, MONDAY)} == {colleague.pk}
+    assert {s.mediator_id for s in offer(place, motif, MONDAY + timedelta(weeks=1))} == {
+        mediator.pk,
+        colleague.pk,
+    }
+
+
+def test_a_closed_day_for_the_whole_place_removes_every_mediators_hours(
+    structure, place, mediator, motif, hours, structure_admin
+):
+    colleague = member(structure, Role.MEDIATOR)
+    OpeningHoursFactory(place=place, mediator=colleague, motifs=[motif])
+    elsewhere = PlaceFactory(structure=structure)
+    OpeningHoursFactory(place=elsewhere, mediator=colleague, motifs=[motif], weekdays=[1])
+    override(place, structure_admin, day=MONDAY, closed=True)
+
+    assert offer(place, motif, MONDAY) == []
+    assert len(offer(place, motif, MONDAY + timedelta(weeks=1))) == 6
+    # Only that place: the colleague's Tuesday elsewhere is still open.
+    assert len(offer(elsewhere, motif, MONDAY + timedelta(days=1))) == 3
+
+
+def test_an_exceptional_opening_opens_even_on_a_public_holiday(
+    place, mediator, motif, structure_admin
+):
+    may_8 = date(2027, 5, 8)  # Victoire 1945, a Saturday
+    override(
+        place,
+        structure_admin,
+        day=may_8,
+        mediator=mediator,
+        start=time(9),
+        end=time(10),
+        motifs=[motif],
+    )
+    assert local_starts(offer(place, motif, may_8)) == ["08 09:00"]
+
+
+def test_an_exceptional_opening_respects_slots_absences_and_day_limits(
+    structure, place, mediator, structure_admin
+):
+    motif = MotifFactory(structure=structure, duration_minutes=60, max_per_day=2)
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(13),
+        motifs=[motif],
+    )
+    SlotFactory(place=place, motif=motif, mediator=mediator, starts_at=local(SATURDAY, 9))
+    Absence.objects.create(
+        structure=structure,
+        mediator=mediator,
+        starts_at=local(SATURDAY, 12),
+        ends_at=local(SATURDAY, 13),
+    )
+    assert local_starts(offer(place, motif, SATURDAY)) == ["09 10:00", "09 11:00"]
+    SlotFactory(place=place, motif=motif, mediator=mediator, starts_at=local(SATURDAY, 10))
+    assert offer(place, motif, SATURDAY) == []  # two a day at most
+
+
+def test_someone_who_left_is_not_offered_on_their_exceptional_day(
+    structure, place, mediator, motif, structure_admin
+):
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    mediator.memberships.filter(structure=structure).delete()
+    assert offer(place, motif, SATURDAY) == []
+
+
+def test_a_resident_books_an_exceptional_saturday_online_and_the_desk_too(
+    structure, place, mediator, motif, structure_admin
+):
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(11),
+        motifs=[motif],
+    )
+    appointment = services.public_booking_make(
+        place=place,
+        motif=motif,
+        starts_at=local(SATURDAY, 9),
+        first_name="Éric",
+        last_name="Dupont",
+        phone="+33612345678",
+        now=NOW,
+    )
+    assert appointment.mediator == mediator
+    desk = services.appointment_book(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        starts_at=local(SATURDAY, 10),
+        resident=ResidentFactory(structure=structure),
+        online=False,
+        now=NOW,
+    )
+    assert desk.starts_at == local(SATURDAY, 10)
+
+
+def test_booking_on_a_closed_day_is_refused_online_and_at_the_desk(
+    structure, place, mediator, motif, hours, structure_admin
+):
+    override(place, structure_admin, day=MONDAY, closed=True)
+    for online in (True, False):
+        with pytest.raises(ValidationError) as error:
+            services.appointment_book(
+                place=place,
+                motif=motif,
+                mediator=mediator,
+                starts_at=local(MONDAY, 9),
+                resident=ResidentFactory(structure=structure),
+                online=online,
+                now=NOW,
+            )
+        assert "n'est pas proposé" in error.value.message_dict["starts_at"][0]
+    assert not Appointment.objects.exists()
+
+
+def test_the_desk_slot_search_shows_the_exceptional_saturday(
+    mediator_client, structure, place, mediator, motif, resident, structure_admin
+):
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(10),
+        motifs=[motif],
+    )
+    url = reverse("agenda_book_slot", kwargs={"structure": structure.slug, "resident": resident.pk})
+    response = mediator_client.get(
+        url, {"place": place.pk, "motif": motif.pk, "start": SATURDAY.isoformat()}
+    )
+    assert response.status_code == 200
+    assert "09:00" in response.content.decode() or "09h00" in response.content.decode()
+
+
+def test_exceptional_days_cost_one_query_more_whatever_the_horizon(
+    structure,
+    place,
+    mediator,
+    motif,
+    hours,
+    structure_admin,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+):
+    override(place, structure_admin, day=MONDAY, closed=True)
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    admin_services.recurring_absence_create(
+        structure=structure,
+        mediator=mediator,
+        weekday=0,
+        start_time=time(10),
+        end_time=time(11),
+        first_day=MONDAY,
+        last_day=MONDAY + timedelta(weeks=20),
+        tz=PARIS,
+        by=structure_admin,
+    )
+    with django_assert_num_queries(4):
+        one_week = offer(place, motif, MONDAY, days=7)
+    with django_assert_num_queries(4):
+        twelve = offer(place, motif, MONDAY, days=84)
+    assert len(one_week) == 3 and len(twelve) == 3 + 11 * 2
+    with django_assert_max_num_queries(8):  # two looks ahead
+        next_free_slots(place=place, motif=motif, now=NOW, count=200)
+
+
+# --- Exceptional days: bad input ------------------------------------------------------------
+
+
+def test_an_opening_overlapping_another_of_the_mediator_is_refused_at_the_field(
+    structure, place, mediator, motif, structure_admin
+):
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    elsewhere = PlaceFactory(structure=structure, name="Médiathèque")
+    with pytest.raises(ValidationError) as error:
+        override(
+            elsewhere,
+            structure_admin,
+            day=SATURDAY,
+            mediator=mediator,
+            start=time(11),
+            end=time(13),
+            motifs=[motif],
+        )
+    message = error.value.message_dict["start_time"][0]
+    assert "chevauche" in message and "Salle du conseil" in message and "09h00–12h00" in message
+    assert DateOverride.objects.count() == 1
+    # Touching hours do not overlap.
+    override(
+        elsewhere,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(12),
+        end=time(13),
+        motifs=[motif],
+    )
+
+
+@pytest.mark.parametrize("whole_place", [True, False])
+def test_a_closure_and_an_opening_of_the_same_day_and_place_are_refused(
+    place, mediator, motif, structure_admin, whole_place
+):
+    override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        closed=True,
+        mediator=None if whole_place else mediator,
+    )
+    with pytest.raises(ValidationError) as error:
+        override(
+            place,
+            structure_admin,
+            day=SATURDAY,
+            mediator=mediator,
+            start=time(9),
+            end=time(12),
+            motifs=[motif],
+        )
+    assert "chevauche" in error.value.message_dict["day"][0]
+    with pytest.raises(ValidationError) as error:
+        override(place, structure_admin, day=SATURDAY, closed=True)
+    assert "chevauche" in error.value.message_dict["day"][0]
+    assert DateOverride.objects.count() == 1
+
+
+def test_editing_an_exceptional_day_does_not_overlap_itself(
+    place, mediator, motif, structure_admin
+):
+    saved = override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    saved.end_time = time(13)
+    admin_services.date_override_save(
+        override=saved, motifs=[motif], by=structure_admin, today=TODAY
+    )
+    assert DateOverride.objects.get().end_time == time(13)
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"day": date(2026, 11, 30)}, "day", "Choisissez un jour à venir."),
+        ({"start": time(12), "end": time(9)}, "end_time", "L'heure de fin doit être après"),
+        ({"start": None}, "start_time", "Indiquez l'heure de début."),
+        ({"motifs": []}, "motifs", "Choisissez au moins un motif."),
+        ({"mediator": None}, "mediator", "choisissez qui reçoit"),
+    ],
+)
+def test_bad_exceptional_openings_are_refused_at_the_field_in_french(
+    place, mediator, motif, structure_admin, fields, field, message
+):
+    values = {
+        "day": SATURDAY,
+        "mediator": mediator,
+        "start": time(9),
+        "end": time(12),
+        "motifs": [motif],
+        **fields,
+    }
+    with pytest.raises(ValidationError) as error:
+        override(place, structure_admin, **values)
+    assert message in error.value.message_dict[field][0]
+    assert not DateOverride.objects.exists()
+
+
+def test_an_exceptional_day_for_someone_outside_the_structure_is_refused(
+    place, motif, structure_admin
+):
+    stranger = member(PlaceFactory().structure, Role.MEDIATOR)
+    with pytest.raises(ValidationError) as error:
+        override(
+            place,
+            structure_admin,
+            day=SATURDAY,
+            mediator=stranger,
+            start=time(9),
+            end=time(12),
+            motifs=[motif],
+        )
+    assert "n'est pas médiateur·rice" in error.value.message_dict["mediator"][0]
+
+
+# --- Recurring absences ---------------------------------------------------------------------
+
+
+def recurring(structure, mediator, by, **fields):
+    values = {
+        "weekday": 0,
+        "start_time": time(9),
+        "end_time": time(12),
+        "first_day": MONDAY,
+        "last_day": MONDAY + timedelta(weeks=7),
+        "every_n_weeks": 1,
+        "tz": PARIS,
+        **fields,
+    }
+    return admin_services.recurring_absence_create(
+        structure=structure, mediator=mediator, by=by, **values
+    )
+
+
+def test_a_weekly_absence_removes_those_hours_within_its_period(
+    structure, place, mediator, motif, hours
+):
+    recurring(
+        structure,
+        mediator,
+        mediator,
+        start_time=time(10),
+        end_time=time(12),
+        last_day=MONDAY + timedelta(weeks=1),
+    )
+    assert local_starts(offer(place, motif, MONDAY)) == ["04 09:00"]
+    assert local_starts(offer(place, motif, MONDAY + timedelta(weeks=1))) == ["11 09:00"]
+    assert len(offer(place, motif, MONDAY + timedelta(weeks=2))) == 3  # after the period
+
+
+def test_every_other_week_absences_follow_the_parity_of_the_first_week(
+    structure, place, mediator, motif, hours
+):
+    # From a Thursday: the first Monday is in the following week, which is week 1, so odd.
+    series = recurring(
+        structure, mediator, mediator, every_n_weeks=2, first_day=MONDAY - timedelta(days=4)
+    )
+    away = [
+        day
+        for day in (MONDAY + timedelta(weeks=w) for w in range(6))
+        if not offer(place, motif, day)
+    ]
+    assert away == [
+        MONDAY + timedelta(weeks=1),
+        MONDAY + timedelta(weeks=3),
+        MONDAY + timedelta(weeks=5),
+    ]
+    assert series.occurrences.count() == 4  # weeks 1, 3, 5 and 7 of the period
+    # From the Monday itself: weeks 0, 2, 4.
+    series.delete()
+    recurring(structure, mediator, mediator, every_n_weeks=2)
+    away = [
+        day
+        for day in (MONDAY + timedelta(weeks=w) for w in range(6))
+        if not offer(place, motif, day)
+    ]
+    assert away == [MONDAY, MONDAY + timedelta(weeks=2), MONDAY + timedelta(weeks=4)]
+
+
+def test_a_recurring_absence_keeps_local_hours_across_a_daylight_saving_change(
+    structure, place, mediator, motif
+):
+    OpeningHoursFactory(
+        place=place, mediator=mediator, motifs=[motif], weekdays=[2], first_day=date(2027, 3, 1)
+    )
+    recurring(
+        structure,
+        mediator,
+        mediator,
+        weekday=2,
+        start_time=time(9),
+        end_time=time(10),
+        first_day=date(2027, 3, 15),
+        last_day=date(2027, 4, 5),
+    )
+    for wednesday in (date(2027, 3, 17), date(2027, 3, 31)):  # before and after 28 March
+        assert local_starts(offer(place, motif, wednesday)) == [
+            f"{wednesday.day:02} 10:00",
+            f"{wednesday.day:02} 11:00",
+        ]
+
+
+def test_a_recurring_absence_is_refused_online_and_at_the_desk_and_can_be_deleted(
+    structure, place, mediator, motif, hours, structure_admin
+):
+    series = recurring(structure, mediator, structure_admin, start_time=time(9), end_time=time(10))
+    with pytest.raises(ValidationError):
+        services.appointment_book(
+            place=place,
+            motif=motif,
+            mediator=mediator,
+            starts_at=local(MONDAY + timedelta(weeks=2), 9),
+            resident=ResidentFactory(structure=structure),
+            online=False,
+            now=NOW,
+        )
+    admin_services.recurring_absence_delete(series=series, by=structure_admin)
+    assert not Absence.objects.exists() and not RecurringAbsence.objects.exists()
+    assert len(offer(place, motif, MONDAY + timedelta(weeks=2))) == 3
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"end_time": time(8)}, "end_time", "L'heure de fin doit être après"),
+        ({"last_day": MONDAY - timedelta(days=1)}, "last_day", "après le premier"),
+        ({"last_day": MONDAY + timedelta(days=400)}, "last_day", "au plus un an"),
+        ({"every_n_weeks": 9}, "every_n_weeks", ""),
+        ({"every_n_weeks": 0}, "every_n_weeks", ""),
+        ({"weekday": 2, "last_day": MONDAY + timedelta(days=1)}, "weekday", "Aucun mercredi"),
+    ],
+)
+def test_bad_recurring_absences_are_refused_at_the_field_and_nothing_is_saved(
+    structure, mediator, fields, field, message
+):
+    with pytest.raises(ValidationError) as error:
+        recurring(structure, mediator, mediator, **fields)
+    assert message in error.value.message_dict[field][0]
+    assert not RecurringAbsence.objects.exists() and not Absence.objects.exists()
+
+
+def test_a_mediator_cannot_record_a_colleagues_recurring_absence(structure, mediator):
+    colleague = member(structure, Role.MEDIATOR)
+    with pytest.raises(ValidationError) as error:
+        recurring(structure, colleague, mediator)
+    assert "vos propres absences" in error.value.message_dict["mediator"][0]
