@@ -488,6 +488,22 @@ def recurring_absence_create(
     return series
 
 
+def recurring_absence_label(series: RecurringAbsence) -> str:
+    """ "chaque mercredi, 14h00–18h00, du 06/01/2027 au 30/06/2027" ("un lundi sur 2")."""
+    day = Weekday(series.weekday).label
+    every = (
+        _("chaque %(day)s") % {"day": day}
+        if series.every_n_weeks == 1
+        else _("un %(day)s sur %(n)d") % {"day": day, "n": series.every_n_weeks}
+    )
+    return _("%(every)s, %(hours)s, du %(first)s au %(last)s") % {
+        "every": every,
+        "hours": f"{series.start_time:%Hh%M}–{series.end_time:%Hh%M}",
+        "first": f"{series.first_day:%d/%m/%Y}",
+        "last": f"{series.last_day:%d/%m/%Y}",
+    }
+
+
 def booked_during_series(*, series: RecurringAbsence) -> int:
     """How many upcoming appointments of the structure fall in the recurring absence."""
     during = Q()
