@@ -607,3 +607,257 @@ def test_a_mediator_cannot_record_a_colleagues_recurring_absence(structure, medi
     with pytest.raises(ValidationError) as error:
         recurring(structure, colleague, mediator)
     assert "vos propres absences" in error.value.message_dict["mediator"][0]
+
+
+# --- Staff pages ----------------------------------------------------------------------------
+
+
+def url(name, structure, **kwargs):
+    return reverse(name, kwargs={"structure": structure.slug, **kwargs})
+
+
+def override_data(place, who, accepted, **changes):
+    data = {
+        "place": str(place.pk),
+        "day": SATURDAY.isoformat(),
+        "kind": "ouvert",
+        "mediator": str(who.pk) if who else "",
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "motifs": [str(m.pk) for m in accepted],
+        "reason": "Permanence du samedi",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_opening_hours_pages_lead_to_the_exceptional_days(
+    admin_client_structure, structure, place
+):
+    for page in ("booking_settings", "opening_hours_list"):
+        response = admin_client_structure.get(url(page, structure))
+        assert url("date_override_list", structure) in response.content.decode()
+    response = admin_client_structure.get(url("date_override_list", structure))
+    assert url("date_override_create", structure) in response.content.decode()
+
+
+def test_structure_admin_opens_an_exceptional_saturday_from_the_form(
+    admin_client_structure, structure, place, mediator, motif, structure_admin
+):
+    response = admin_client_structure.post(
+        url("date_override_create", structure), override_data(place, mediator, [motif])
+    )
+    assert response.status_code == 302, response.content.decode()
+    saved = DateOverride.objects.get()
+    assert (saved.day, saved.is_closed, saved.start_time) == (SATURDAY, False, time(9))
+    assert list(saved.motifs.all()) == [motif]
+    assert saved.history.first().history_user == structure_admin
+    listing = admin_client_structure.get(url("date_override_list", structure)).content.decode()
+    assert "Samedi 09/01/2027, 09h00–12h00" in listing and "Permanence du samedi" in listing
+    assert len(offer(place, motif, SATURDAY)) == 3
+
+
+def test_structure_admin_closes_the_whole_place_for_a_day(
+    admin_client_structure, structure, place, mediator, motif, hours
+):
+    response = admin_client_structure.post(
+        url("date_override_create", structure),
+        override_data(
+            place, None, [], day=MONDAY.isoformat(), kind="ferme", start_time="", end_time=""
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()
+    saved = DateOverride.objects.get()
+    assert saved.is_closed and saved.mediator is None and saved.start_time is None
+    assert offer(place, motif, MONDAY) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"end_time": "08:00"}, "L&#x27;heure de fin doit être après l&#x27;heure de début."),
+        ({"start_time": ""}, "Indiquez l&#x27;heure de début."),
+        ({"motifs": []}, "Choisissez au moins un motif."),
+        ({"mediator": ""}, "choisissez qui reçoit"),
+        ({"day": "2020-01-04"}, "Choisissez un jour à venir."),
+        ({"day": "31/02/2027"}, "Saisissez une date valide."),
+        ({"kind": "peut-etre"}, "Sélectionnez un choix valide"),
+        ({"start_time": "25:00"}, "Saisissez une heure valide"),
+    ],
+)
+def test_the_exceptional_day_form_refuses_bad_input_in_french_and_keeps_it(
+    admin_client_structure, structure, place, mediator, motif, changes, message
+):
+    response = admin_client_structure.post(
+        url("date_override_create", structure), override_data(place, mediator, [motif], **changes)
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert "Permanence du samedi" in page
+    assert not DateOverride.objects.exists()
+
+
+def test_an_overlapping_exceptional_day_is_refused_at_the_field_and_nothing_is_saved(
+    admin_client_structure, structure, place, mediator, motif
+):
+    admin_client_structure.post(
+        url("date_override_create", structure), override_data(place, mediator, [motif])
+    )
+    response = admin_client_structure.post(
+        url("date_override_create", structure),
+        override_data(place, mediator, [motif], start_time="11:00", end_time="14:00"),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Ce jour exceptionnel chevauche un autre" in page
+    assert 'id="error_1_id_start_time"' in page or "is-invalid" in page
+    assert DateOverride.objects.count() == 1
+
+
+def test_an_exceptional_day_is_edited_and_deleted(
+    admin_client_structure, structure, place, mediator, motif, structure_admin
+):
+    saved = override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    edit = url("date_override_edit", structure, date_override=saved.pk)
+    assert 'value="2027-01-09"' in admin_client_structure.get(edit).content.decode()
+    response = admin_client_structure.post(
+        edit, override_data(place, mediator, [motif], end_time="10:00")
+    )
+    assert response.status_code == 302
+    assert DateOverride.objects.get().end_time == time(10)
+    delete = url("date_override_delete", structure, date_override=saved.pk)
+    assert "Supprimer le jour exceptionnel" in admin_client_structure.get(delete).content.decode()
+    assert admin_client_structure.post(delete).status_code == 302
+    assert not DateOverride.objects.exists()
+
+
+def test_a_mediator_sees_the_exceptional_days_but_cannot_change_them(
+    mediator_client, structure, place, mediator, motif, structure_admin
+):
+    saved = override(
+        place,
+        structure_admin,
+        day=SATURDAY,
+        mediator=mediator,
+        start=time(9),
+        end=time(12),
+        motifs=[motif],
+    )
+    listing = mediator_client.get(url("date_override_list", structure)).content.decode()
+    assert "09h00–12h00" in listing
+    assert url("date_override_create", structure) not in listing
+    edit = url("date_override_edit", structure, date_override=saved.pk)
+    assert mediator_client.post(edit, override_data(place, mediator, [motif])).status_code == 403
+
+
+def recurring_data(mediator, **changes):
+    data = {
+        "mediator": str(mediator.pk),
+        "weekday": "2",
+        "start_time": "14:00",
+        "end_time": "18:00",
+        "every_n_weeks": "1",
+        "first_day": "2027-01-04",
+        "last_day": "2027-03-31",
+        "reason": "Temps partiel",
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_mediator_records_their_wednesday_afternoons_from_the_absences_page(
+    mediator_client, structure, place, mediator, motif
+):
+    OpeningHoursFactory(place=place, mediator=mediator, motifs=[motif], weekdays=[2])
+    OpeningHoursFactory(
+        place=place,
+        mediator=mediator,
+        motifs=[motif],
+        weekdays=[2],
+        start_time=time(14),
+        end_time=time(17),
+    )
+    listing = mediator_client.get(url("absence_list", structure)).content.decode()
+    assert url("recurring_absence_create", structure) in listing
+    response = mediator_client.post(
+        url("recurring_absence_create", structure), recurring_data(mediator)
+    )
+    assert response.status_code == 302, response.content.decode()
+    series = RecurringAbsence.objects.get()
+    assert series.occurrences.count() == 13  # every Wednesday from 6 January to 31 March
+    assert series.history.first().history_user == mediator
+    wednesday = date(2027, 1, 13)
+    assert local_starts(offer(place, motif, wednesday)) == ["13 09:00", "13 10:00", "13 11:00"]
+    listing = mediator_client.get(url("absence_list", structure)).content.decode()
+    assert "Chaque mercredi, 14h00–18h00, du 04/01/2027 au 31/03/2027" in listing
+    # Its occurrences are not listed one by one.
+    assert listing.count("13/01/2027") == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"end_time": "13:00"}, "end_time", "L&#x27;heure de fin doit être après"),
+        ({"last_day": "2026-12-01"}, "last_day", "Le dernier jour doit être après le premier."),
+        ({"last_day": "2028-06-01"}, "last_day", "au plus un an"),
+        ({"every_n_weeks": "0"}, "every_n_weeks", "Au moins 1 (chaque semaine)."),
+        ({"every_n_weeks": "deux"}, "every_n_weeks", "Saisissez un nombre de semaines"),
+        ({"weekday": "7"}, "weekday", "Choisissez un jour de la liste."),
+        ({"last_day": "2027-01-05"}, "weekday", "Aucun mercredi dans cette période"),
+        ({"first_day": ""}, "first_day", "Indiquez le premier jour."),
+    ],
+)
+def test_the_recurring_absence_form_refuses_bad_input_in_french_at_the_field(
+    mediator_client, structure, mediator, changes, field, message
+):
+    response = mediator_client.post(
+        url("recurring_absence_create", structure), recurring_data(mediator, **changes)
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert f'id="error_1_id_{field}"' in page
+    assert not RecurringAbsence.objects.exists() and not Absence.objects.exists()
+
+
+def test_a_recurring_absence_warns_about_appointments_already_booked_and_is_deleted(
+    admin_client_structure, structure, place, mediator, motif, hours, resident
+):
+    services.appointment_book(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        starts_at=local(MONDAY + timedelta(weeks=1), 9),
+        resident=resident,
+        online=False,
+        now=NOW,
+    )
+    response = admin_client_structure.post(
+        url("recurring_absence_create", structure),
+        recurring_data(mediator, weekday="0", start_time="09:00", end_time="12:00"),
+        follow=True,
+    )
+    assert "1 rendez-vous déjà pris tombe pendant cette absence" in response.content.decode()
+    series = RecurringAbsence.objects.get()
+    delete = url("recurring_absence_delete", structure, recurring_absence=series.pk)
+    assert admin_client_structure.post(delete).status_code == 302
+    assert not RecurringAbsence.objects.exists() and not Absence.objects.exists()
+
+
+def test_a_mediator_cannot_delete_a_colleagues_recurring_absence(
+    mediator_client, structure, structure_admin
+):
+    colleague = member(structure, Role.MEDIATOR)
+    series = recurring(structure, colleague, structure_admin)
+    delete = url("recurring_absence_delete", structure, recurring_absence=series.pk)
+    assert mediator_client.post(delete).status_code == 403
+    assert RecurringAbsence.objects.exists()
