@@ -511,7 +511,6 @@ def date_override_edit(request, structure, date_override: int | None = None):
         places=places.order_by("name"),
         mediators=mediators,
         motifs=motifs.order_by("name"),
-        initial={} if instance.pk else {"day": request.GET.get("jour") or None},
     )
     if request.method == "POST" and form.is_valid():
         try:
