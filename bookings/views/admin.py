@@ -148,9 +148,13 @@ def booking_settings(request, structure):
         .count()
     )
     is_desk = user_can(user, "record_absences", structure)
+    # A recurring absence counts once, not once per occurrence.
     absence_count = (
         Absence.objects.visible_to(user, "record_absences")
-        .filter(structure=structure, ends_at__gte=timezone.now())
+        .filter(structure=structure, ends_at__gte=timezone.now(), series__isnull=True)
+        .count()
+        + RecurringAbsence.objects.visible_to(user, "record_absences")
+        .filter(structure=structure, last_day__gte=today)
         .count()
         if is_desk
         else None

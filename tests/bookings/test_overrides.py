@@ -861,3 +861,9 @@ def test_a_mediator_cannot_delete_a_colleagues_recurring_absence(
     delete = url("recurring_absence_delete", structure, recurring_absence=series.pk)
     assert mediator_client.post(delete).status_code == 403
     assert RecurringAbsence.objects.exists()
+
+
+def test_the_booking_settings_count_a_recurring_absence_once(mediator_client, structure, mediator):
+    recurring(structure, mediator, mediator)  # eight Mondays
+    page = mediator_client.get(url("booking_settings", structure)).content.decode()
+    assert "1 absence à venir" in page
