@@ -5,8 +5,12 @@ the pieces are already taken (active slots, a quarter of them of a motif with a 
 buffer after) and some mediators are away for a while; only members of the structure are
 offered. The motif has day limits (issue #14): at most 42 appointments a day in all and 5 per
 mediator, so some days and some mediators' days are full (read in the same slot query).
+Exceptional days (issue #14): three mediators open on alternate Saturdays, one works other
+hours on some Tuesdays, the place is closed one day and two mediators one day each; recurring
+absences: two mediators away every Wednesday afternoon, one every other Monday morning (their
+occurrences are absence rows).
 
-Prints the median time of `free_slots()` over the 12 weeks, the median time of its three
+Prints the median time of `free_slots()` over the 12 weeks, the median time of its four
 queries alone (evaluated as lists, nothing computed), and the query counts for 1 and 12
 weeks; the query count must not grow with the horizon.
 
@@ -25,7 +29,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bookings import slots as engine  # noqa: E402
-from bookings.models import Absence, Motif, OpeningHours, Slot  # noqa: E402
+from bookings.models import Absence, DateOverride, Motif, OpeningHours, Slot  # noqa: E402
+from bookings.services.admin import recurring_absence_create  # noqa: E402
 from mediation.choices import Role  # noqa: E402
 from mediation.models import Membership, Place, Structure, User  # noqa: E402
 
@@ -132,8 +137,67 @@ def build(now: datetime) -> tuple[Place, Motif]:
         for i in range(2, 5)
     ]
     Absence.objects.bulk_create(absences)
+    # Exceptional days: alternate Saturdays 9–12 for three mediators, other hours (14–18) on
+    # every other Tuesday for one, the whole place closed one Thursday, two mediators one
+    # Friday each.
+    overrides = [
+        DateOverride(
+            place=place,
+            mediator=mediators[i],
+            day=monday + timedelta(weeks=week, days=5),
+            start_time=time(9),
+            end_time=time(12),
+        )
+        for i in range(3)
+        for week in range(i % 2, WEEKS, 2)
+    ] + [
+        DateOverride(
+            place=place,
+            mediator=mediators[3],
+            day=monday + timedelta(weeks=week, days=1),
+            start_time=time(14),
+            end_time=time(18),
+        )
+        for week in range(1, WEEKS, 2)
+    ]
+    overrides = DateOverride.objects.bulk_create(overrides)
+    DateOverride.motifs.through.objects.bulk_create(
+        DateOverride.motifs.through(dateoverride_id=o.pk, motif_id=motif.pk) for o in overrides
+    )
+    closures = DateOverride.objects.bulk_create(
+        [DateOverride(place=place, day=monday + timedelta(weeks=2, days=3), is_closed=True)]
+        + [
+            DateOverride(
+                place=place,
+                mediator=mediators[5 + i],
+                day=monday + timedelta(weeks=4 + i, days=4),
+                is_closed=True,
+            )
+            for i in range(2)
+        ]
+    )
+    # Recurring absences, through the service (which writes their occurrences).
+    for i, (weekday, start, end, every) in enumerate(
+        [(2, time(13), time(18), 1), (2, time(13), time(18), 1), (0, time(8), time(12), 2)]
+    ):
+        recurring_absence_create(
+            structure=structure,
+            mediator=mediators[6 + i],
+            weekday=weekday,
+            start_time=start,
+            end_time=end,
+            every_n_weeks=every,
+            first_day=monday,
+            last_day=monday + timedelta(weeks=WEEKS),
+            tz=tz,
+            by=mediators[6 + i],
+        )
     print(f"database={connection.vendor} mediators={MEDIATORS} weeks={WEEKS}")
-    print(f"active slots={len(taken)} absences={len(absences)}")
+    print(
+        f"active slots={len(taken)} absences={Absence.objects.count()} "
+        f"(of which recurring: {Absence.objects.filter(series__isnull=False).count()}) "
+        f"exceptional days={len(overrides) + len(closures)}"
+    )
     return place, motif
 
 
@@ -146,13 +210,14 @@ def main() -> None:
         return engine.free_slots(place=place, motif=motif, start=now, end=horizon, now=now)
 
     def fetch():
-        # The three queries of free_slots() for the same window, read and thrown away.
+        # The four queries of free_slots() for the same window, read and thrown away.
         lo = now + timedelta(minutes=motif.min_delay_minutes)
         hi = min(end, now + timedelta(days=motif.max_delay_days) + engine.TICK)
         tz = place.tzinfo
         first_day, last_day = lo.astimezone(tz).date(), hi.astimezone(tz).date()
         openings = list(engine._opening_rows(place, motif, first_day, last_day, None))
-        ids = sorted({row[0] for row in openings})
+        overrides = list(engine._override_rows(place, motif, first_day, last_day, None))
+        ids = sorted({row[0] for row in openings} | {row[0] for row in overrides if row[5]})
         duration = timedelta(minutes=motif.duration_minutes)
         reach = engine.MAX_BUFFER  # other motifs' buffers, as free_slots() reads them
         # Day limits: the motif's slots of the whole local days, in the same query.

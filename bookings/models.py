@@ -29,6 +29,7 @@ from bookings.choices import (
     MotifMode,
     SmsEncoding,
     WaitlistStatus,
+    Weekday,
 )
 from mediation.models import Place, Resident, Structure
 from mediation.report_keys import report_key_field
@@ -232,6 +233,86 @@ class OpeningHours(models.Model):
             raise ValidationError(errors)
 
 
+class DateOverrideQuerySet(scoped_queryset("place__structure")):
+    pass
+
+
+class DateOverride(models.Model):
+    """An exceptional day at a place, without touching the recurring opening hours: open (a
+    Saturday, other hours on a given day) or closed.
+
+    For one mediator, or, for a closure only, the whole place (`mediator` empty). On its day,
+    a mediator's open overrides at the place replace their recurring hours there; a closure
+    removes them (all mediators' for a whole-place closure). Appointments already booked are
+    kept. Read by the slot engine (`bookings/slots.py`)."""
+
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="date_overrides", verbose_name=_("lieu")
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="date_overrides",
+        verbose_name=_("médiateur·rice"),
+    )
+    day = models.DateField(_("jour"))
+    is_closed = models.BooleanField(_("fermé ce jour-là"), default=False)
+    start_time = models.TimeField(_("de"), null=True, blank=True)
+    end_time = models.TimeField(_("à"), null=True, blank=True)
+    motifs = models.ManyToManyField(
+        Motif, blank=True, related_name="date_overrides", verbose_name=_("motifs acceptés")
+    )
+    reason = models.CharField(_("raison"), max_length=150, blank=True)
+
+    objects = DateOverrideQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[motifs])
+
+    class Meta:
+        verbose_name = _("ouverture ou fermeture exceptionnelle")
+        verbose_name_plural = _("ouvertures et fermetures exceptionnelles")
+        ordering = ["day", "start_time"]
+        indexes = [models.Index(fields=["place", "day"])]
+        constraints = [
+            # Closed: no hours. Open: a mediator and hours that end after they start.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(is_closed=True, start_time__isnull=True, end_time__isnull=True)
+                    | models.Q(
+                        is_closed=False,
+                        mediator__isnull=False,
+                        start_time__isnull=False,
+                        end_time__gt=models.F("start_time"),
+                    )
+                ),
+                name="date_override_closed_or_hours",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.place} — {self.day:%d/%m/%Y}"
+
+    def clean(self):
+        errors = {}
+        if self.is_closed:
+            self.start_time = self.end_time = None
+        else:
+            if self.start_time is None:
+                errors["start_time"] = _("Indiquez l'heure de début.")
+            if self.end_time is None:
+                errors["end_time"] = _("Indiquez l'heure de fin.")
+            elif self.start_time is not None and self.end_time <= self.start_time:
+                errors["end_time"] = _("L'heure de fin doit être après l'heure de début.")
+            if self.mediator_id is None:
+                errors["mediator"] = _(
+                    "Une ouverture exceptionnelle est celle d'un·e médiateur·rice : choisissez "
+                    "qui reçoit."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
 class AbsenceQuerySet(scoped_queryset("structure")):
     pass
 
@@ -251,6 +332,15 @@ class Absence(models.Model):
     starts_at = models.DateTimeField(_("début"))
     ends_at = models.DateTimeField(_("fin"))
     reason = models.CharField(_("motif de l'absence"), max_length=150, blank=True)
+    # An occurrence of a recurring absence (written by its service, deleted with it).
+    series = models.ForeignKey(
+        "RecurringAbsence",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+        verbose_name=_("absence récurrente"),
+    )
 
     objects = AbsenceQuerySet.as_manager()
     history = HistoricalRecords()
@@ -272,6 +362,79 @@ class Absence(models.Model):
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("La fin doit être après le début.")})
+
+
+class RecurringAbsenceQuerySet(scoped_queryset("structure")):
+    pass
+
+
+class RecurringAbsence(models.Model):
+    """A mediator away at the same hours on one weekday, every N weeks, for a period ("every
+    Wednesday afternoon", "every other Monday"). Weeks are counted from the week of
+    `first_day`, as for opening hours.
+
+    Its occurrences are written as `Absence` rows (`series`) by `recurring_absence_create`, so
+    that everything that reads absences (the slot engine, the national places file, the
+    warnings about booked appointments) sees them without a query of its own. Hence a period
+    of at most a year; hours are wall-clock times in `time_zone`."""
+
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.CASCADE,
+        related_name="recurring_absences",
+        verbose_name=_("structure"),
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="recurring_absences",
+        verbose_name=_("médiateur·rice"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    start_time = models.TimeField(_("de"))
+    end_time = models.TimeField(_("à"))
+    every_n_weeks = models.PositiveSmallIntegerField(
+        _("toutes les N semaines"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    first_day = models.DateField(_("du"))
+    last_day = models.DateField(_("au"))
+    time_zone = models.CharField(_("fuseau horaire"), max_length=40)
+    reason = models.CharField(_("motif de l'absence"), max_length=150, blank=True)
+
+    objects = RecurringAbsenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence récurrente")
+        verbose_name_plural = _("absences récurrentes")
+        ordering = ["first_day", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="recurring_absence_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="recurring_absence_last_after_first",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="recurring_absence_weekday"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mediator} — {self.first_day:%d/%m/%Y}"
+
+    def clean(self):
+        errors = {}
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            errors["end_time"] = _("L'heure de fin doit être après l'heure de début.")
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            errors["last_day"] = _("Le dernier jour doit être après le premier.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class SlotQuerySet(scoped_queryset("place__structure")):

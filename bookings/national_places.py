@@ -18,8 +18,10 @@ queries (`place_rows`).
   ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00");
 - then, for the days of the next `HORIZON_DAYS` that differ from it, the day's real hours: an
   opening every second week, one that starts or ends, a mediator's absence that leaves nobody
-  at the place ("2026 Dec 24-31 off", "2027 Jan 12 14:00-17:00");
-- last "PH off": the booking engine offers nothing on public holidays (`bookings.holidays`).
+  at the place, an exceptional day (`DateOverride`: an open Saturday, other hours, a closure)
+  ("2026 Dec 24-31 off", "2027 Jan 12 14:00-17:00");
+- then "PH off": the booking engine offers nothing on public holidays (`bookings.holidays`);
+- last, the public holidays an exceptional opening opens anyway, as the engine does.
 
 Later OSM rules override earlier ones for the days they name, hence this order."""
 
@@ -39,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.holidays import closed_days
-from bookings.models import Absence, Motif, OpeningHours
+from bookings.models import Absence, DateOverride, Motif, OpeningHours
 from mediation.choices import StructureKind
 from mediation.fields import split_emails
 from mediation.models import NATIONAL_PHONE, Membership, Network, Place, Structure
@@ -198,17 +200,60 @@ def _absent_on(day: date, absences: list[tuple[datetime, datetime]], tz) -> list
     return holes
 
 
+@dataclass(frozen=True, slots=True)
+class Exceptional:
+    """A place's exceptional day (its `DateOverride` rows together): closed for everyone,
+    mediators whose recurring hours the day replaces, and the exceptional openings."""
+
+    closed: bool = False
+    replaced: frozenset[int] = frozenset()
+    openings: tuple[tuple[int, int, int], ...] = ()  # (mediator, start, end) in minutes
+
+
+def _exceptional_days(rows) -> dict[int, dict[date, Exceptional]]:
+    """Per place and day, from (place, mediator or None, day, closed, start, end) rows."""
+    grouped: dict[tuple[int, date], list] = defaultdict(list)
+    for place_id, mediator, day, closed, start, end in rows:
+        grouped[place_id, day].append((mediator, closed, start, end))
+    found: dict[int, dict[date, Exceptional]] = defaultdict(dict)
+    for (place_id, day), items in grouped.items():
+        found[place_id][day] = Exceptional(
+            closed=any(mediator is None for mediator, *_rest in items),
+            replaced=frozenset(mediator for mediator, *_rest in items if mediator is not None),
+            openings=tuple(
+                (mediator, _minutes(start), _minutes(end))
+                for mediator, closed, start, end in items
+                if mediator is not None and not closed and end > start
+            ),
+        )
+    return found
+
+
 def day_hours(
-    openings: list[Opening], absences: dict[int, list[tuple[datetime, datetime]]], day, tz
+    openings: list[Opening],
+    absences: dict[int, list[tuple[datetime, datetime]]],
+    day,
+    tz,
+    exceptional: Exceptional | None = None,
+    holiday: bool = False,
 ) -> tuple[Range, ...]:
     """When the place is open on `day`: each mediator's openings of the day less their
-    absences, all mediators together."""
+    absences, all mediators together. An exceptional day replaces the recurring hours of its
+    mediators (all of them when the place is closed) and adds its openings; on a public
+    holiday only those are open, as in the slot engine."""
+    exceptional = exceptional or Exceptional()
+    if exceptional.closed:
+        return ()
+    spans: list[tuple[int, int, int]] = [
+        (opening.mediator_id, opening.start, opening.end)
+        for opening in ([] if holiday else openings)
+        if opening.mediator_id not in exceptional.replaced and opening.runs_on(day)
+    ]
+    spans += exceptional.openings
     ranges: list[Range] = []
-    for opening in openings:
-        if not opening.runs_on(day):
-            continue
-        span = [(opening.start, opening.end)]
-        holes = _absent_on(day, absences.get(opening.mediator_id, []), tz)
+    for mediator, start, end in spans:
+        span = [(start, end)]
+        holes = _absent_on(day, absences.get(mediator, []), tz)
         ranges += _minus(span, holes) if holes else span
     return _merged(ranges)
 
@@ -260,6 +305,7 @@ def opening_hours_text(
     today: date,
     tz,
     horizon_days: int = HORIZON_DAYS,
+    exceptional: dict[date, Exceptional] | None = None,
 ) -> str:
     """The OSM `opening_hours` value of a place (see the module docstring); "" for a place
     with no opening hours."""
@@ -286,11 +332,19 @@ def opening_hours_text(
 
     # The days that differ, in runs of consecutive days with the same hours; a day that does
     # not differ (or a holiday, closed anyway) may sit inside a run of its own hours.
+    exceptional = exceptional or {}
     runs: list[list] = []  # [first differing day, last differing day, hours]
+    # Public holidays that an exceptional opening opens all the same: after "PH off".
+    opened_holidays: list[tuple[date, tuple[Range, ...]]] = []
     day = today
     while day <= horizon_end:
         holiday = day in holidays
-        hours = () if holiday else day_hours(openings, absences, day, tz)
+        special = exceptional.get(day)
+        if holiday and special is not None and special.openings:
+            hours = day_hours(openings, absences, day, tz, special, holiday=True)
+            if hours:
+                opened_holidays.append((day, hours))
+        hours = () if holiday else day_hours(openings, absences, day, tz, special)
         differs = not holiday and hours != weekly[day.weekday()]
         if runs and runs[-1][2] == hours and runs[-1][3] == day - ONE_DAY:
             runs[-1][3] = day
@@ -301,9 +355,10 @@ def opening_hours_text(
         day += ONE_DAY
     for first, last, hours, _end in runs:
         rules.append(f"{_date_text(first, last)} {_hours_text(hours)}")
-    if not rules:
+    if not rules and not opened_holidays:
         return ""
     rules.append("PH off")
+    rules += [f"{_date_text(day, day)} {_hours_text(hours)}" for day, hours in opened_holidays]
     return "; ".join(rules)
 
 
@@ -334,8 +389,8 @@ def _latest(rows) -> dict[int, date]:
 
 def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[dict]:
     """The schema's row of each place that can be published (see the module docstring),
-    values as the CSV writes them (numbers for the coordinates). Seven queries, whatever the
-    number of places."""
+    values as the CSV writes them (numbers for the coordinates). A fixed number of queries,
+    whatever the number of places."""
     now = now or timezone.now()
     places = [place for place in places if place.structure.pivot and place.services]
     if not places:
@@ -378,10 +433,30 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
             opening = Opening(mediator_id, days, _minutes(start), _minutes(end), every, first, last)
             openings[place_id].append(opening)
 
+    # Exceptional days of the horizon, of people who take appointments there now (or of the
+    # whole place).
+    overrides = DateOverride.objects.filter(
+        Q(mediator_id__isnull=True)
+        | Exists(
+            Membership.objects.allowing("take_appointments").filter(
+                structure_id=OuterRef("place__structure_id"), user_id=OuterRef("mediator_id")
+            )
+        ),
+        place_id__in=ids,
+        day__gte=latest_day - timedelta(days=2),
+        day__lte=horizon_end,
+    )
+    exceptional = _exceptional_days(
+        overrides.order_by().values_list(
+            "place_id", "mediator_id", "day", "is_closed", "start_time", "end_time"
+        )
+    )
+
     absences: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for mediator_id, starts_at, ends_at in (
         Absence.objects.filter(
-            mediator_id__in=current.values("mediator_id"),
+            Q(mediator_id__in=current.values("mediator_id"))
+            | Q(mediator_id__in=overrides.filter(is_closed=False).values("mediator_id")),
             starts_at__lt=now + timedelta(days=HORIZON_DAYS + 2),
             ends_at__gt=now - timedelta(days=2),
         )
@@ -433,7 +508,12 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
         structure, tz = place.structure, place.tzinfo
         today = timezone.localdate(now, tz)
         place_openings = openings.get(place.pk, [])
-        mediators = {opening.mediator_id for opening in place_openings}
+        place_exceptional = exceptional.get(place.pk, {})
+        mediators = {opening.mediator_id for opening in place_openings} | {
+            mediator
+            for special in place_exceptional.values()
+            for mediator, _start, _end in special.openings
+        }
         holidays = closed_days(place, today, today + timedelta(days=HORIZON_DAYS))
         changes = [
             place_changed.get(place.pk),
@@ -464,6 +544,7 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
                 holidays=holidays,
                 today=today,
                 tz=tz,
+                exceptional=place_exceptional,
             ),
             "presentation_resume": place.summary,
             "presentation_detail": place.description,

@@ -8,9 +8,11 @@ from bookings.models import (
     Absence,
     Appointment,
     CalendarFeed,
+    DateOverride,
     Motif,
     Notification,
     OpeningHours,
+    RecurringAbsence,
     Slot,
     SmsOptOut,
     WaitlistEntry,
@@ -63,6 +65,39 @@ register_personal_data(
         "mediator": K,
         "starts_at": K,
         "ends_at": K,
+        "reason": K,
+        "series": N,
+    },
+)
+# An exceptional day at a place (open or closed), for a mediator or the whole place.
+register_personal_data(
+    DateOverride,
+    fields={
+        "id": N,
+        "place": N,
+        "mediator": K,
+        "day": N,
+        "is_closed": N,
+        "start_time": N,
+        "end_time": N,
+        "motifs": N,
+        "reason": K,
+    },
+)
+# A staff member's recurring absence (its occurrences are Absence rows).
+register_personal_data(
+    RecurringAbsence,
+    fields={
+        "id": N,
+        "structure": N,
+        "mediator": K,
+        "weekday": K,
+        "start_time": K,
+        "end_time": K,
+        "every_n_weeks": K,
+        "first_day": K,
+        "last_day": K,
+        "time_zone": N,
         "reason": K,
     },
 )

@@ -15,9 +15,14 @@ twice-offered start.
 Day limits (a motif's `max_per_day`, `max_per_mediator_per_day`) are counted from the same slot
 query, widened to the motif's slots of the whole local days.
 
-Cost: three queries per call (opening hours, absences, active slots), whatever the horizon, read
-with `values_list()`; then each piece is checked against the mediator's busy intervals with two
-binary searches."""
+Exceptional days (`DateOverride`): on its day, a mediator's open overrides at the place replace
+their recurring hours there (an exceptional Saturday, other hours), a closure removes them (a
+whole-place closure, everyone's). An open override is an explicit decision: it opens even on a
+public holiday. Recurring absences need nothing here: their occurrences are `Absence` rows.
+
+Cost: four queries per call (opening hours, exceptional days, active slots, absences), whatever
+the horizon, read with `values_list()`; then each piece is checked against the mediator's busy
+intervals with two binary searches."""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from bookings.holidays import closed_days
-from bookings.models import Absence, Motif, OpeningHours, Slot
+from bookings.models import Absence, DateOverride, Motif, OpeningHours, Slot
 from mediation.models import Membership, Place
 
 ONE_DAY = timedelta(days=1)
@@ -139,7 +144,7 @@ def next_free_slots(
     """The first `count` slots a resident may book online (booking window applied).
 
     Looks two weeks ahead first, then up to the motif's horizon if that was not enough: at
-    most six queries."""
+    most eight queries."""
     if count <= 0:
         return []
     now = _utc(now or timezone.now(), "now")
@@ -185,9 +190,12 @@ def _free_slots(
     first_day = lo.astimezone(tz).date()
     last_day = (hi - TICK).astimezone(tz).date()
     openings = list(_opening_rows(place, motif, first_day, last_day, mediator_id))
-    if not openings and not motif.is_collective:
+    overrides = list(_override_rows(place, motif, first_day, last_day, mediator_id))
+    # Those who open exceptionally for this motif (row: mediator, day, closed, start, end, accepts).
+    openers = {row[0] for row in overrides if row[5] and not row[2]}
+    if not openings and not openers and not motif.is_collective:
         return []
-    mediator_ids = sorted({row[0] for row in openings})
+    mediator_ids = sorted({row[0] for row in openings} | openers)
     duration = timedelta(minutes=motif.duration_minutes)
     before = timedelta(minutes=motif.buffer_before_minutes if respect_buffers else 0)
     after = timedelta(minutes=motif.buffer_after_minutes if respect_buffers else 0)
@@ -222,6 +230,7 @@ def _free_slots(
     )
     return compute_free_slots(
         openings=openings,
+        overrides=overrides,
         absences=absences,
         slots=slots,
         closed=closed_days(place, first_day, last_day),
@@ -247,7 +256,7 @@ def _latest_end(slots) -> datetime:
     return max((row[2] for row in slots), default=datetime.min.replace(tzinfo=UTC))
 
 
-# The three queries. Kept apart so that the benchmark can time them alone.
+# The four queries. Kept apart so that the benchmark can time them alone.
 
 
 def takes_appointments_here(structure_id: int, user=None) -> Exists:
@@ -280,6 +289,32 @@ def _opening_rows(place, motif, first_day: date, last_day: date, mediator_id: in
         "every_n_weeks",
         "first_day",
         "last_day",
+    )
+
+
+def _override_rows(place, motif, first_day: date, last_day: date, mediator_id: int | None):
+    """(mediator_id or None, day, is_closed, start_time, end_time, accepts the motif) of the
+    place's exceptional days in [first_day, last_day]: those of people who take appointments
+    in the structure now, and whole-place closures. Open overrides for other motifs are read
+    too: they replace the mediator's recurring hours that day all the same."""
+    rows = DateOverride.objects.filter(
+        Q(mediator_id__isnull=True) | takes_appointments_here(place.structure_id),
+        place_id=place.pk,
+        day__gte=first_day,
+        day__lte=last_day,
+    )
+    if mediator_id is not None:
+        rows = rows.filter(Q(mediator_id__isnull=True) | Q(mediator_id=mediator_id))
+    return (
+        rows.order_by()
+        .annotate(
+            accepts=Exists(
+                DateOverride.motifs.through.objects.filter(
+                    dateoverride_id=OuterRef("pk"), motif_id=motif.pk
+                )
+            )
+        )
+        .values_list("mediator_id", "day", "is_closed", "start_time", "end_time", "accepts")
     )
 
 
@@ -348,6 +383,7 @@ def compute_free_slots(
     *,
     openings,
     absences,
+    overrides=(),
     slots,
     closed: set[date],
     tz,
@@ -366,7 +402,7 @@ def compute_free_slots(
     max_per_day: int | None = None,
     max_per_mediator: int | None = None,
 ) -> list[FreeSlot]:
-    """The pure part of `free_slots()`: from the rows of the three queries to the slots.
+    """The pure part of `free_slots()`: from the rows of the four queries to the slots.
 
     `capacity` is the motif's for a workshop, None for an individual motif. Days are walked
     in order and a local day's ranges never leave it, so with `limit` the walk stops at the
@@ -384,7 +420,12 @@ def compute_free_slots(
     Day limits: the active slots of this motif are counted per local day (all mediators) and
     per (mediator, local day); a day at `max_per_day`, or a mediator at `max_per_mediator` that
     day, offers no piece of opening hours (existing sessions with seats left stay offered).
-    The rows must then hold every slot of the motif starting in [first_day, last_day]."""
+    The rows must then hold every slot of the motif starting in [first_day, last_day].
+
+    Exceptional days (`overrides`, rows of `_override_rows`): a whole-place closure removes
+    every mediator's hours of the day, a mediator's closure theirs; a mediator's open overrides
+    replace their recurring hours of the day, and those that accept the motif are offered, even
+    on a public holiday. Existing workshop sessions stay offered, as on a holiday."""
     # Busy intervals per mediator, as two independently sorted lists: the number of intervals
     # overlapping [a, b) is #(starts < b) − #(ends <= a), right even when intervals overlap.
     starts: dict[int, list[datetime]] = defaultdict(list)
@@ -444,6 +485,19 @@ def compute_free_slots(
                 (mediator, days, start_time, end_time, max(every or 1, 1), week_zero, first, last)
             )
 
+    # Exceptional days: closed for the whole place, (mediator, day) closed or replaced, and the
+    # open ranges that accept the motif per day.
+    place_closed: set[date] = set()
+    replaced: set[tuple[int, date]] = set()
+    exceptional: dict[date, list[tuple[int, time, time]]] = defaultdict(list)
+    for mediator, override_day, is_closed, start_time, end_time, accepts in overrides:
+        if mediator is None:
+            place_closed.add(override_day)
+            continue
+        replaced.add((mediator, override_day))
+        if not is_closed and accepts and end_time > start_time:
+            exceptional[override_day].append((mediator, start_time, end_time))
+
     seats = 1 if capacity is None else capacity
     step = before + duration + after
     found: list[FreeSlot] = []
@@ -462,7 +516,7 @@ def compute_free_slots(
         # A public holiday closes the opening hours, not a session that already exists; so
         # does a day limit reached.
         full = max_per_day is not None and day_count.get(day, 0) >= max_per_day
-        rows_today = () if day in closed or full else rows
+        rows_today = () if day in closed or full or day in place_closed else rows
         weekday = day.weekday()
         # Ranges of the day per mediator, in UTC; a mediator's overlapping ranges are merged so
         # that no two offered slots of one mediator overlap.
@@ -473,11 +527,17 @@ def compute_free_slots(
                 or day < first
                 or (last is not None and day > last)
                 or ((day - week_zero).days // 7) % every
+                or (mediator, day) in replaced
             ):
                 continue
             ranges.setdefault(mediator, []).append(
                 (_local_to_utc(day, start_time, tz), _local_to_utc(day, end_time, tz))
             )
+        if not full and day not in place_closed:
+            for mediator, start_time, end_time in exceptional.get(day, ()):
+                ranges.setdefault(mediator, []).append(
+                    (_local_to_utc(day, start_time, tz), _local_to_utc(day, end_time, tz))
+                )
         for mediator, mediator_ranges in ranges.items():
             if (
                 max_per_mediator is not None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bookings.choices import Weekday
-from bookings.models import Motif, OpeningHours
+from bookings.models import DateOverride, Motif, OpeningHours
 from mediation.forms import CrispyMixin
 from mediation.models import Structure
 from mediation.phones import (
@@ -275,6 +275,200 @@ class OpeningHoursForm(CrispyMixin, forms.ModelForm):
             ),
             "motifs",
         )
+
+
+class DateOverrideForm(CrispyMixin, forms.ModelForm):
+    """An exceptional day: open (a mediator, hours, motifs) or closed (a mediator, or the whole
+    place when no one is chosen)."""
+
+    OPEN, CLOSED = "ouvert", "ferme"
+    kind = forms.ChoiceField(
+        label=_("Ce jour-là"),
+        choices=[
+            (OPEN, _("Ouvert : ouverture exceptionnelle ou autres horaires")),
+            (CLOSED, _("Fermé toute la journée")),
+        ],
+        initial=OPEN,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez ouvert ou fermé.")},
+    )
+
+    class Meta:
+        model = DateOverride
+        fields = ["place", "day", "kind", "mediator", "start_time", "end_time", "motifs", "reason"]
+        widgets = {
+            "day": DateInput(),
+            "start_time": TimeInput(),
+            "end_time": TimeInput(),
+            "motifs": forms.CheckboxSelectMultiple,
+        }
+        labels = {
+            "day": _("Jour"),
+            "start_time": _("Heure de début"),
+            "end_time": _("Heure de fin"),
+            "reason": _("Raison (facultatif)"),
+        }
+        help_texts = {
+            "mediator": _(
+                "Pour une fermeture, laissez « Tout le lieu » pour fermer le lieu à toute "
+                "l'équipe ce jour-là."
+            ),
+            "start_time": _("Remplace les horaires habituels de cette personne ce jour-là."),
+            "motifs": _("Les motifs que l'on peut réserver ce jour-là."),
+            "reason": _("Ex. : permanence du samedi, forum de l'emploi, pont."),
+        }
+        error_messages = {
+            "day": {"required": _("Indiquez le jour."), "invalid": _("Saisissez une date valide.")},
+            "start_time": {"invalid": _("Saisissez une heure valide, par exemple 09:00.")},
+            "end_time": {"invalid": _("Saisissez une heure valide, par exemple 12:00.")},
+            "place": {"invalid_choice": _("Choisissez un lieu de la liste.")},
+            "mediator": {"invalid_choice": _("Choisissez une personne de la liste.")},
+            "motifs": {"invalid_choice": _("Choisissez des motifs de la liste.")},
+        }
+
+    def __init__(self, *args, places, mediators, motifs, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["kind"] = self.CLOSED if self.instance.is_closed else self.OPEN
+        self.fields["place"].queryset = places
+        self.fields["place"].empty_label = None if places.count() == 1 else "---------"
+        self.fields["mediator"].queryset = mediators
+        self.fields["mediator"].empty_label = _("Tout le lieu (fermeture seulement)")
+        self.fields["mediator"].label_from_instance = lambda user: user.get_full_name()
+        self.fields["motifs"].queryset = motifs
+        self.fields["motifs"].required = False
+        self.helper.layout = Layout(
+            Row(
+                Column("place", css_class="col-md-6"),
+                Column("day", css_class="col-md-6"),
+            ),
+            "kind",
+            "mediator",
+            Row(
+                Column("start_time", css_class="col-6"),
+                Column("end_time", css_class="col-6"),
+            ),
+            "motifs",
+            "reason",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        closed = cleaned.get("kind") == self.CLOSED
+        # Not a model field: set on the instance before the model validates it.
+        self.instance.is_closed = closed
+        if closed:
+            cleaned["start_time"] = cleaned["end_time"] = None
+            cleaned["motifs"] = []
+        return cleaned
+
+    def _post_clean(self):
+        if self.cleaned_data.get("kind") == self.CLOSED:
+            self.instance.start_time = self.instance.end_time = None
+        super()._post_clean()
+
+
+class RecurringAbsenceForm(CrispyMixin, forms.Form):
+    mediator = forms.ModelChoiceField(
+        label=_("Médiateur·rice"),
+        queryset=None,
+        error_messages={"invalid_choice": _("Choisissez une personne de la liste.")},
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Jour"),
+        choices=Weekday.choices,
+        coerce=int,
+        error_messages={
+            "required": _("Choisissez un jour de la semaine."),
+            "invalid_choice": _("Choisissez un jour de la liste."),
+        },
+    )
+    start_time = forms.TimeField(
+        label=_("De"),
+        widget=TimeInput(),
+        error_messages={
+            "required": _("Indiquez l'heure de début."),
+            "invalid": _("Saisissez une heure valide, par exemple 14:00."),
+        },
+    )
+    end_time = forms.TimeField(
+        label=_("À"),
+        widget=TimeInput(),
+        error_messages={
+            "required": _("Indiquez l'heure de fin."),
+            "invalid": _("Saisissez une heure valide, par exemple 18:00."),
+        },
+    )
+    every_n_weeks = forms.IntegerField(
+        label=_("Toutes les N semaines"),
+        initial=1,
+        min_value=1,
+        max_value=8,
+        help_text=_("1 = chaque semaine, 2 = une semaine sur deux…"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": _("Indiquez 1 pour chaque semaine."),
+            "invalid": _("Saisissez un nombre de semaines, par exemple 2."),
+            "min_value": _("Au moins 1 (chaque semaine)."),
+            "max_value": _("Au plus toutes les 8 semaines."),
+        },
+    )
+    first_day = forms.DateField(
+        label=_("Du"),
+        widget=DateInput(),
+        error_messages={
+            "required": _("Indiquez le premier jour."),
+            "invalid": _("Saisissez une date valide."),
+        },
+    )
+    last_day = forms.DateField(
+        label=_("Au"),
+        widget=DateInput(),
+        help_text=_("Un an au plus."),
+        error_messages={
+            "required": _("Indiquez le dernier jour."),
+            "invalid": _("Saisissez une date valide."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Motif de l'absence"),
+        max_length=150,
+        required=False,
+        help_text=_("Facultatif. Ex. : temps partiel, formation. Pas de détail de santé."),
+    )
+
+    def __init__(self, *args, mediators, tz: ZoneInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["mediator"]
+        field.queryset = mediators
+        field.label_from_instance = lambda user: user.get_full_name()
+        if len(mediators) == 1:
+            field.empty_label = None
+        self.fields["start_time"].help_text = _("Heure locale (%(zone)s).") % {"zone": tz.key}
+        self.helper.layout = Layout(
+            "mediator",
+            Row(
+                Column("weekday", css_class="col-sm-4"),
+                Column("start_time", css_class="col-6 col-sm-4"),
+                Column("end_time", css_class="col-6 col-sm-4"),
+            ),
+            Row(
+                Column("first_day", css_class="col-sm-6 col-md-4"),
+                Column("last_day", css_class="col-sm-6 col-md-4"),
+                Column("every_n_weeks", css_class="col-sm-6 col-md-4"),
+            ),
+            "reason",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", _("L'heure de fin doit être après l'heure de début."))
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("Le dernier jour doit être après le premier."))
+        return cleaned
 
 
 class LocalDateTimeField(forms.DateTimeField):

@@ -4,18 +4,27 @@ booking rules. One transaction per action, its author recorded in the history in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from math import lcm
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings.choices import AppointmentStatus, Weekday
-from bookings.models import Absence, Appointment, Motif, OpeningHours
+from bookings.models import (
+    Absence,
+    Appointment,
+    DateOverride,
+    Motif,
+    OpeningHours,
+    RecurringAbsence,
+)
 from mediation.history import save_with_author
-from mediation.models import Membership, Structure, User
+from mediation.models import Membership, Place, Structure, User
 from mediation.permissions import roles_for, user_can
 
 # Longest absence one form may record: a typo in the year must not close a year of slots.
@@ -238,6 +247,106 @@ def opening_hours_delete(*, opening_hours: OpeningHours, by: User) -> None:
     opening_hours.delete()
 
 
+# --- Exceptional days (date overrides) --------------------------------------------------------
+
+
+def date_override_label(override: DateOverride) -> str:
+    """ "samedi 16/01/2027, 09h00–12h00" or "samedi 16/01/2027, fermé" (for messages)."""
+    day = f"{Weekday(override.day.weekday()).label} {override.day:%d/%m/%Y}"
+    if override.is_closed:
+        return _("%(day)s, fermé") % {"day": day}
+    return f"{day}, {override.start_time:%Hh%M}–{override.end_time:%Hh%M}"
+
+
+def _date_override_conflict(override: DateOverride) -> DateOverride | None:
+    """The first other exceptional day that `override` overlaps, or None.
+
+    Same day, and: at the same place, a closure against anything of the same mediator or of
+    the whole place (a whole-place closure against everything there); anywhere, an opening of
+    the same mediator at crossing hours (a person is in one place at a time)."""
+    same_day = DateOverride.objects.filter(day=override.day).exclude(pk=override.pk)
+    here = Q(place_id=override.place_id) & (
+        Q(mediator_id__isnull=True)
+        | (
+            Q(mediator_id=override.mediator_id)
+            if override.mediator_id is not None
+            else Q(mediator_id__isnull=False)
+        )
+    )
+    if override.is_closed:
+        conflicts = same_day.filter(here)
+    else:
+        conflicts = same_day.filter(
+            (here & (Q(is_closed=True) | Q(mediator_id__isnull=True)))
+            | Q(
+                mediator_id=override.mediator_id,
+                is_closed=False,
+                start_time__lt=override.end_time,
+                end_time__gt=override.start_time,
+            )
+        )
+    return conflicts.select_related("place").order_by("start_time").first()
+
+
+@transaction.atomic
+def date_override_save(
+    *, override: DateOverride, motifs: Iterable[Motif], by: User, today: date | None = None
+) -> DateOverride:
+    """Create or update an exceptional day at a place: an opening for a mediator (with the
+    motifs it accepts) or a closure (of a mediator, or of the whole place), without touching
+    the recurring opening hours.
+
+    Refused, at the field: a day already past, a mediator who does not take appointments in
+    the structure, an opening without motifs, and an overlap with another exceptional day
+    (`_date_override_conflict`)."""
+    place: Place = override.place
+    motifs = [] if override.is_closed else list(motifs)
+    today = today or timezone.localdate(timezone=place.tzinfo)
+    errors: dict[str, str] = {}
+    if override.day and override.day < today:
+        errors["day"] = _("Choisissez un jour à venir.")
+    if override.mediator_id and not _is_mediator_of(override.mediator, place.structure_id):
+        errors["mediator"] = _("Cette personne n'est pas médiateur·rice de la structure.")
+    if not override.is_closed:
+        if not motifs:
+            errors["motifs"] = _("Choisissez au moins un motif.")
+        elif any(m.structure_id != place.structure_id or not m.is_active for m in motifs):
+            errors["motifs"] = _("Choisissez des motifs actifs de la structure.")
+    if errors:
+        raise ValidationError(errors)
+    override.reason = (override.reason or "").strip()
+    override.full_clean()
+    # Serialise the overlap check with the other writes of this place's and this mediator's
+    # exceptional days.
+    Place.objects.select_for_update().filter(pk=place.pk).first()
+    if override.mediator_id:
+        User.objects.select_for_update().filter(pk=override.mediator_id).first()
+    other = _date_override_conflict(override)
+    if other is not None:
+        who = other.mediator.get_full_name() if other.mediator_id else _("tout le lieu")
+        raise ValidationError(
+            {
+                ("day" if override.is_closed or other.is_closed else "start_time"): _(
+                    "Ce jour exceptionnel chevauche un autre (%(who)s, %(place)s : %(other)s). "
+                    "Modifiez ou supprimez l'autre d'abord."
+                )
+                % {"who": who, "place": other.place.name, "other": date_override_label(other)}
+            },
+            code="overlap",
+        )
+    override._history_user = by
+    override.save()
+    override.motifs.set(motifs)
+    return override
+
+
+@transaction.atomic
+def date_override_delete(*, override: DateOverride, by: User) -> None:
+    """Delete an exceptional day: the recurring hours apply again that day."""
+    override._history_user = by
+    override.delete()
+
+
 # --- Absences -------------------------------------------------------------------------------
 
 
@@ -293,6 +402,133 @@ def absence_delete(*, absence: Absence, by: User) -> None:
         raise PermissionDenied
     absence._history_user = by
     absence.delete()
+
+
+# --- Recurring absences ---------------------------------------------------------------------
+
+
+def recurring_absence_days(series: RecurringAbsence) -> list[date]:
+    """The days of a recurring absence: its weekday, every N weeks from the week of its first
+    day (as opening hours count them), within its period."""
+    day = series.first_day + timedelta(days=(series.weekday - series.first_day.weekday()) % 7)
+    days = []
+    while day <= series.last_day:
+        if (_week_index(day) - _week_index(series.first_day)) % series.every_n_weeks == 0:
+            days.append(day)
+        day += timedelta(weeks=1)
+    return days
+
+
+def _local(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, wall, tzinfo=tz)
+
+
+@transaction.atomic
+def recurring_absence_create(
+    *,
+    structure: Structure,
+    mediator: User,
+    weekday: int,
+    start_time: time,
+    end_time: time,
+    first_day: date,
+    last_day: date,
+    every_n_weeks: int = 1,
+    tz: ZoneInfo,
+    reason: str = "",
+    by: User,
+) -> RecurringAbsence:
+    """Record a recurring absence ("every Wednesday afternoon", "every other Monday") for a
+    period of at most a year, and write each of its occurrences as an `Absence` (local hours
+    in `tz`): the free slots of those times disappear. Same rights as a single absence;
+    appointments already booked are not cancelled (`booked_during_series`)."""
+    errors: dict[str, str] = {}
+    if mediator.pk != by.pk and not user_can(by, "record_absences_of_others", structure):
+        errors["mediator"] = _("Vous ne pouvez enregistrer que vos propres absences.")
+    elif not _is_mediator_of(mediator, structure.pk):
+        errors["mediator"] = _("Cette personne n'est pas médiateur·rice de la structure.")
+    if first_day and last_day and last_day >= first_day and last_day - first_day > MAX_ABSENCE:
+        errors["last_day"] = _("Une absence récurrente dure au plus un an : vérifiez les dates.")
+    if errors:
+        raise ValidationError(errors)
+    series = RecurringAbsence(
+        structure=structure,
+        mediator=mediator,
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        every_n_weeks=every_n_weeks,
+        first_day=first_day,
+        last_day=last_day,
+        time_zone=tz.key,
+        reason=(reason or "").strip(),
+    )
+    series.full_clean()
+    days = recurring_absence_days(series)
+    if not days:
+        raise ValidationError(
+            {
+                "weekday": _("Aucun %(day)s dans cette période : vérifiez le jour ou les dates.")
+                % {"day": Weekday(weekday).label}
+            }
+        )
+    save_with_author(series, by)
+    for day in days:
+        save_with_author(
+            Absence(
+                structure=structure,
+                mediator=mediator,
+                starts_at=_local(day, start_time, tz),
+                ends_at=_local(day, end_time, tz),
+                reason=series.reason,
+                series=series,
+            ),
+            by,
+        )
+    return series
+
+
+def recurring_absence_label(series: RecurringAbsence) -> str:
+    """ "chaque mercredi, 14h00–18h00, du 06/01/2027 au 30/06/2027" ("un lundi sur 2")."""
+    day = Weekday(series.weekday).label
+    every = (
+        _("chaque %(day)s") % {"day": day}
+        if series.every_n_weeks == 1
+        else _("un %(day)s sur %(n)d") % {"day": day, "n": series.every_n_weeks}
+    )
+    return _("%(every)s, %(hours)s, du %(first)s au %(last)s") % {
+        "every": every,
+        "hours": f"{series.start_time:%Hh%M}–{series.end_time:%Hh%M}",
+        "first": f"{series.first_day:%d/%m/%Y}",
+        "last": f"{series.last_day:%d/%m/%Y}",
+    }
+
+
+def booked_during_series(*, series: RecurringAbsence) -> int:
+    """How many upcoming appointments of the structure fall in the recurring absence."""
+    during = Q()
+    for starts_at, ends_at in series.occurrences.values_list("starts_at", "ends_at"):
+        during |= Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
+    return Appointment.objects.filter(
+        during,
+        place__structure_id=series.structure_id,
+        mediator_id=series.mediator_id,
+        status=AppointmentStatus.BOOKED,
+    ).count()
+
+
+@transaction.atomic
+def recurring_absence_delete(*, series: RecurringAbsence, by: User) -> None:
+    """Delete a recurring absence and its occurrences: their times are offered again."""
+    if series.mediator_id != by.pk and not user_can(
+        by, "record_absences_of_others", series.structure_id
+    ):
+        raise PermissionDenied
+    for occurrence in series.occurrences.all():
+        occurrence._history_user = by
+        occurrence.delete()
+    series._history_user = by
+    series.delete()
 
 
 # --- Booking rules --------------------------------------------------------------------------

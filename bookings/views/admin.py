@@ -18,8 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings.forms.admin import AbsenceForm, BookingRulesForm, MotifForm, OpeningHoursForm
-from bookings.models import Absence, Motif, OpeningHours
+from bookings.forms.admin import (
+    AbsenceForm,
+    BookingRulesForm,
+    DateOverrideForm,
+    MotifForm,
+    OpeningHoursForm,
+    RecurringAbsenceForm,
+)
+from bookings.models import Absence, DateOverride, Motif, OpeningHours, RecurringAbsence
 from bookings.poster import poster_pdf, public_booking_url
 from bookings.services import admin as services
 from mediation import selectors
@@ -141,9 +148,13 @@ def booking_settings(request, structure):
         .count()
     )
     is_desk = user_can(user, "record_absences", structure)
+    # A recurring absence counts once, not once per occurrence.
     absence_count = (
         Absence.objects.visible_to(user, "record_absences")
-        .filter(structure=structure, ends_at__gte=timezone.now())
+        .filter(structure=structure, ends_at__gte=timezone.now(), series__isnull=True)
+        .count()
+        + RecurringAbsence.objects.visible_to(user, "record_absences")
+        .filter(structure=structure, last_day__gte=today)
         .count()
         if is_desk
         else None
@@ -431,6 +442,167 @@ def opening_hours_delete(request, structure, opening_hours: int):
     )
 
 
+# --- Exceptional days (date overrides) --------------------------------------------------------
+
+
+@structure_view("view_structure")
+@require_GET
+def date_override_list(request, structure):
+    """The upcoming exceptional days of the structure's places (and the past ones on demand)."""
+    show_past = request.GET.get("passees") == "1"
+    today = timezone.localdate()
+    overrides = (
+        DateOverride.objects.visible_to(request.user)
+        .filter(place__structure=structure)
+        .select_related("place", "mediator")
+        .prefetch_related(Prefetch("motifs", queryset=Motif.objects.order_by("name")))
+        .order_by("day", "place__name", "start_time")
+    )
+    if not show_past:
+        overrides = overrides.filter(day__gte=today)
+    overrides = list(overrides)
+    for override in overrides:
+        override.label = services.date_override_label(override)
+        override.past = override.day < today
+    return render(
+        request,
+        "bookings/admin/date_override_list.html",
+        {
+            "structure": structure,
+            "overrides": overrides,
+            "show_past": show_past,
+            "crumbs": _crumbs(
+                structure,
+                (_("Plages d'ouverture"), _url("opening_hours_list", structure)),
+                (_("Jours exceptionnels"), None),
+            ),
+            "can_manage": user_can(request.user, "manage_booking_settings", structure),
+        },
+    )
+
+
+@structure_view("manage_booking_settings")
+@require_http_methods(["GET", "POST"])
+def date_override_edit(request, structure, date_override: int | None = None):
+    user = request.user
+    instance = (
+        access_object(
+            DateOverride,
+            user,
+            "manage_booking_settings",
+            pk=date_override,
+            place__structure=structure,
+        )
+        if date_override is not None
+        else DateOverride()
+    )
+    places = selectors.places_for(user, structure, include_inactive=True).filter(
+        Q(is_active=True) | Q(pk=instance.place_id)
+    )
+    mediators = _mediators(user, structure)
+    if instance.mediator_id:
+        mediators = User.objects.filter(
+            Q(pk__in=mediators.values("pk")) | Q(pk=instance.mediator_id)
+        ).order_by("last_name", "first_name")
+    motifs = (
+        Motif.objects.visible_to(user, "manage_booking_settings")
+        .filter(structure=structure)
+        .active()
+    )
+    form = DateOverrideForm(
+        request.POST or None,
+        instance=instance,
+        places=places.order_by("name"),
+        mediators=mediators,
+        motifs=motifs.order_by("name"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.date_override_save(
+                override=form.instance, motifs=form.cleaned_data["motifs"], by=user
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Le jour exceptionnel est enregistré : %(label)s.")
+                % {"label": services.date_override_label(saved)},
+            )
+            return redirect("date_override_list", structure=structure.slug)
+    list_url = _url("date_override_list", structure)
+    return _form_page(
+        request,
+        structure,
+        form,
+        title=(
+            _("Modifier le jour exceptionnel")
+            if date_override is not None
+            else _("Nouveau jour exceptionnel")
+        ),
+        trail=[
+            (_("Plages d'ouverture"), _url("opening_hours_list", structure)),
+            (_("Jours exceptionnels"), list_url),
+        ],
+        back_url=list_url,
+        intro=_(
+            "Pour un seul jour, sans modifier les plages habituelles : ouvrir un samedi, "
+            "recevoir à d'autres heures, ou fermer (une personne, ou tout le lieu). Les "
+            "rendez-vous déjà pris ne sont pas annulés."
+        ),
+        warning=(
+            _("Créez d'abord au moins un lieu actif et un motif actif.")
+            if not motifs.exists() or not places.exists()
+            else None
+        ),
+        delete_url=(
+            _url("date_override_delete", structure, date_override=instance.pk)
+            if date_override is not None
+            else None
+        ),
+        delete_label=_("Supprimer ce jour exceptionnel"),
+    )
+
+
+@structure_view("manage_booking_settings")
+@require_http_methods(["GET", "POST"])
+def date_override_delete(request, structure, date_override: int):
+    instance = access_object(
+        DateOverride.objects.select_related("place", "mediator"),
+        request.user,
+        "manage_booking_settings",
+        pk=date_override,
+        place__structure=structure,
+    )
+    list_url = _url("date_override_list", structure)
+    if request.method == "POST":
+        services.date_override_delete(override=instance, by=request.user)
+        messages.success(
+            request, _("Le jour exceptionnel est supprimé : les plages habituelles s'appliquent.")
+        )
+        return redirect(list_url)
+    return _confirm_page(
+        request,
+        structure,
+        title=_("Supprimer le jour exceptionnel"),
+        question=_("Supprimer le jour exceptionnel de %(who)s à %(place)s (%(when)s) ?")
+        % {
+            "who": instance.mediator.get_full_name() if instance.mediator_id else _("tout le lieu"),
+            "place": instance.place.name,
+            "when": services.date_override_label(instance),
+        },
+        consequences=_(
+            "Ce jour-là, les plages d'ouverture habituelles s'appliquent de nouveau. Les "
+            "rendez-vous déjà pris sont maintenus."
+        ),
+        trail=[
+            (_("Plages d'ouverture"), _url("opening_hours_list", structure)),
+            (_("Jours exceptionnels"), list_url),
+        ],
+        back_url=list_url,
+    )
+
+
 # --- Absences -------------------------------------------------------------------------------
 
 
@@ -442,14 +614,23 @@ def absence_list(request, structure):
     tz = _local_zone(user, structure)
     absences = (
         Absence.objects.visible_to(user, "record_absences")
-        .filter(structure=structure)
+        .filter(structure=structure, series__isnull=True)
         .select_related("mediator")
     )
     upcoming = list(absences.filter(ends_at__gte=now).order_by("starts_at"))
     past = list(absences.filter(ends_at__lt=now).order_by("-starts_at")[:PAST_ABSENCES_SHOWN])
+    # Recurring absences (their occurrences are not listed one by one), current and to come.
+    series = list(
+        RecurringAbsence.objects.visible_to(user, "record_absences")
+        .filter(structure=structure, last_day__gte=timezone.localdate(now, tz))
+        .select_related("mediator")
+        .order_by("first_day", "weekday", "start_time")
+    )
     of_others = user_can(user, "record_absences_of_others", structure)
-    for absence in (*upcoming, *past):
+    for absence in (*upcoming, *past, *series):
         absence.can_delete = of_others or absence.mediator_id == user.pk
+    for item in series:
+        item.label = services.recurring_absence_label(item)
     return render(
         request,
         "bookings/admin/absence_list.html",
@@ -457,6 +638,7 @@ def absence_list(request, structure):
             "structure": structure,
             "upcoming": upcoming,
             "past": past,
+            "series": series,
             "tz": tz,
             "now": now,
             "crumbs": _crumbs(structure, (_("Absences"), None)),
@@ -553,6 +735,110 @@ def absence_delete(request, structure, absence: int):
             "end": f"{timezone.localtime(instance.ends_at, tz):%d/%m/%Y %H:%M}",
         },
         consequences=_("Les créneaux de cette période seront de nouveau proposés."),
+        trail=[(_("Absences"), list_url)],
+        back_url=list_url,
+    )
+
+
+@structure_view("record_absences")
+@require_http_methods(["GET", "POST"])
+def recurring_absence_create(request, structure):
+    user = request.user
+    tz = _local_zone(user, structure)
+    mediators = _mediators(user, structure)
+    if not user_can(user, "record_absences_of_others", structure):
+        mediators = mediators.filter(pk=user.pk)
+    form = RecurringAbsenceForm(
+        request.POST or None,
+        mediators=mediators,
+        tz=tz,
+        initial={"mediator": user.pk, "first_day": timezone.localdate(timezone=tz)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = services.recurring_absence_create(
+                structure=structure, by=user, tz=tz, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            count = series.occurrences.count()
+            messages.success(
+                request,
+                ngettext(
+                    "L'absence récurrente est enregistrée (%(count)d jour).",
+                    "L'absence récurrente est enregistrée (%(count)d jours).",
+                    count,
+                )
+                % {"count": count},
+            )
+            booked = services.booked_during_series(series=series)
+            if booked:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Attention : %(count)d rendez-vous déjà pris tombe pendant cette "
+                        "absence. Il n'est pas annulé : l'accueil doit appeler l'usager pour "
+                        "le déplacer ou l'annuler.",
+                        "Attention : %(count)d rendez-vous déjà pris tombent pendant cette "
+                        "absence. Ils ne sont pas annulés : l'accueil doit appeler les usagers "
+                        "pour les déplacer ou les annuler.",
+                        booked,
+                    )
+                    % {"count": booked},
+                )
+            return redirect("absence_list", structure=structure.slug)
+    list_url = _url("absence_list", structure)
+    return _form_page(
+        request,
+        structure,
+        form,
+        title=_("Nouvelle absence récurrente"),
+        trail=[(_("Absences"), list_url)],
+        back_url=list_url,
+        intro=_(
+            "Le même jour de la semaine, aux mêmes heures, pendant une période : tous les "
+            "mercredis après-midi, un lundi sur deux… Aucun créneau n'est proposé pendant ces "
+            "heures ; les rendez-vous déjà pris ne sont pas annulés automatiquement."
+        ),
+        warning=(
+            _("Personne n'a le rôle de médiateur·rice dans cette structure.")
+            if not mediators.exists()
+            else None
+        ),
+    )
+
+
+@structure_view("record_absences", on_others="record_absences_of_others")
+@require_http_methods(["GET", "POST"])
+def recurring_absence_delete(request, structure, recurring_absence: int):
+    user = request.user
+    instance = access_object(
+        RecurringAbsence.objects.select_related("mediator"),
+        user,
+        "record_absences",
+        pk=recurring_absence,
+        structure=structure,
+    )
+    if instance.mediator_id != user.pk and not user_can(
+        user, "record_absences_of_others", structure
+    ):
+        raise PermissionDenied
+    list_url = _url("absence_list", structure)
+    if request.method == "POST":
+        services.recurring_absence_delete(series=instance, by=user)
+        messages.success(request, _("L'absence récurrente est supprimée."))
+        return redirect(list_url)
+    return _confirm_page(
+        request,
+        structure,
+        title=_("Supprimer l'absence récurrente"),
+        question=_("Supprimer l'absence récurrente de %(person)s (%(when)s) ?")
+        % {
+            "person": instance.mediator.get_full_name(),
+            "when": services.recurring_absence_label(instance),
+        },
+        consequences=_("Les créneaux de ces heures seront de nouveau proposés."),
         trail=[(_("Absences"), list_url)],
         back_url=list_url,
     )

@@ -685,6 +685,9 @@ def busy_structure(structure, place):
         "opening_hours_create",
         "absence_create",
         "booking_rules",
+        "date_override_list",
+        "date_override_create",
+        "recurring_absence_create",
     ],
 )
 def test_pages_run_a_bounded_number_of_queries(

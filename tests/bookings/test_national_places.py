@@ -22,7 +22,9 @@ from django.urls import reverse
 from frictionless import Resource, Schema
 
 from bookings import national_places
+from bookings.models import DateOverride
 from bookings.national_places import FIELDS, TYPOLOGY, Opening, opening_hours_text, place_rows
+from bookings.services.admin import recurring_absence_create
 from bookings.slots import free_slots
 from mediation.choices import (
     PlaceAccess,
@@ -533,6 +535,88 @@ def test_horaires_says_what_the_booking_engine_offers(published):
             said.add(moment)
         moment += timedelta(minutes=30)
     assert offered and offered == said, text
+
+
+def test_horaires_follows_exceptional_days_and_recurring_absences_as_the_engine_does(published):
+    """The same comparison with an exceptional Saturday, other hours on a Monday, a whole-place
+    closure, a mediator's closure, an opening on a public holiday (11 November) and a
+    recurring absence (issue #14)."""
+    place, mairie = published["epn"], published["mairie"]
+    motif = MotifFactory(structure=mairie, duration_minutes=30)
+    first, second = UserFactory(), UserFactory()
+    place.opening_hours.all().delete()
+    for person in (first, second):
+        OpeningHoursFactory(
+            place=place,
+            mediator=person,
+            motifs=[motif],
+            weekdays=[0, 1, 2, 3, 4],
+            start_time=time(9) if person == first else time(14),
+            end_time=time(12) if person == first else time(17),
+            first_day=date(2026, 1, 5),
+        )
+    exceptional = [
+        # An exceptional Saturday, other hours on a Monday, an opening on 11 November.
+        DateOverride(
+            place=place,
+            mediator=first,
+            day=date(2026, 11, 7),
+            start_time=time(9),
+            end_time=time(11),
+        ),
+        DateOverride(
+            place=place,
+            mediator=second,
+            day=date(2026, 11, 9),
+            start_time=time(10),
+            end_time=time(12, 30),
+        ),
+        DateOverride(
+            place=place,
+            mediator=first,
+            day=date(2026, 11, 11),
+            start_time=time(9),
+            end_time=time(10),
+        ),
+        # The whole place closed one Thursday, the first mediator one Friday.
+        DateOverride(place=place, day=date(2026, 11, 12), is_closed=True),
+        DateOverride(place=place, mediator=first, day=date(2026, 11, 20), is_closed=True),
+    ]
+    for override in exceptional:
+        override.save()
+        if not override.is_closed:
+            override.motifs.add(motif)
+    recurring_absence_create(
+        structure=mairie,
+        mediator=second,
+        weekday=2,
+        start_time=time(15),
+        end_time=time(17),
+        first_day=date(2026, 11, 2),
+        last_day=date(2026, 11, 30),
+        every_n_weeks=2,
+        tz=PARIS,
+        by=second,
+    )
+    text = place_rows([place], now=NOW)[0]["horaires"]
+    parsed = opening_hours.OpeningHours(text, country="FR")
+    end = NOW + timedelta(days=28)
+
+    offered = {
+        slot.starts_at.astimezone(PARIS).replace(tzinfo=None)
+        for slot in free_slots(
+            place=place, motif=motif, start=NOW, end=end, now=NOW, respect_booking_window=False
+        )
+    }
+    said = set()
+    moment = datetime(2026, 11, 2, 0, 0)
+    while moment < end.astimezone(PARIS).replace(tzinfo=None):
+        if parsed.is_open(moment) and parsed.is_open(moment + timedelta(minutes=29)):
+            said.add(moment)
+        moment += timedelta(minutes=30)
+    assert offered and offered == said, text
+    assert datetime(2026, 11, 7, 9, 0) in said and datetime(2026, 11, 11, 9, 0) in said
+    assert not any(moment.date() == date(2026, 11, 12) for moment in said)
 
 
 # --- The forms ------------------------------------------------------------------------------

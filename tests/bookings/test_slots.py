@@ -621,9 +621,9 @@ def test_free_slots_runs_as_many_queries_for_twelve_weeks_as_for_one(
                 starts_at=utc(2027, 1, 4, 9) + timedelta(weeks=week),
             )
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         one_week = offer(**day_range(place, date(2027, 1, 4), days=7))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         twelve_weeks = offer(**day_range(place, date(2027, 1, 4), days=84))
 
     assert len(one_week) == 2 * (5 * 6 + 2 * 6 - 1)

@@ -6,6 +6,7 @@ are walked for both of alpha's networks.
 URLs added later are covered without editing this test; a URL whose parameter this test cannot
 fill fails with a message saying which value to add to `kwarg_values`."""
 
+import datetime
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from api.services import api_client_create
-from bookings.models import Appointment
+from bookings.models import Appointment, DateOverride, RecurringAbsence
 from mediation.choices import Role
 from mediation.models import Membership, Place, Resident
 from reports.models import ReportArchive
@@ -140,6 +141,26 @@ def alpha(db):
         place=place, mediator=staff, motifs=[agenda_slot.motif], member=False
     )
     absence = AbsenceFactory(structure=structure, mediator=staff, reason="Lieu Caché Alpha")
+    # An exceptional day at the alpha place, and a recurring absence of the staff member.
+    date_override = DateOverride.objects.create(
+        place=place,
+        mediator=staff,
+        day=datetime.date(2027, 1, 9),
+        start_time=datetime.time(9),
+        end_time=datetime.time(12),
+        reason="Lieu Caché Alpha",
+    )
+    recurring_absence = RecurringAbsence.objects.create(
+        structure=structure,
+        mediator=staff,
+        weekday=2,
+        start_time=datetime.time(14),
+        end_time=datetime.time(18),
+        first_day=datetime.date(2027, 1, 4),
+        last_day=datetime.date(2027, 6, 30),
+        time_zone="Europe/Paris",
+        reason="Lieu Caché Alpha",
+    )
     # Activity log: a session of the alpha resident, written by the alpha staff member.
     help_session = HelpSessionFactory(
         structure=structure, mediator=staff, resident=resident, place=place, notes="Zéphyrine"
@@ -174,6 +195,8 @@ def alpha(db):
         "appointment": appointment,
         "opening_hours": opening_hours,
         "absence": absence,
+        "date_override": date_override,
+        "recurring_absence": recurring_absence,
         "help_session": help_session,
     }
 
@@ -204,6 +227,8 @@ def kwarg_values(alpha, network="network") -> dict[str, str]:
         "motif": str(alpha["appointment"].motif_id),
         "opening_hours": str(alpha["opening_hours"].pk),
         "absence": str(alpha["absence"].pk),
+        "date_override": str(alpha["date_override"].pk),
+        "recurring_absence": str(alpha["recurring_absence"].pk),
         "session": str(alpha["help_session"].pk),
         "case": str(alpha["case"].pk),
         "network": alpha[network].slug,
