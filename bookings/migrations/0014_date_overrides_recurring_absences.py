@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0011_motif_limits'),
+        ('bookings', '0013_appointment_language_historicalappointment_language_and_more'),
         ('mediation', '0011_rate_counter'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
