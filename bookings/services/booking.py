@@ -122,7 +122,12 @@ def _take_seat(
     SlotTaken. A new slot lasts the motif's duration unless `ends_at` is given (a reassigned
     appointment keeps its times)."""
     ends_at = ends_at or starts_at + timedelta(minutes=motif.duration_minutes)
-    if motif.is_collective:
+
+    def join() -> Slot | None:
+        """A seat in the workshop session at that time, if it exists and has one left (each
+        statement sees what other bookings committed: read committed)."""
+        if not motif.is_collective:
+            return None
         joined = Slot.objects.filter(
             mediator=mediator,
             starts_at=starts_at,
@@ -132,10 +137,18 @@ def _take_seat(
         ).update(seats_taken=F("seats_taken") + 1)
         if joined:
             return Slot.objects.get(mediator=mediator, starts_at=starts_at, is_active=True)
+        return None
+
+    if slot := join():
+        return slot
     overlapping = Slot.objects.filter(
         mediator=mediator, is_active=True, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
     if overlapping.exists():
+        # Residents booking the first seats of a workshop at once: the session another one
+        # created in the meantime still has seats.
+        if slot := join():
+            return slot
         raise SlotTaken
     try:
         with transaction.atomic():
@@ -149,6 +162,9 @@ def _take_seat(
                 seats_taken=1,
             )
     except IntegrityError as error:
+        # The same race, lost at the constraint: join the session the winner created.
+        if slot := join():
+            return slot
         raise SlotTaken from error
 
 
