@@ -4,11 +4,14 @@ field of the desk's forms, empty and in error, with or without a crispy helper."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.test.html import parse_html
 from django.urls import reverse
+from django.utils import timezone
 
 from mediation.forms import CrispyMixin
 from mediation.templatetags.form_fields import _render, as_field
@@ -97,3 +100,52 @@ def test_a_layout_of_its_own_goes_to_crispy():
     form.helper.label_class = "col-2"
     assert _render(form["name"]) is None
     assert _render(Plain()["name"]) is not None
+
+
+# --- The other session forms: from an appointment, a workshop --------------------------------
+
+
+@pytest.fixture
+def appointment(place, mediator):
+    from bookings.models import Appointment
+    from tests.bookings.factories import MotifFactory, SlotFactory
+    from tests.factories import ResidentFactory
+
+    motif = MotifFactory(structure=place.structure)
+    starts = timezone.now() - timedelta(minutes=5)
+    slot = SlotFactory(place=place, motif=motif, mediator=mediator, starts_at=starts)
+    return Appointment.objects.create(
+        place=place,
+        motif=motif,
+        mediator=mediator,
+        resident=ResidentFactory(structure=place.structure),
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+    )
+
+
+BAD_SESSION = {
+    "duration_minutes": "",
+    "duration_custom": "0",
+    "place_type": "autre",
+    "other_commune_insee": "zzz",
+    "date": "2001-01-01",
+    "autonomy": "nope",
+    "procedures": ["nope"],
+    "mediator": "999999",
+}
+
+
+def test_the_form_of_an_appointment(mediator_client, structure, appointment):
+    kwargs = {"structure": structure.slug, "appointment": appointment.pk}
+    url = reverse("session_from_appointment", kwargs=kwargs)
+    _assert_same_fields(*_forms(mediator_client, "get", url))
+    _assert_same_fields(*_forms(mediator_client, "post", url, BAD_SESSION))
+
+
+def test_the_workshop_form(mediator_client, structure, place):
+    url = reverse("workshop_create", kwargs={"structure": structure.slug})
+    _assert_same_fields(*_forms(mediator_client, "get", url))
+    bad = {**BAD_SESSION, "title": "", "level": "nope", "count_gender_0": "-1"}
+    _assert_same_fields(*_forms(mediator_client, "post", url, bad))
