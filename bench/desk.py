@@ -2,21 +2,49 @@
 10 000 cases. Prints the median time of the resident search ("dupont"), a resident's page (one
 with a long history), a case page, "Mes suivis", and the home page's "Ma journée" (today's
 appointments and workshop among 20 000 appointments, the follow-ups due) with its live refresh,
-rendered through the real views by a signed-in mediator, with the CPU time of the process (a
-steadier figure on a shared machine) and the number of queries of each.
+"Accueillir quelqu'un sans rendez-vous" (the walk-in button's redirect), the one-page session
+form (empty, after its "Chercher", with a resident picked) and its save, all through the real
+views by a signed-in mediator, with the CPU time of the process (a steadier figure on a shared
+machine) and the number of queries of each.
 
     .venv/bin/python bench/desk.py            # SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/permanence .venv/bin/python bench/desk.py
+    .venv/bin/python bench/desk.py --reuse    # measure again on the data of the last run
+
+`--name` names the database (permanence_bench_<name>, var/bench/<name>.sqlite3).
 """
 
+import argparse
+import os
 import random
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import count_queries, finish, median_ms, setup_django
+from common import ROOT, count_queries, finish, median_ms, setup_django
 
-setup_django("desk")
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+parser.add_argument("--name", default="desk", help="database permanence_bench_<name>")
+args = parser.parse_args()
+
+if args.reuse:
+    # The same database as setup_django(args.name), neither dropped nor migrated again.
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediation.settings")
+    os.environ["DEBUG"] = "true"
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/permanence_bench_{args.name}"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / f'{args.name}.sqlite3'}"
+    import django
+
+    django.setup()
+else:
+    setup_django(args.name)
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -498,15 +526,27 @@ def build(rng: random.Random):
     return structure, regular, long_case, mediators[0]
 
 
+def built():
+    """What build() returned, found again in the data of the last run."""
+    structure = Structure.objects.get(slug="fs")
+    regular = Resident.objects.filter(structure=structure).order_by("pk").first()
+    long_case = Case.objects.filter(resident=regular).order_by("-pk").first()
+    return structure, regular, long_case, User.objects.get(email="mediateur0@exemple.fr")
+
+
 def main() -> None:
     rng = random.Random(20260112)
     t0 = time.perf_counter()
-    structure, regular, long_case, mediator = build(rng)
-    # Planner statistics, as a running instance has them (on SQLite, `PRAGMA optimize` at each
-    # new connection; this one was opened before the tables were filled).
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    if args.reuse:
+        structure, regular, long_case, mediator = built()
+    else:
+        structure, regular, long_case, mediator = build(rng)
+        # Planner statistics, as a running instance has them (on SQLite, `PRAGMA optimize` at
+        # each new connection; this one was opened before the tables were filled).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(f"built in {time.perf_counter() - t0:.1f} s ({connection.vendor})")
+    last_session = HelpSession.objects.order_by("-pk").values_list("pk", flat=True).first()
 
     client = Client()
     client.force_login(mediator)
@@ -516,24 +556,57 @@ def main() -> None:
     search_url = reverse("resident_search", kwargs={"structure": slug})
     found = client.post(search_url, {"q": "dupont", "search": "1"})
     assert found.status_code == 302, found.status_code
-    pages = {
-        "search": found["Location"],
-        "resident": reverse("resident_detail", kwargs={"structure": slug, "resident": regular.pk}),
-        "case": reverse("case_detail", kwargs={"structure": slug, "case": long_case.pk}),
-        "followups": reverse("followups", kwargs={"structure": slug}),
-        "home": reverse("home"),
-        # The live refresh of "Ma journée" (with a version it does not hold: rendered in full).
-        "refresh": reverse("day_panel") + "?panneau=bookings.appointments&v=x",
+    form_url = reverse("session_create", kwargs={"structure": slug})
+    today = timezone.localdate().isoformat()
+    place = Place.objects.filter(structure=structure).order_by("name").first()
+    saved = {
+        "who": "known",
+        "resident": regular.pk,
+        "themes": [Theme.EMAIL],
+        "duration_minutes": "30",
+        "place_type": "place",
+        "place": place.pk,
+        "mediator": mediator.pk,
+        "date": today,
+        "action": "save",
     }
-    figures, queries = {}, {}
+    # (method, path, data, expected status)
+    pages = {
+        "search": ("get", found["Location"], None, 200),
+        "resident": (
+            "get",
+            reverse("resident_detail", kwargs={"structure": slug, "resident": regular.pk}),
+            None,
+            200,
+        ),
+        "case": (
+            "get",
+            reverse("case_detail", kwargs={"structure": slug, "case": long_case.pk}),
+            None,
+            200,
+        ),
+        "followups": ("get", reverse("followups", kwargs={"structure": slug}), None, 200),
+        "home": ("get", reverse("home"), None, 200),
+        # The live refresh of "Ma journée" (with a version it does not hold: rendered in full).
+        "refresh": ("get", reverse("day_panel") + "?panneau=bookings.appointments&v=x", None, 200),
+        # "Accueillir quelqu'un sans rendez-vous": to the one-page session form (one structure).
+        "walk_in": ("get", reverse("desk_walk_in"), None, 302),
+        "form": ("get", form_url, None, 200),
+        # The form's "Chercher" (who: a known resident), then the form with them picked.
+        "form_search": ("post", form_url, {"who": "known", "q": "dupont", "action": "search"}, 200),
+        "form_picked": ("get", f"{form_url}?usager={regular.pk}", None, 200),
+        # Its save: a session for the regular, then the redirect to the list.
+        "save": ("post", form_url, saved, 302),
+    }
+    figures, queries, cpus = {}, {}, {}
     # CPU time of the process (Django and SQLite run in it): on a shared machine, what the
     # page costs whatever the other processes do to the wall-clock time.
-    print(f"{'page':>10} {'median_ms':>10} {'cpu_ms':>8} {'queries':>8}  url")
-    for name, path in pages.items():
+    print(f"{'page':>11} {'median_ms':>10} {'cpu_ms':>8} {'queries':>8}  url")
+    for name, (method, path, data, status) in pages.items():
 
-        def get(path=path):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
+        def get(method=method, path=path, data=data, status=status):
+            response = client.post(path, data) if method == "post" else client.get(path)
+            assert response.status_code == status, (path, response.status_code)
             return response
 
         cpu = []
@@ -545,8 +618,11 @@ def main() -> None:
 
         figures[name] = median_ms(timed_cpu, repeat=15)
         cpu_ms = statistics.median(cpu[2:])  # without median_ms's two warm-up calls
+        cpus[name] = cpu_ms
         queries[name] = count_queries(get)
-        print(f"{name:>10} {figures[name]:>10.1f} {cpu_ms:>8.1f} {queries[name]:>8}  {path}")
+        print(f"{name:>11} {figures[name]:>10.1f} {cpu_ms:>8.1f} {queries[name]:>8}  {path}")
+    # The sessions the saves logged: gone, so that a run with --reuse measures the same data.
+    HelpSession.objects.filter(pk__gt=last_session).delete()
     sessions = HelpSession.objects.filter(resident=regular).count()
     print(f"the resident page's resident has {sessions} sessions (and workshops), 30 cases")
     finish(
@@ -556,7 +632,15 @@ def main() -> None:
         followups_ms=figures["followups"],
         home_ms=figures["home"],
         refresh_ms=figures["refresh"],
+        walk_in_ms=figures["walk_in"],
+        form_ms=figures["form"],
+        form_search_ms=figures["form_search"],
+        form_picked_ms=figures["form_picked"],
+        save_ms=figures["save"],
+        cpu_max_ms=max(cpus.values()),
         home_queries=queries["home"],
+        form_queries=queries["form"],
+        save_queries=queries["save"],
         queries_max=max(queries.values()),
     )
 

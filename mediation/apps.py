@@ -12,6 +12,7 @@ class MediationConfig(AppConfig):
 
         from mediation import (
             checks,  # noqa: F401 - registers the system checks
+            choice_labels,
             lookups,  # noqa: F401 - registers the lookups
             privacy,  # noqa: F401 - the personal-data registry, with the core's own models
         )
@@ -20,6 +21,7 @@ class MediationConfig(AppConfig):
         from mediation.ratelimit import login_failure_count
 
         install_redaction()
+        choice_labels.install()
         user_logged_in.connect(mark_login, dispatch_uid="permanence-mark-login")
         user_login_failed.connect(login_failure_count, dispatch_uid="permanence-login-address")
         post_migrate.connect(_ensure_schedules, sender=self)

@@ -7,7 +7,6 @@ from datetime import date
 
 from cases.choices import CLOSED_CASE_STATUSES
 from cases.models import Case
-from mediation.models import Structure
 
 #: Follow-ups listed on the home page; "Mes suivis" has the rest.
 DAY_FOLLOWUPS = 10
@@ -38,8 +37,3 @@ def followups_due(user, *, today: date) -> tuple[list[Case], int]:
     )
     total = len(rows) if len(rows) < DAY_FOLLOWUPS else cases.count()
     return rows, total
-
-
-def walk_in_structures(user):
-    """The structures where the user may log a walk-in (`log_session`), by name."""
-    return Structure.objects.visible_to(user, "log_session").only("name", "slug").order_by("name")

@@ -92,7 +92,9 @@ def resident_sessions(user, resident: Resident):
     return (
         HelpSession.objects.visible_to(user, "manage_residents")
         .filter(pk__in=ids)
-        .select_related("mediator", "place", "structure", "case")
+        # Not the place: the page does not show it, and its 35 columns were a third of the
+        # page's rows to read.
+        .select_related("mediator", "structure", "case")
         .prefetch_related("tags")
         .order_by("-date", "-created_at", "-pk")
     )

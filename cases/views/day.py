@@ -7,13 +7,15 @@ from __future__ import annotations
 from django.utils import timezone
 
 from cases.selectors import day as selectors
+from mediation.scoping import visible_structure_ids
 
 
 def walk_in_panel(request) -> dict | None:
-    structures = list(selectors.walk_in_structures(request.user))
-    if not structures:
+    # The button leads to `desk_walk_in`, which picks the structure: the panel only needs to
+    # know there is one, from the roles already read for the request (no query).
+    if not visible_structure_ids(request.user, "log_session"):
         return None
-    return {"structures": structures}
+    return {}
 
 
 def followups_panel(request) -> dict | None:

@@ -415,7 +415,7 @@ def test_the_day_costs_the_same_queries_for_two_or_six_structures(
     for user in (small, large):
         client.force_login(user)
         client.get("/")  # the session's first request writes it
-        with django_assert_max_num_queries(14) as captured:
+        with django_assert_max_num_queries(13) as captured:
             response = client.get("/")
         assert response.status_code == 200
         counts.append(len(captured))
