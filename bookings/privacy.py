@@ -136,7 +136,11 @@ def _waitlist_entries_of(resident):
     )
 
 
-WAITLIST_LABELS = {"created_at": "inscrit le", "offered_at": "place proposée le"}
+WAITLIST_LABELS = {
+    "created_at": "inscrit le",
+    "offered_at": "place proposée le",
+    "ended_at": "sorti de la liste le",
+}
 
 # Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
 register_personal_data(
@@ -151,6 +155,7 @@ register_personal_data(
         "token": R,
         "created_at": R,
         "offered_at": R,
+        "ended_at": R,
     },
     expires=Expiry("created_at"),
     owned_rows=_waitlist_entries_of,

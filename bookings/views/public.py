@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from bookings.choices import AppointmentStatus, MessageKind
 from bookings.forms.public import PublicDetailsForm, WaitlistForm
-from bookings.models import Appointment, Motif
+from bookings.models import Appointment, Motif, WaitlistEntry
 from bookings.services import booking as services
 from bookings.slots import free_slots
 from mediation.models import Place, Structure
@@ -430,13 +431,53 @@ def waitlist(request, structure: str):
             return render(
                 request,
                 "bookings/public/waitlist_done.html",
-                {"structure": structure, "place": place, "motif": motif},
+                {
+                    "structure": structure,
+                    "place": place,
+                    "motif": motif,
+                    "waitlist_days": settings.WAITLIST_DAYS,
+                },
             )
     return render(
         request,
         "bookings/public/waitlist.html",
         {"structure": structure, "place": place, "motif": motif, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+def _waitlist_entry(request, token: str) -> WaitlistEntry:
+    if not hit("token-ip", client_ip(request), limit=120, window=600):
+        raise Http404
+    return get_object_or_404(
+        WaitlistEntry.objects.select_related("place__structure", "motif"), token=token
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_entry(request, token: str):
+    """The private link of a waiting-list entry (sent in the offer SMS): the free times of its
+    motif and place, and "Quitter la liste d'attente" (one POST, nothing changes on a GET)."""
+    entry = _waitlist_entry(request, token)
+    left = False
+    if request.method == "POST" and request.POST.get("quitter") == "oui":
+        left = services.waitlist_leave(entry=entry)
+        entry.refresh_from_db()
+    query = urlencode({"lieu": entry.place_id, "motif": entry.motif_id})
+    return render(
+        request,
+        "bookings/public/waitlist_entry.html",
+        {
+            "entry": entry,
+            "structure": entry.place.structure,
+            "place": entry.place,
+            "motif": entry.motif,
+            "active": entry.is_active(),
+            "just_left": left,
+            "slots_url": reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
+            + f"?{query}",
+            **_contact(entry.place),
+        },
     )
 
 

@@ -52,6 +52,8 @@ PUBLIC = {
     "public_slots",
     "public_details",
     "public_waitlist",
+    # A waiting-list entry's private page: the token is the key (a forged one: 404).
+    "public_waitlist_entry",
     "open_data_places",
     "open_data_structure",
     "open_data_network",
