@@ -270,6 +270,14 @@ class Structure(models.Model):
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    booking_published = models.BooleanField(
+        _("réservation en ligne publiée"),
+        default=True,
+        help_text=_(
+            "Tant qu'elle ne l'est pas (brouillon), la page publique l'indique aux usagers "
+            "et ne propose ni ne prend aucun rendez-vous."
+        ),
+    )
     mediators_need_two_factor = models.BooleanField(
         _("double authentification exigée des médiateur·rices"),
         default=False,

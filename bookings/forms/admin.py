@@ -339,9 +339,28 @@ class AbsenceForm(CrispyMixin, forms.Form):
 
 
 class BookingRulesForm(CrispyMixin, forms.ModelForm):
+    """The structure's booking rules, and whether its public page is live."""
+
+    booking_published = forms.TypedChoiceField(
+        label=_("Page de réservation en ligne"),
+        choices=[
+            ("true", _("Publiée : les usagers réservent en ligne")),
+            (
+                "false",
+                _("Brouillon : la page annonce que la réservation en ligne n'est pas ouverte"),
+            ),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez si la page de réservation est publiée."),
+            "invalid_choice": _("Choisissez « Publiée » ou « Brouillon »."),
+        },
+    )
+
     class Meta:
         model = Structure
-        fields = ["cancel_cutoff_hours", "reminder_hours_before"]
+        fields = ["booking_published", "cancel_cutoff_hours", "reminder_hours_before"]
         labels = {
             "cancel_cutoff_hours": _("Annulation en ligne possible jusqu'à (heures avant)"),
             "reminder_hours_before": _("Rappel envoyé (heures avant le rendez-vous)"),
@@ -367,3 +386,7 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
             "cancel_cutoff_hours": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "reminder_hours_before": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["booking_published"] = "true" if self.instance.booking_published else "false"

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<slug:structure>/creneaux/", views_public.slots, name="public_slots"),
     path("<slug:structure>/coordonnees/", views_public.details, name="public_details"),
     path("<slug:structure>/liste-attente/", views_public.waitlist, name="public_waitlist"),
+    path("<slug:structure>/integration/", views_public.embed, name="public_embed"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -18,7 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.choices import AppointmentStatus, MessageKind
 from bookings.forms.public import PublicDetailsForm, WaitlistForm
@@ -38,6 +40,21 @@ DAYS_PER_PAGE = 4
 
 def _structure(slug: str) -> Structure:
     return get_object_or_404(Structure, slug=slug)
+
+
+def _draft(request, structure: Structure):
+    """A structure whose booking page is a draft (`Structure.booking_published`): every
+    booking screen says so, politely, and offers or takes nothing. Private links of
+    appointments already booked keep working (see, cancel), except moving."""
+    return render(
+        request,
+        "bookings/public/draft.html",
+        {
+            "structure": structure,
+            "contact_phone": structure.phone,
+            "contact_email": structure.email,
+        },
+    )
 
 
 def _choice(structure: Structure, params) -> tuple[Place, Motif]:
@@ -82,6 +99,8 @@ def _grouped_times(slots, tz):
 def start(request, structure: str):
     """Screen 1: where and what for."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
     motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
     errors = {}
@@ -179,6 +198,8 @@ def _slots_context(
 def slots(request, structure: str):
     """Screen 2: the next free times, a few days a page."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     after = _parse_start(request.GET.get("apres"))
     chosen = _parse_start(request.GET.get("choisi"))
@@ -190,6 +211,8 @@ def slots(request, structure: str):
 def details(request, structure: str):
     """Screen 3: who, and what they need; then the booking."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     starts_at = _parse_start(request.GET.get("debut"))
     if starts_at is None:
@@ -338,6 +361,8 @@ def move(request, token: str):
     then "Confirmer le déplacement" showing the current and the new time. A GET never moves,
     and a POST without the answer (an old page's one-click form) only shows the question."""
     obj = _appointment(request, token)
+    if not obj.place.structure.booking_published:
+        return _draft(request, obj.place.structure)
     now = timezone.now()
     structure = obj.place.structure
     cutoff = obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
@@ -412,6 +437,8 @@ def calendar_file(request, token: str):
 @require_http_methods(["GET", "POST"])
 def waitlist(request, structure: str):
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     form = WaitlistForm(request.POST or None, regions=phone_regions([place]))
     if request.method == "POST" and form.is_valid():
@@ -477,6 +504,49 @@ def waitlist_entry(request, token: str):
             "slots_url": reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
             + f"?{query}",
             **_contact(entry.place),
+        },
+    )
+
+
+@csp_replace({"frame-ancestors": ["*"]})
+@xframe_options_exempt
+@require_GET
+def embed(request, structure: str):
+    """The one page another site may show in an iframe (a mairie's website): the structure's
+    (or, with `?lieu=`, one place's) services, each a link that opens the booking pages in a
+    new tab. Those pages keep X-Frame-Options DENY and `frame-ancestors 'none'`; only this
+    view is exempt. `bookings/static/bookings/embed_frame.js` tells the host page its height
+    (`embed.js`, the snippet's script, resizes the iframe)."""
+    structure = _structure(structure)
+    places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
+    place = None
+    if request.GET.get("lieu"):
+        place = next((p for p in places if str(p.pk) == request.GET["lieu"]), None)
+        if place is None:
+            raise Http404
+    motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
+    target_place = place or (places[0] if len(places) == 1 else None)
+    links = []
+    for motif in motifs:
+        if target_place is not None:
+            url = reverse("public_slots", kwargs={"structure": structure.slug})
+            query = {"lieu": target_place.pk, "motif": motif.pk}
+        else:
+            url = reverse("public_start", kwargs={"structure": structure.slug})
+            query = {"motif_choisi": motif.pk}
+        links.append({"motif": motif, "url": f"{url}?{urlencode(query)}"})
+    start = reverse("public_start", kwargs={"structure": structure.slug})
+    if place is not None:
+        start += f"?{urlencode({'lieu_choisi': place.pk})}"
+    return render(
+        request,
+        "bookings/public/embed.html",
+        {
+            "structure": structure,
+            "place": place,
+            "links": links,
+            "start_url": start,
+            "published": structure.booking_published,
         },
     )
 
