@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from mediation.choices import Role
+from tests.browser.axe import assert_accessible
 from tests.bookings.factories import MotifFactory, OpeningHoursFactory
 from tests.factories import MembershipFactory, PlaceFactory, StructureFactory, UserFactory
 
@@ -69,6 +70,7 @@ def test_the_iframe_snippet_works_on_the_mairies_site(
     login(page, live_server, admin.email, PASSWORD)
     page.goto(f"{live_server.url}/s/{structure.slug}/rdv/")
     page.get_by_role("link", name="Publier sur votre site (lien, cadre, bouton)").click()
+    assert_accessible(page)
     snippet = page.locator("#iframe-structure").input_value()
     assert f"{live_server.url}/rdv/{structure.slug}/integration/" in snippet
 
@@ -93,3 +95,5 @@ def test_the_iframe_snippet_works_on_the_mairies_site(
         booking.wait_for_load_state()
         assert f"/rdv/{structure.slug}/creneaux/" in booking.url
         expect(booking.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(f"{live_server.url}/rdv/{structure.slug}/integration/")
+    assert_accessible(page)
