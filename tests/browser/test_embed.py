@@ -13,8 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from mediation.choices import Role
-from tests.browser.axe import assert_accessible
 from tests.bookings.factories import MotifFactory, OpeningHoursFactory
+from tests.browser.axe import assert_accessible
 from tests.factories import MembershipFactory, PlaceFactory, StructureFactory, UserFactory
 
 PASSWORD = "mot-de-passe-de-test-42"
