@@ -3,11 +3,14 @@ every network of the demo (two of its structures belong to two networks), a two-
 network with sparse months, a network of four tiny structures, and a network made of one
 structure of each (so that both belong to two networks). In a throw-away database (bench/common.py).
 
-    .venv/bin/python bench/audit.py [--year 2026] [--quick]
+    .venv/bin/python bench/audit.py [--year 2026] [--quick] [--draws N]
 
 Prints each audit's closing line, then one line of key=value pairs; exits 1 when any count of
 1 to 10 is recovered within ±2 or a closed period was published twice differently (the
 audit's own verdict), so CI fails on it. `--quick`: one closed quarter and its months only.
+`--draws N`: the whole audit N times, with new record keys each time (every key redrawn, the
+stored reports and archives dropped): the protection must hold whatever keys are drawn, not
+for most draws; prints how many draws failed.
 """
 
 import argparse
@@ -20,16 +23,20 @@ from common import finish, setup_django
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--year", type=int, default=None)
 parser.add_argument("--quick", action="store_true")
+parser.add_argument("--draws", type=int, default=1)
 args = parser.parse_args()
 
 setup_django("audit")
 
+from django.apps import apps  # noqa: E402
 from django.core.management import CommandError, call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from generate import generate_activity  # noqa: E402
 
 from mediation.models import Network, Structure  # noqa: E402
+from mediation.report_keys import randomise_report_keys  # noqa: E402
 from reports import audit  # noqa: E402
+from reports.models import PublishedReport, ReportArchive  # noqa: E402
 
 TOTALS = ("reports", "attacked", "exact", "within2", "small_within2", "versions")
 
@@ -73,6 +80,16 @@ def worst_cases() -> list[str]:
     return slugs
 
 
+def redraw_keys() -> None:
+    """New keys for every record, as if the data had been entered again; nothing published."""
+    for model in apps.get_models():
+        fields = {field.name for field in model._meta.concrete_fields}
+        if "report_key" in fields and not model._meta.proxy:
+            randomise_report_keys(model)
+    PublishedReport.objects.all().delete()
+    ReportArchive.objects.all().delete()
+
+
 def main() -> None:
     started = time.perf_counter()
     year = args.year or timezone.localdate().year
@@ -85,10 +102,19 @@ def main() -> None:
         audit.closed_periods = lambda year, today: keep
     scopes = [*Network.objects.order_by("slug").values_list("slug", flat=True)]
     print(f"Audit {year}: {', '.join(scopes)} ({', '.join(generated)} generated)")
-    results = [run(scope, year) for scope in scopes]
+    results, failed_draws = [], 0
+    for draw in range(args.draws):
+        if draw:
+            redraw_keys()
+            print(f"Draw {draw + 1} of {args.draws}: new record keys")
+        these = [run(scope, year) for scope in scopes]
+        failed_draws += any(r["code"] for r in these)
+        results += these
     totals = {key: sum(int(r.get(key, 0)) for r in results) for key in TOTALS}
     failed = sum(1 for r in results if r["code"])
     finish(
+        draws=args.draws,
+        failed_draws=failed_draws,
         scopes=len(results),
         failed=failed,
         **totals,

@@ -2,9 +2,9 @@
 
 Holidays differ by territory: Alsace-Moselle keeps Good Friday and 26 December, each overseas
 department has its own abolition of slavery day. The territory comes from the first digits of
-the place's INSEE code; the dates from the `holidays` package, whose French subdivision codes
-are "57" (Moselle), "6AE" (Alsace), "971"…"976" (overseas departments) and letters for the
-overseas collectivities."""
+the place's INSEE code (mediation/territories.py, which names each territory's subdivision of
+the `holidays` package: "57" Moselle, "6AE" Alsace, "971"…"976" the overseas departments,
+letters for the overseas collectivities); the dates from the `holidays` package."""
 
 from __future__ import annotations
 
@@ -13,29 +13,13 @@ from functools import lru_cache
 
 import holidays
 
-# INSEE code prefix → subdivision code of `holidays.France` (checked against holidays 0.109).
-_SUBDIVISION_BY_PREFIX = {
-    "57": "57",  # Moselle
-    "67": "6AE",  # Bas-Rhin
-    "68": "6AE",  # Haut-Rhin
-    "971": "971",  # Guadeloupe
-    "972": "972",  # Martinique
-    "973": "973",  # Guyane
-    "974": "974",  # La Réunion
-    "975": "PM",  # Saint-Pierre-et-Miquelon
-    "976": "976",  # Mayotte
-    "977": "BL",  # Saint-Barthélemy
-    "978": "MF",  # Saint-Martin
-    "986": "WF",  # Wallis-et-Futuna
-    "987": "PF",  # Polynésie française
-    "988": "NC",  # Nouvelle-Calédonie
-}
+from mediation.territories import territory_of
 
 
 def subdivision(insee_code: str) -> str | None:
-    """The `holidays.France` subdivision of a commune, None for the rest of métropole."""
-    code = (insee_code or "").strip().upper()
-    return _SUBDIVISION_BY_PREFIX.get(code[:3]) or _SUBDIVISION_BY_PREFIX.get(code[:2])
+    """The `holidays.France` subdivision of a commune (mediation/territories.py), None for
+    the rest of métropole."""
+    return territory_of(insee_code).holidays
 
 
 @lru_cache(maxsize=256)

@@ -27,11 +27,13 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from bookings.choices import ACTIVE_STATUSES, CANCELLED_STATUSES, MotifMode
 from bookings.models import Appointment
 from bookings.notifications import appointment_link, place_address, site_domain
+from mediation.choices import FeedDetail
 
 PUBLISH = "PUBLISH"
 REQUEST = "REQUEST"
@@ -101,7 +103,8 @@ def appointment_ics(
     event.add("dtstamp", (now or timezone.now()).astimezone(UTC))
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
-    event.add("summary", f"Rendez-vous : {motif.name}")
+    # In the active language: the resident's in e-mails (bookings.tasks), the page's on the link.
+    event.add("summary", _("Rendez-vous : %(motif)s") % {"motif": motif.name})
     if motif.mode == MotifMode.ON_SITE:
         event.add("location", f"{place.name}, {place_address(place)}")
     else:
@@ -109,7 +112,10 @@ def appointment_ics(
     lines = [structure.name]
     if motif.instructions:
         lines += ["", motif.instructions.strip()]
-    lines += ["", f"Voir, déplacer ou annuler : {appointment_link(appointment)}"]
+    lines += [
+        "",
+        _("Voir, déplacer ou annuler : %(link)s") % {"link": appointment_link(appointment)},
+    ]
     event.add("description", "\n".join(lines))
     event.add("url", appointment_link(appointment))
     event.add("organizer", _organizer(structure))
@@ -137,6 +143,16 @@ def initials(resident) -> str:
     return " ".join(f"{letter}." for letter in letters) or "Usager"
 
 
+def feed_label(resident, detail: str) -> str:
+    """How the mediators' feed names a resident: initials, or the full name when the structure
+    chose it (`Structure.feed_detail`). Never the phone number."""
+    if detail == FeedDetail.FULL_NAME:
+        name = " ".join(p.strip() for p in (resident.first_name, resident.last_name) if p.strip())
+        if name:
+            return name
+    return initials(resident)
+
+
 def _where(place, motif) -> str:
     if motif.mode == MotifMode.ON_SITE:
         return f"{place.name}, {place_address(place)}"
@@ -145,8 +161,9 @@ def _where(place, motif) -> str:
 
 def mediator_feed_ics(*, user, structure, now: datetime | None = None) -> bytes:
     """The calendar a mediator subscribes to: their appointments at `structure` (one event
-    each: the resident's initials and the motif, never a name or a number) and their workshops
-    (one event per session, with the number of participants). One query."""
+    each: the resident's initials and the motif, or their full name when the structure allows
+    it in `feed_detail`; never a number or the need) and their workshops (one event per
+    session, with the number of participants). One query."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.filter(
@@ -178,7 +195,8 @@ def mediator_feed_ics(*, user, structure, now: datetime | None = None) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", appointment.starts_at.astimezone(UTC))
         event.add("dtend", appointment.ends_at.astimezone(UTC))
-        event.add("summary", f"{initials(appointment.resident)} — {appointment.motif.name}")
+        who = feed_label(appointment.resident, structure.feed_detail)
+        event.add("summary", f"{who} — {appointment.motif.name}")
         event.add("location", _where(appointment.place, appointment.motif))
         event.add("status", "CONFIRMED")
         calendar.add_component(event)

@@ -386,6 +386,14 @@ class Appointment(models.Model):
     # The resident's calendar event (bookings/ics.py): one UID for the appointment's whole life,
     # moves included ("" before the first move: `appointment-<pk>`, what older files carried),
     # and a SEQUENCE that grows with every change the event shows (see `save`).
+    #: The language the resident booked in (the public pages' choice): their SMS and e-mails
+    #: are written in it. Staff bookings are French.
+    language = models.CharField(
+        _("langue des messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="fr",
+    )
     calendar_uid = models.CharField(max_length=100, blank=True, editable=False)
     calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
@@ -491,6 +499,12 @@ class WaitlistEntry(models.Model):
         _("statut"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    language = models.CharField(
+        _("langue des messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="fr",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(_("sorti de la liste le"), null=True, blank=True)
@@ -579,18 +593,33 @@ class Notification(models.Model):
 
 
 class SmsOptOutQuerySet(scoped_queryset("structure")):
-    pass
+    def active(self):
+        return self.filter(lifted_at__isnull=True)
 
 
 class SmsOptOut(models.Model):
     """A number that answered STOP to a structure's SMS: that structure sends it no more SMS
-    (e-mail still goes). Checked by `bookings.selectors.sms_allowed`, the one place."""
+    (e-mail still goes). Checked by `bookings.selectors.sms_allowed`, the one place.
+
+    Lifted (`lifted_at`) when the resident texts START, or by staff with the resident's consent
+    recorded (`bookings.services.receipts.sms_opt_out_lift`); a later STOP makes it active
+    again. One row per number and structure; its history keeps every change and who made it."""
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="sms_opt_outs")
     phone = models.CharField(_("numéro"), max_length=20)  # E.164
     created_at = models.DateTimeField(_("date"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("levé le"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("levé par"),
+    )
 
     objects = SmsOptOutQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("refus des SMS")

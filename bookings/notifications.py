@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.tasks import async_task
 
 from bookings.choices import Channel, MessageKind, MessageStatus, MotifMode
 from bookings.models import Appointment, Notification, WaitlistEntry
 from bookings.selectors import sms_allowed
+from bookings.sms_caps import sms_cap_allows
 from mediation.dates import day_label
 from mediation.phones import is_mobile
 
@@ -72,15 +73,48 @@ MONTHS_SHORT = (
 )
 
 
+WEEKDAYS_SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS_LONG_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _english() -> bool:
+    """Messages follow the active language (`bookings.tasks` activates the resident's)."""
+    return (translation.get_language() or "fr").startswith("en")
+
+
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
-    """14h30, 9h (French usage), in `tz`."""
+    """14h30, 9h (French usage), or 2:30pm, 9am in English; in `tz`."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        hour = local.hour % 12 or 12
+        suffix = "am" if local.hour < 12 else "pm"
+        return f"{hour}:{local.minute:02d}{suffix}" if local.minute else f"{hour}{suffix}"
     return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
 
 
 def format_when(moment: datetime, tz: ZoneInfo) -> str:
-    """ "mar. 3 déc. à 14h30" in the place's time zone: short, for SMS."""
+    """ "mar. 3 déc. à 14h30" ("Tue 3 Dec at 2:30pm") in the place's time zone: short, for
+    SMS."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        return (
+            f"{WEEKDAYS_SHORT_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1][:3]} "
+            f"at {format_time(moment, tz)}"
+        )
     return (
         f"{WEEKDAYS_SHORT[local.weekday()]} {local.day} {MONTHS_SHORT[local.month - 1]} "
         f"à {format_time(moment, tz)}"
@@ -88,8 +122,13 @@ def format_when(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def format_when_long(moment: datetime, tz: ZoneInfo) -> str:
-    """ "mardi 3 décembre 2024 à 14h30", for e-mails."""
+    """ "mardi 3 décembre 2024 à 14h30" ("Tuesday 3 December 2024 at 2:30pm"), for e-mails."""
     local = timezone.localtime(moment, tz)
+    if _english():
+        return (
+            f"{WEEKDAYS_LONG_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} "
+            f"{local.year} at {format_time(moment, tz)}"
+        )
     return f"{WEEKDAYS_LONG[local.weekday()]} {day_label(local.date())} à {format_time(moment, tz)}"
 
 
@@ -129,12 +168,16 @@ def waitlist_link(entry: WaitlistEntry) -> str:
 
 
 def sms_recipient(structure_id: int, phone) -> str:
-    """The E.164 number to text for the structure, or "" when there is none: not a mobile, or
-    the number answered STOP to the structure's SMS (`SmsOptOut`). Every SMS path asks here."""
+    """The E.164 number to text for the structure, or "" when there is none: not a mobile,
+    the number answered STOP to the structure's SMS (`SmsOptOut`), or the structure is past
+    its SMS caps and the desk never confirmed the number (`bookings/sms_caps.py`: e-mail
+    only). Every SMS path asks here."""
     if not phone or not is_mobile(phone):
         return ""
     number = phone.as_e164
-    return number if sms_allowed(structure_id=structure_id, phone=number) else ""
+    if not sms_allowed(structure_id=structure_id, phone=number):
+        return ""
+    return number if sms_cap_allows(structure_id=structure_id, phone=number) else ""
 
 
 def recipients_of(resident, *, structure_id: int | None = None) -> list[Recipient]:

@@ -227,16 +227,17 @@ def sms_allowed(*, structure_id: int, phone: str) -> bool:
     """Whether the structure may text this E.164 number: no when it answered STOP to one of
     the structure's SMS. The one check: `bookings.notifications` asks it when it chooses the
     channels of a message, and `bookings.tasks` again just before sending one recorded earlier."""
-    return not SmsOptOut.objects.filter(structure_id=structure_id, phone=phone).exists()
+    return not SmsOptOut.objects.active().filter(structure_id=structure_id, phone=phone).exists()
 
 
 def resident_sms_opt_out(user, resident, structure):
-    """The STOP the resident's number gave to `structure` (its date), or None: for the
-    resident's page. One query, none without a number."""
+    """The STOP the resident's number gave to `structure` (its date), or None (never given, or
+    lifted): for the resident's page. One query, none without a number."""
     if not resident.phone:
         return None
     return (
         SmsOptOut.objects.visible_to(user)
+        .active()
         .filter(structure=structure, phone=resident.phone.as_e164)
         .first()
     )

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from smtplib import SMTPResponseException
 
 from django.conf import settings
@@ -24,6 +24,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from bookings import notifications as wording
 from bookings.choices import (
@@ -37,6 +39,7 @@ from bookings.choices import (
 from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
 from bookings.selectors import sms_allowed
+from bookings.sms_caps import OVER_CAP, sms_cap_take
 from mediation.logs import exception_summary
 from mediation.schedules import ensure_schedule
 
@@ -83,6 +86,8 @@ OPTED_OUT = "Le destinataire a répondu STOP : SMS non envoyé."
 class RenderedMessage:
     subject: str
     body: str
+    #: E-mail only: the same text as HTML (`email_html`).
+    html: str = ""
     calendar: bytes | None = None
     calendar_method: str = ""
     #: SMS only: the text's encoding and segments (`bookings.messaging.SmsText`).
@@ -147,15 +152,55 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def render_message(notification: Notification) -> RenderedMessage:
-    """The French text of a message (SMS body, or e-mail subject and body with the calendar
-    file), from bookings/templates/bookings/messages/, with times in the place's zone."""
+_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)»]")
+
+
+def _html_line(line: str) -> str:
+    """One line of the text, escaped, its links made clickable (absolute: built from
+    SITE_URL)."""
+    parts, last = [], 0
+    for match in _URL.finditer(line):
+        url = match.group(0)
+        parts.append(escape(line[last : match.start()]))
+        parts.append(format_html('<a href="{}" style="color:#0b4fb3;">{}</a>', url, url))
+        last = match.end()
+    parts.append(escape(line[last:]))
+    return "".join(str(part) for part in parts)
+
+
+def email_html(*, subject: str, body: str, language: str) -> str:
+    """The HTML alternative of an e-mail's text: the same words, a paragraph per block of the
+    text, links clickable, readable on a phone (one column, large type) and by screen readers
+    (`lang`, a title); no image, no stylesheet or font from elsewhere, nothing to load."""
+    paragraphs = [
+        mark_safe("<br>\n".join(_html_line(line) for line in block.splitlines()))  # noqa: S308 - escaped above
+        for block in re.split(r"\n\s*\n", body.strip())
+        if block.strip()
+    ]
+    return render_to_string(
+        "bookings/messages/email.html",
+        {"subject": subject, "paragraphs": paragraphs, "language": language},
+    )
+
+
+def message_language(notification: Notification) -> str:
+    """The language the resident booked in (French for staff bookings)."""
     if notification.appointment_id:
-        context = _appointment_context(notification.appointment)
-    else:
-        context = _waitlist_context(notification, notification.waitlist_entry)
+        return notification.appointment.language or "fr"
+    return notification.waitlist_entry.language or "fr"
+
+
+def render_message(notification: Notification) -> RenderedMessage:
+    """The text of a message (SMS body, or e-mail subject, text and HTML with the calendar
+    file), from bookings/templates/bookings/messages/, in the language the resident booked in
+    (`message_language`), with times in the place's zone."""
+    language = message_language(notification)
     base = f"bookings/messages/{notification.kind}"
-    with translation.override("fr"):
+    with translation.override(language):
+        if notification.appointment_id:
+            context = _appointment_context(notification.appointment)
+        else:
+            context = _waitlist_context(notification, notification.waitlist_entry)
         if notification.channel == Channel.SMS:
             # In the GSM alphabet (a name's "ô" or "—" transliterated): 160 characters a
             # segment, not 70.
@@ -163,18 +208,22 @@ def render_message(notification: Notification) -> RenderedMessage:
             return RenderedMessage(subject="", body=sms.body, sms=sms)
         subject = _one_line(render_to_string(f"{base}_subject.txt", context))
         body = _tidy(render_to_string(f"{base}_email.txt", context))
-    calendar, method = None, WITH_CALENDAR.get(notification.kind, "")
-    if method and notification.appointment_id:
-        from bookings.ics import appointment_ics
+        calendar, method = None, WITH_CALENDAR.get(notification.kind, "")
+        if method and notification.appointment_id:
+            from bookings.ics import appointment_ics
 
-        calendar = appointment_ics(
-            notification.appointment,
-            method=method,
-            attendee=notification.recipient,
-            attendee_name=context["first_name"],
-        )
+            calendar = appointment_ics(
+                notification.appointment,
+                method=method,
+                attendee=notification.recipient,
+                attendee_name=context["first_name"],
+            )
     return RenderedMessage(
-        subject=subject, body=body, calendar=calendar, calendar_method=method if calendar else ""
+        subject=subject,
+        body=body,
+        html=email_html(subject=subject, body=body, language=language),
+        calendar=calendar,
+        calendar_method=method if calendar else "",
     )
 
 
@@ -220,6 +269,14 @@ def _describe(notification: Notification, exc: Exception) -> str:
     return f"{channel} : {type(exc).__name__}"
 
 
+def sender(structure) -> str:
+    """ "Mairie de Lohéac <ne-pas-repondre@…>": the structure's name before the address of
+    DEFAULT_FROM_EMAIL, so residents see who writes (answers go to the structure's own address,
+    `Reply-To`). Django encodes a name with accents (RFC 2047)."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return formataddr((_one_line(structure.name), address))
+
+
 def _deliver(notification: Notification, message: RenderedMessage) -> str:
     """Hand the message to the provider; its reference. Raises on failure."""
     if notification.channel == Channel.SMS:
@@ -233,6 +290,7 @@ def _deliver(notification: Notification, message: RenderedMessage) -> str:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
+        from_email=sender(structure),
         to=[notification.recipient],
         reply_to=[structure.email] if structure.email else None,
         headers={"Message-ID": message_id},
@@ -240,6 +298,8 @@ def _deliver(notification: Notification, message: RenderedMessage) -> str:
             timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT
         ),
     )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
     if message.calendar is not None:
         # As calendars send invitations: the event as an alternative of the text, which mail
         # clients offer to add or update in place ("text/calendar; method=…"), and the same
@@ -322,6 +382,14 @@ def _claim(notification_id: int, now: datetime):
             # Recorded before the STOP (a reminder): the STOP wins.
             notification.status = MessageStatus.DROPPED
             notification.last_error = OPTED_OUT
+            notification.save(update_fields=["status", "last_error"])
+            return "dropped", None, None, 0
+        if notification.channel == Channel.SMS and not sms_cap_take(
+            structure_id=notification.structure_id, phone=notification.recipient
+        ):
+            # Past the structure's SMS caps, a number the desk never confirmed (SMS pumping).
+            notification.status = MessageStatus.DROPPED
+            notification.last_error = OVER_CAP
             notification.save(update_fields=["status", "last_error"])
             return "dropped", None, None, 0
         notification.attempts += 1

@@ -15,6 +15,14 @@ class StructureKind(models.TextChoices):
     TIERS_LIEU = "tiers_lieu", _("Tiers-lieu")
 
 
+class FeedDetail(models.TextChoices):
+    """What a mediator's subscribed agenda shows of a resident (`bookings.ics`): never the
+    phone number nor the need, whatever the choice."""
+
+    INITIALS = "initials", _("Initiales et motif")
+    FULL_NAME = "full_name", _("Nom complet et motif")
+
+
 class NetworkKind(models.TextChoices):
     EPCI = "epci", _("Intercommunalité")
     DEPARTEMENT = "departement", _("Département")
@@ -34,6 +42,14 @@ class PlaceTimeZone(models.TextChoices):
     CAYENNE = "America/Cayenne", _("Guyane")
     REUNION = "Indian/Reunion", _("La Réunion")
     MAYOTTE = "Indian/Mayotte", _("Mayotte")
+    MIQUELON = "America/Miquelon", _("Saint-Pierre-et-Miquelon")
+    ST_BARTHELEMY = "America/St_Barthelemy", _("Saint-Barthélemy")
+    MARIGOT = "America/Marigot", _("Saint-Martin")
+    WALLIS = "Pacific/Wallis", _("Wallis-et-Futuna")
+    TAHITI = "Pacific/Tahiti", _("Polynésie française (Tahiti, îles du Vent et Sous-le-Vent…)")
+    MARQUESAS = "Pacific/Marquesas", _("Polynésie française (Marquises)")
+    GAMBIER = "Pacific/Gambier", _("Polynésie française (Gambier)")
+    NOUMEA = "Pacific/Noumea", _("Nouvelle-Calédonie")
 
 
 class Gender(models.TextChoices):

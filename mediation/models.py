@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from mediation.choices import (
     AgeBand,
+    FeedDetail,
     Gender,
     NetworkKind,
     PlaceAccess,
@@ -34,8 +35,10 @@ from mediation.choices import (
 )
 from mediation.fields import ChoiceListField, validate_email_list
 from mediation.permissions import roles_for
+from mediation.phones import calling_codes_display, french_calling_codes
 from mediation.report_keys import report_key_field
 from mediation.scoping import ScopedQuerySet, scoped_queryset, visible_structure_ids
+from mediation.territories import territory_of
 
 insee_validator = RegexValidator(
     r"^(\d{5}|2[AB]\d{3})$", _("Le code INSEE compte 5 caractères (ex. 35238, 2A004).")
@@ -278,6 +281,13 @@ class Structure(models.Model):
             "et ne propose ni ne prend aucun rendez-vous."
         ),
     )
+    feed_detail = models.CharField(
+        _("usagers dans l'agenda sur téléphone des médiateur·rices"),
+        max_length=20,
+        choices=FeedDetail.choices,
+        default=FeedDetail.INITIALS,
+        help_text=_("Jamais le numéro de téléphone ni le besoin exprimé."),
+    )
     mediators_need_two_factor = models.BooleanField(
         _("double authentification exigée des médiateur·rices"),
         default=False,
@@ -289,6 +299,14 @@ class Structure(models.Model):
         help_text=_(
             "Les précisions sont du texte libre, qui peut contenir un nom : elles ne sortent par "
             "l'API que si la structure le décide."
+        ),
+    )
+    online_phone_codes = models.JSONField(
+        _("indicatifs téléphoniques acceptés en ligne"),
+        default=french_calling_codes,
+        help_text=_(
+            "Les numéros que les usagers peuvent donner pour prendre rendez-vous ou s'inscrire "
+            "en liste d'attente en ligne. Par défaut ceux de la France, métropole et outre-mer."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -325,6 +343,11 @@ class Structure(models.Model):
                     )
                 }
             )
+
+    @property
+    def online_phone_codes_display(self) -> str:
+        """ "+33 +262 …": the countries whose numbers its public pages accept."""
+        return calling_codes_display(self.online_phone_codes or [])
 
     @property
     def networks_display(self) -> str:
@@ -485,6 +508,15 @@ class Place(models.Model):
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
             errors[missing] = _("Donnez la latitude et la longitude, ou aucune des deux.")
+        if self.insee_code and self.time_zone:
+            territory = territory_of(self.insee_code)
+            if self.time_zone not in territory.time_zones:
+                errors["time_zone"] = _(
+                    "Ce fuseau horaire n'est pas celui de la commune (%(territory)s : %(zones)s)."
+                ) % {
+                    "territory": territory.name,
+                    "zones": ", ".join(str(PlaceTimeZone(z).label) for z in territory.time_zones),
+                }
         if self.is_published:
             if not self.services:
                 errors["services"] = _("Choisissez au moins un service pour publier le lieu.")
@@ -646,6 +678,12 @@ class Resident(models.Model):
     first_name = models.CharField(_("prénom"), max_length=100, blank=True)
     last_name = models.CharField(_("nom (ou initiales)"), max_length=100, blank=True)
     phone = PhoneNumberField(_("téléphone"), blank=True)
+    # When a member of staff last typed or checked `phone` (resident_create / resident_update
+    # with an author); None for a number only given online. Past the structure's SMS caps,
+    # only confirmed numbers are still texted (bookings/sms_caps.py).
+    phone_confirmed_at = models.DateTimeField(
+        _("téléphone confirmé par l'accueil le"), null=True, blank=True
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     birth_year = models.PositiveSmallIntegerField(
         _("année de naissance"),

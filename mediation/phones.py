@@ -6,17 +6,10 @@ is a Réunion mobile at a Réunion desk, and metropolitan numbers are accepted e
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from mediation.choices import PlaceTimeZone
-
-REGION_OF_TIME_ZONE = {
-    PlaceTimeZone.PARIS: "FR",
-    PlaceTimeZone.GUADELOUPE: "GP",
-    PlaceTimeZone.MARTINIQUE: "MQ",
-    PlaceTimeZone.CAYENNE: "GF",
-    PlaceTimeZone.REUNION: "RE",
-    PlaceTimeZone.MAYOTTE: "YT",
-}
+from mediation.territories import METROPOLE, TERRITORIES
+from mediation.territories import PHONE_REGION_OF_TIME_ZONE as REGION_OF_TIME_ZONE
 
 MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
@@ -26,6 +19,25 @@ MOBILE_TYPES = {
 #: Regions of the French numbering plan: their numbers are dialled the national way ("0692…")
 #: from any French desk.
 FRENCH_PLAN_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"}
+
+
+#: Country calling codes of the French territories (mediation/territories.py), the numbers
+#: residents may give online by default (`Structure.online_phone_codes`): +33, +262 (Réunion and
+#: Mayotte: Mayotte's numbers are +262 269… and +262 639…), +590 (Guadeloupe, Saint-Barthélemy,
+#: Saint-Martin), +594, +596, +508, +681, +687, +689. Not +269, the Comoros (Mayotte's code
+#: before 2007). Anything else was the door of SMS pumping (issue 17: Russian and Cuban mobiles
+#: booked online, each texted at the structure's cost).
+FRENCH_CALLING_CODES = tuple(
+    sorted(
+        {phonenumbers.country_code_for_region(t.phone_region) for t in (METROPOLE, *TERRITORIES)},
+        key=lambda code: (code != 33, code),
+    )
+)
+
+
+def french_calling_codes() -> list[int]:
+    """The default of `Structure.online_phone_codes` (a fresh list: a model default)."""
+    return list(FRENCH_CALLING_CODES)
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -73,6 +85,63 @@ def phone_read(text: str, regions: list[str], *, invalid) -> list[str]:
     if not numbers:
         raise ValidationError(invalid, code="invalid")
     return numbers
+
+
+def calling_code(phone) -> int | None:
+    """The country calling code of a number (a PhoneNumber, or E.164 text), or None."""
+    number = getattr(phone, "_phonenumber", None) or phone
+    if isinstance(number, str):
+        try:
+            number = phonenumbers.parse(number, "FR")
+        except phonenumbers.NumberParseException:
+            return None
+    return getattr(number, "country_code", None)
+
+
+def phone_accepted_online(phone, codes) -> bool:
+    """Whether a resident may give this number on the public pages (booking, waiting list) of
+    a structure accepting `codes` (`Structure.online_phone_codes`). The desk takes any number."""
+    return calling_code(phone) in set(codes or FRENCH_CALLING_CODES)
+
+
+def online_phone_refusal(codes):
+    """The French message at the phone field of a public form, for a number outside `codes`."""
+    codes = list(codes or FRENCH_CALLING_CODES)
+    if sorted(codes) == sorted(FRENCH_CALLING_CODES):
+        return _(
+            "Seuls les numéros de France (métropole et outre-mer) sont acceptés en ligne. "
+            "Pour un autre numéro, appelez la structure."
+        )
+    return _(
+        "Seuls les numéros commençant par %(codes)s sont acceptés en ligne. "
+        "Pour un autre numéro, appelez la structure."
+    ) % {"codes": calling_codes_display(codes)}
+
+
+def calling_codes_display(codes) -> str:
+    """[33, 262] → "+33 +262", as the structure's form shows and reads them."""
+    return " ".join(f"+{code}" for code in codes)
+
+
+def calling_codes_read(text: str) -> list[int]:
+    """ "+33 +262, 590" → [33, 262, 590]: the codes a structure accepts online. An unknown
+    code, or none, is a ValidationError in French."""
+    parts = (text or "").replace(",", " ").replace(";", " ").split()
+    if not parts:
+        raise ValidationError(
+            _("Indiquez au moins un indicatif, par exemple +33."), code="required"
+        )
+    codes = []
+    for part in parts:
+        digits = part.lstrip("+")
+        if not digits.isdigit() or int(digits) not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            raise ValidationError(
+                _("« %(code)s » n'est pas un indicatif de pays (ex. : +33, +262, +590)."),
+                code="invalid",
+                params={"code": part},
+            )
+        codes.append(int(digits))
+    return list(dict.fromkeys(codes))
 
 
 def looks_like_phone(text: str) -> bool:

@@ -838,10 +838,12 @@ register_personal_data(
         "cancel_cutoff_hours": N,
         "reminder_hours_before": N,
         "booking_published": N,
+        "feed_detail": N,
         "mediators_need_two_factor": N,
         "created_at": N,
         "uuid": N,
         "api_shares_precisions": N,
+        "online_phone_codes": N,
     },
 )
 register_personal_data(
@@ -898,6 +900,7 @@ register_personal_data(
         "first_name": E,
         "last_name": erased(ANONYMOUS_NAME),
         "phone": E,
+        "phone_confirmed_at": erased(None),
         "email": E,
         "birth_year": erased(None, "turned into the age band first"),
         "age_band": K,

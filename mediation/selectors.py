@@ -179,3 +179,14 @@ def resident_pick(residents, words: str, *, limit: int) -> tuple[list[Resident],
     many match in all (shown: "20 premiers sur 21")."""
     matches = residents.matching_name(words)
     return list(matches.exact_last_name_first(words)[:limit]), matches.count()
+
+
+def phone_confirmed_by_desk(*, structure_id: int, phone: str) -> bool:
+    """Whether a member of the structure's staff typed or checked this E.164 number on one of
+    its residents' records (`Resident.phone_confirmed_at`). Not scoped by a user: the task
+    cluster asks it before texting (bookings/sms_caps.py). One query."""
+    if not phone:
+        return False
+    return Resident.objects.filter(
+        structure_id=structure_id, phone=phone, phone_confirmed_at__isnull=False
+    ).exists()

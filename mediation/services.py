@@ -186,6 +186,21 @@ def _resident_identity(
     resident.status = status or ResidentStatus.NOT_GIVEN
 
 
+def _phone_confirmation(resident: Resident, *, by: User | None, previous: str, now) -> None:
+    """A number typed or saved by a member of staff is confirmed by the desk (they had the
+    person in front of them or on the line); a number written without an author (online
+    booking) is not, and a change made without one drops the confirmation. Past the
+    structure's SMS caps only confirmed numbers are texted (bookings/sms_caps.py)."""
+    phone = resident.phone
+    current = phone.as_e164 if phone and hasattr(phone, "as_e164") else str(phone or "")
+    if not current:
+        resident.phone_confirmed_at = None
+    elif by is not None:
+        resident.phone_confirmed_at = now
+    elif current != previous:
+        resident.phone_confirmed_at = None
+
+
 @transaction.atomic
 def resident_create(
     *,
@@ -229,6 +244,7 @@ def resident_create(
         today_year=timezone.localdate(now).year,
     )
     resident.shared_with_network = bool(shared_with_network)
+    _phone_confirmation(resident, by=by, previous="", now=now)
     return save_with_author(resident, by, SHARING_GIVEN if shared_with_network else None)
 
 
@@ -252,6 +268,7 @@ def resident_update(
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
     if resident.is_anonymous:
         raise ValidationError(_("Cette fiche est anonyme : elle ne contient aucune identité."))
+    previous = resident.phone.as_e164 if resident.phone else ""
     _resident_identity(
         resident,
         first_name=first_name,
@@ -265,6 +282,7 @@ def resident_update(
         status=status,
         today_year=timezone.localdate().year,
     )
+    _phone_confirmation(resident, by=by, previous=previous, now=timezone.now())
     return save_with_author(resident, by)
 
 

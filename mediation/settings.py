@@ -292,10 +292,16 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Permanence <ne-pas-repondre@localhost>")
-SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Absolute links in e-mails and SMS sent by background tasks (no request to build them from).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The sender of e-mails: by default on the site's own domain (never "localhost" once SITE_URL
+# names the site); residents' e-mails show the structure's name before this address.
+_SITE_HOST = (SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]) or "localhost"
+_SITE_HOST = "localhost" if _SITE_HOST.replace(".", "").isdigit() else _SITE_HOST
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"Permanence <ne-pas-repondre@{_SITE_HOST}>"
+)
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -392,6 +398,11 @@ SMS_OUTBOX_PATH = Path(
         else VAR_DIR / "sms-outbox.jsonl"
     )
 )
+# SMS caps per structure (bookings/sms_caps.py), against SMS pumping: past either, only the
+# numbers the desk confirmed are still texted (the others get the e-mail only), and the
+# structure's admins are told once a day. A busy desk sends about two SMS per appointment.
+SMS_CAP_PER_HOUR = env_int("SMS_CAP_PER_HOUR", 60)
+SMS_CAP_PER_DAY = env_int("SMS_CAP_PER_DAY", 300)
 SMS_SENDER = env_str("SMS_SENDER", "Permanence")[:11]  # at most 11 letters or digits
 SMS_TIMEOUT = float(env_str("SMS_TIMEOUT", "10"))
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")

@@ -393,11 +393,14 @@ class _Builder:
                 low = max(low, self.k)
             return max(0.0, low), high
         if row.mark == self.primary:
+            # "< k" stands for up to k − 1 + D: a count whose perturbation takes it below k
+            # is hidden too (reports.protect, rule 3).
+            high = self.k - 1.0 + self.d
             if row.may_be_zero is not None and not self.conservative:
-                return (0.0 if row.may_be_zero else 1.0), self.k - 1.0
+                return (0.0 if row.may_be_zero else 1.0), high
             if self.conservative or self._zeros_hidden(row, zeros, small):
-                return 0.0, self.k - 1.0
-            return 1.0, self.k - 1.0
+                return 0.0, high
+            return 1.0, high
         if row.mark == "s":
             return float(self.k), math.inf
         return 0.0, math.inf

@@ -263,11 +263,11 @@ def _notice(report: dict) -> tuple[str, str]:
         return (
             _("Données anonymisées (seuil k = %(k)s)") % {"k": k},
             _(
-                "Aucun nom, aucune note ni aucun texte libre. Les effectifs de 0 à %(below)s "
-                "sont masqués (« < %(k)s »), les autres arrondis au hasard de quelques unités, "
-                "toujours de la même façon : voir la note de méthode."
+                "Aucun nom, aucune note ni aucun texte libre. Les effectifs inférieurs à "
+                "%(k)s sont masqués (« < %(k)s »), les autres arrondis au hasard de quelques "
+                "unités, toujours de la même façon : voir la note de méthode."
             )
-            % {"k": k, "below": k - 1},
+            % {"k": k},
         )
     return (
         _("Chiffres exacts — usage interne"),
@@ -731,10 +731,10 @@ def _table_section(table: dict, k) -> list:
     data = _data_table(table)
     after = []
     if any(row.get("suppressed") for row in table.get("rows") or []):
-        text = _("« < %(k)s » : de 0 à %(below)s, masqué ; voir la note de méthode.") % {
-            "k": k,
-            "below": k - 1,
-        }
+        text = _(
+            "« < %(k)s » : masqué, moins de %(k)s ou à peine plus et arrondi ; "
+            "voir la note de méthode."
+        ) % {"k": k}
         after += [Spacer(1, 2), _p(text, "meta")]
     # The whole section on one page when it fits in one; otherwise a fresh page unless the
     # heading, its chart and the first rows of the table fit, the table running on under its

@@ -15,7 +15,12 @@ The method the Australian Bureau of Statistics uses for TableBuilder and the ONS
    independent perturbations: their difference gives noise, not people.
 3. A count below `k`, zero included, is published as "< k": were zeros shown, a hidden cell
    would be known to be at least 1, and a few hidden cells under a small total could be pinned
-   down (ten structures with "< 11" each under a network's "< 11"). Totals are perturbed as
+   down (ten structures with "< 11" each under a network's "< 11"). So is a count whose
+   perturbed value falls below `k`: "< k" then stands for 0 to k − 1 + MAX_PERTURBATION, not
+   0 to k − 1. Were it 0 to k − 1, a total of two hidden counts (7 and 10) published at its
+   largest perturbation (17 + 10 = 27, hence at least 17) would put both within [7, 10]: the
+   tails of the table, which keep published counts from being pinned, would pin the hidden
+   ones. Totals are perturbed as
    cells of their own: a total may differ from the sum of its rows by a few units. Minutes of
    help go through the same rule (a session lasts at least a minute: minutes bound sessions).
 
@@ -99,11 +104,24 @@ def hidden(k: int) -> Published:
 def protect(value: int, cell_key: int, k: int) -> Published:
     """The published form of a count of persons (or of sessions, appointments, minutes:
     anything that counts records or bounds such a count) of exact `value` and cell key
-    `cell_key`."""
+    `cell_key`: hidden below `k`, and when its perturbed value is below `k`."""
     value = int(value)
     if value < k:
         return hidden(k)
-    return exact(max(k, value + perturbation(cell_key, value)))
+    return perturbed(value, perturbation(cell_key, value), k)
+
+
+def perturbed(value: int, d: int, k: int) -> Published:
+    """The published form of a count `value` that drew the perturbation `d`."""
+    if value < k or value + d < k:
+        return hidden(k)
+    return exact(value + d)
+
+
+def hidden_values(k: int) -> tuple[int, int]:
+    """The exact values a "< k" may stand for: up to k − 1 + MAX_PERTURBATION (a count of
+    k or more whose perturbation takes it below k is hidden too)."""
+    return 0, k - 1 + MAX_PERTURBATION
 
 
 def possible_values(published: int, k: int) -> tuple[int, int]:

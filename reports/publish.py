@@ -172,8 +172,9 @@ def public_method() -> dict:
         "k": k,
         "max_perturbation": protect.MAX_PERTURBATION,
         "primary_mark": protect.PRIMARY_MARK.format(k=k),
-        # "< k" stands for 0 to k − 1: zeros are hidden too.
-        "hidden_range": [0, k - 1],
+        # "< k" stands for 0 to k − 1 + the largest perturbation: zeros are hidden too, and
+        # so is a count whose perturbed value falls below k.
+        "hidden_range": list(protect.hidden_values(k)),
     }
 
 
@@ -423,7 +424,8 @@ def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str
     paragraphs.append(
         _(
             "Ce que garantissent ces chiffres : aucun effectif inférieur à %(k)s n'est publié "
-            "(« < %(k)s » vaut de 0 à %(last)s) ; les autres effectifs sont arrondis au hasard "
+            "(« < %(k)s » signale un effectif masqué : inférieur à %(k)s, ou à peine plus grand "
+            "et arrondi en dessous) ; les autres effectifs sont arrondis au hasard "
             "de quelques unités "
             "(deux fois sur dix de plus d'une unité, exceptionnellement jusqu'à %(max)s), de sorte "
             "qu'un total peut différer de quelques unités de la somme de ses lignes ; les mêmes "
@@ -433,14 +435,15 @@ def method_note(k: int, anonymised: bool, in_progress: bool = False) -> list[str
             "lieux est exact. Les bilans anonymisés couvrent des mois, trimestres ou années "
             "entiers et clos : une fois publié, le bilan d'une période ne change plus."
         )
-        % {"k": k, "last": k - 1, "max": protect.MAX_PERTURBATION}
+        % {"k": k, "max": protect.MAX_PERTURBATION}
     )
     return paragraphs
 
 
 def legend(k: int) -> dict[str, str]:
     return {
-        protect.PRIMARY_MARK.format(k=k): _("de 0 à %(last)s, masqué") % {"last": k - 1},
+        protect.PRIMARY_MARK.format(k=k): _("masqué : moins de %(k)s, ou à peine plus et arrondi")
+        % {"k": k},
     }
 
 

@@ -25,6 +25,9 @@ ${demo}
 MSG
 )
 # The banner after the start-up lines of both processes, so that it stays visible.
+# The development server opens a thread, hence a database connection, per request: persistent
+# connections (CONN_MAX_AGE) would pile up on PostgreSQL until it refuses clients
+# (docs/deployment.md); the cluster keeps its own.
 exec $PY scripts/supervise.py --grace "${GRACE:-10}" --banner-after 3 --banner "$banner" \
   "cluster=$PY manage.py qcluster" \
-  "web=$PY manage.py runserver 127.0.0.1:${PORT} --noreload"
+  "web=env CONN_MAX_AGE=0 $PY manage.py runserver 127.0.0.1:${PORT} --noreload"

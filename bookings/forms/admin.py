@@ -16,6 +16,12 @@ from bookings.choices import Weekday
 from bookings.models import Motif, OpeningHours
 from mediation.forms import CrispyMixin
 from mediation.models import Structure
+from mediation.phones import (
+    FRENCH_CALLING_CODES,
+    calling_codes_display,
+    calling_codes_read,
+    french_calling_codes,
+)
 
 # Longest minimum delay offered: a month.
 MAX_MIN_DELAY_HOURS = 30 * 24
@@ -338,6 +344,20 @@ class AbsenceForm(CrispyMixin, forms.Form):
         return cleaned
 
 
+class CallingCodesField(forms.CharField):
+    """Country calling codes typed as "+33 +262 +590", stored as a list of numbers."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return calling_codes_display(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        # Left empty: the French territories, the default.
+        return calling_codes_read(text) if text.strip() else french_calling_codes()
+
+
 class BookingRulesForm(CrispyMixin, forms.ModelForm):
     """The structure's booking rules, and whether its public page is live."""
 
@@ -357,10 +377,28 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
             "invalid_choice": _("Choisissez « Publiée » ou « Brouillon »."),
         },
     )
+    online_phone_codes = CallingCodesField(
+        label=_("Indicatifs téléphoniques acceptés en ligne"),
+        help_text=_(
+            "Les usagers qui prennent rendez-vous ou s'inscrivent en liste d'attente en ligne "
+            "ne peuvent donner qu'un numéro de ces pays. Par défaut, la France métropolitaine "
+            "et l'outre-mer : %(codes)s (laissez vide pour y revenir). L'accueil, lui, accepte "
+            "tous les numéros."
+        )
+        % {"codes": calling_codes_display(FRENCH_CALLING_CODES)},
+        max_length=200,
+        required=False,
+    )
 
     class Meta:
         model = Structure
-        fields = ["booking_published", "cancel_cutoff_hours", "reminder_hours_before"]
+        fields = [
+            "booking_published",
+            "cancel_cutoff_hours",
+            "reminder_hours_before",
+            "feed_detail",
+            "online_phone_codes",
+        ]
         labels = {
             "cancel_cutoff_hours": _("Annulation en ligne possible jusqu'à (heures avant)"),
             "reminder_hours_before": _("Rappel envoyé (heures avant le rendez-vous)"),
@@ -371,6 +409,10 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
                 "son rendez-vous. 0 = jusqu'à l'heure du rendez-vous."
             ),
             "reminder_hours_before": _("48 = un rappel deux jours avant."),
+            "feed_detail": _(
+                "Ce que l'agenda abonné sur le téléphone d'un·e médiateur·rice montre des "
+                "usagers. Jamais le numéro de téléphone ni le besoin exprimé."
+            ),
         }
         error_messages = {
             "cancel_cutoff_hours": {
@@ -385,6 +427,7 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
         widgets = {
             "cancel_cutoff_hours": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "reminder_hours_before": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "feed_detail": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):

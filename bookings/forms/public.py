@@ -2,7 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
-from mediation.phones import is_mobile, phone_read
+from mediation.phones import (
+    FRENCH_CALLING_CODES,
+    is_mobile,
+    online_phone_refusal,
+    phone_accepted_online,
+    phone_read,
+)
 
 INVALID_PHONE = _(
     "Ce numéro de téléphone n'est pas valide. Ex. : 06 12 34 56 78 ou +262 692 12 34 56"
@@ -11,7 +17,8 @@ INVALID_PHONE = _(
 
 class PhoneField(forms.CharField):
     """A phone number read in the desk's regions first (overseas numbers typed the local way),
-    cleaned to a PhoneNumber in E.164."""
+    cleaned to a PhoneNumber in E.164, of a country the structure accepts online
+    (`Structure.online_phone_codes`: French territories by default)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 30)
@@ -20,18 +27,23 @@ class PhoneField(forms.CharField):
         )
         super().__init__(*args, **kwargs)
         self.regions = ["FR"]
+        self.codes = list(FRENCH_CALLING_CODES)
 
     def clean(self, value):
         text = super().clean(value)
         if not text:
             return text
-        return PhoneNumber.from_string(phone_read(text, self.regions, invalid=INVALID_PHONE)[0])
+        phone = PhoneNumber.from_string(phone_read(text, self.regions, invalid=INVALID_PHONE)[0])
+        if not phone_accepted_online(phone, self.codes):
+            raise forms.ValidationError(online_phone_refusal(self.codes), code="country")
+        return phone
 
 
 class RegionalPhoneForm(forms.Form):
-    def __init__(self, *args, regions: list[str] | None = None, **kwargs):
+    def __init__(self, *args, regions: list[str] | None = None, phone_codes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].regions = regions or ["FR"]
+        self.fields["phone"].codes = list(phone_codes or FRENCH_CALLING_CODES)
 
 
 class PublicDetailsForm(RegionalPhoneForm):

@@ -300,10 +300,17 @@ def absence_delete(*, absence: Absence, by: User) -> None:
 
 @transaction.atomic
 def booking_rules_update(*, structure: Structure, by: User) -> Structure:
-    """Save the structure's booking rules (cancel cut-off, reminder delay) and whether its
-    public booking page is published."""
+    """Save the structure's booking rules (cancel cut-off, reminder delay, what the mediators'
+    subscribed agendas show of residents, the phone numbers' countries accepted online) and
+    whether its public booking page is published."""
     return save_with_author(
         structure,
         by,
-        update_fields=["cancel_cutoff_hours", "reminder_hours_before", "booking_published"],
+        update_fields=[
+            "cancel_cutoff_hours",
+            "reminder_hours_before",
+            "feed_detail",
+            "online_phone_codes",
+            "booking_published",
+        ],
     )

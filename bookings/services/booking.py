@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -28,6 +29,7 @@ from bookings.choices import (
 )
 from bookings.models import Appointment, Motif, Slot, WaitlistEntry
 from mediation.models import Membership, Place, Resident, User
+from mediation.phones import online_phone_refusal, phone_accepted_online
 from mediation.services import resident_create
 
 
@@ -150,6 +152,10 @@ def _take_seat(
         raise SlotTaken from error
 
 
+#: The languages messages can be written in (settings.LANGUAGES); anything else is French.
+MESSAGE_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -165,8 +171,12 @@ def appointment_book(
     notify: bool = True,
     ignore_buffers: bool = False,
     ignore_limits: bool = False,
+    language: str = "fr",
 ) -> Appointment:
     """Book `resident` with `mediator` at `starts_at` for `motif`.
+
+    `language` is the one the resident booked in (the public pages' choice): their messages
+    are written in it.
 
     The slot must be offered (opening hours, absences, holidays, existing appointments, the
     motifs' buffers; the booking window applies to online bookings). The desk may book within
@@ -219,6 +229,7 @@ def appointment_book(
         need=need.strip()[:300],
         booked_online=online,
         created_by=by,
+        language=language if language in MESSAGE_LANGUAGES else "fr",
     )
     if by is not None:
         appointment._history_user = by
@@ -394,7 +405,17 @@ def _mediators_offering(
 
 
 def _book_with_any_mediator(
-    *, place, motif, starts_at, resident, need, now, by=None, online=True, notify=True
+    *,
+    place,
+    motif,
+    starts_at,
+    resident,
+    need,
+    now,
+    by=None,
+    online=True,
+    notify=True,
+    language="fr",
 ) -> Appointment:
     """Residents pick a time, not a person: try each mediator offering it, in order."""
     mediator_ids = _mediators_offering(place=place, motif=motif, starts_at=starts_at, now=now)
@@ -420,10 +441,20 @@ def _book_with_any_mediator(
                     by=by,
                     now=now,
                     notify=notify,
+                    language=language,
                 )
         except SlotTaken:
             continue
     raise SlotTaken
+
+
+def _check_online_phone(structure, phone) -> None:
+    """A number given on the public pages must be of a country the structure accepts online
+    (`Structure.online_phone_codes`, `mediation.phones`): SMS pumping (issue 17)."""
+    if phone and not phone_accepted_online(phone, structure.online_phone_codes):
+        raise ValidationError(
+            {"phone": online_phone_refusal(structure.online_phone_codes)}, code="country"
+        )
 
 
 def _find_or_create_resident(
@@ -463,10 +494,13 @@ def public_booking_make(
     email: str = "",
     need: str = "",
     now: datetime | None = None,
+    language: str = "fr",
 ) -> Appointment:
     """A resident books online, without an account: their record and the appointment are
-    saved together, or not at all (SlotTaken when every mediator's slot was taken)."""
+    saved together, or not at all (SlotTaken when every mediator's slot was taken). Their
+    messages are in `language`, the one of the pages they booked on."""
     now = now or timezone.now()
+    _check_online_phone(place.structure, phone)
     resident = _find_or_create_resident(
         structure=place.structure,
         first_name=first_name,
@@ -476,7 +510,13 @@ def public_booking_make(
         now=now,
     )
     return _book_with_any_mediator(
-        place=place, motif=motif, starts_at=starts_at, resident=resident, need=need, now=now
+        place=place,
+        motif=motif,
+        starts_at=starts_at,
+        resident=resident,
+        need=need,
+        now=now,
+        language=language,
     )
 
 
@@ -597,6 +637,7 @@ def appointment_move(
         by=by,
         online=by_resident,
         notify=False,
+        language=old.language,
     )
     new.moved_from = old
     new.calendar_uid = old.calendar_event_uid
@@ -608,10 +649,19 @@ def appointment_move(
 
 @transaction.atomic
 def waitlist_join(
-    *, place: Place, motif: Motif, first_name: str, phone, now: datetime | None = None
+    *,
+    place: Place,
+    motif: Motif,
+    first_name: str,
+    phone,
+    language: str = "fr",
+    now: datetime | None = None,
 ) -> WaitlistEntry:
     """Leave a mobile number for a motif and place; the same number is on the list once (an
-    entry that ended, or has waited its `WAITLIST_DAYS`, does not count: a new one starts)."""
+    entry that ended, or has waited its `WAITLIST_DAYS`, does not count: a new one starts).
+    The offer is written in `language`, the one of the pages. Only numbers of the countries
+    the structure accepts online (French territories by default)."""
+    _check_online_phone(place.structure, phone)
     existing = (
         WaitlistEntry.objects.active(now)
         .filter(place=place, motif=motif, phone=phone)
@@ -620,7 +670,13 @@ def waitlist_join(
     )
     if existing is not None:
         return existing
-    entry = WaitlistEntry(place=place, motif=motif, phone=phone, first_name=first_name.strip())
+    entry = WaitlistEntry(
+        place=place,
+        motif=motif,
+        phone=phone,
+        first_name=first_name.strip(),
+        language=language if language in MESSAGE_LANGUAGES else "fr",
+    )
     entry.save()
     return entry
 

@@ -6,6 +6,8 @@
   e-mail instead, once (the e-mail `Notification` is unique per appointment, kind and channel).
 - `sms_opt_out_record`: the number answered STOP; every structure that texted it sends it no
   more SMS (`bookings.selectors.sms_allowed`).
+- `sms_opt_in_record`: the number texted START (or Brevo's `subscribe`): its STOPs are lifted.
+- `sms_opt_out_lift`: staff lift a STOP, only with the resident's consent recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import logging
 from datetime import datetime
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from bookings.choices import Channel, Delivery, MessageStatus
@@ -86,13 +90,20 @@ def _fall_back_to_email(notification: Notification, now: datetime) -> Notificati
     return email if created else None
 
 
+#: The history's change reasons (simple-history keeps 100 characters).
+STOP_REASON = "STOP reçu de l'usager"
+START_REASON = "START reçu de l'usager"
+CONSENT_REASON = "Levé avec l'accord de l'usager, recueilli par la structure"
+
+
 @transaction.atomic
 def sms_opt_out_record(*, phone: str, now: datetime | None = None) -> list[SmsOptOut]:
     """The E.164 number `phone` answered STOP: an opt-out for each structure that texted it.
 
-    Returns the structures' opt-outs (new or already there); an empty list when no structure
-    ever texted this number (logged, nothing recorded). Messages already recorded are dropped
-    when their time comes (`bookings.tasks`), e-mails still go."""
+    Returns the structures' opt-outs (new, already there, or lifted before and active again);
+    an empty list when no structure ever texted this number (logged, nothing recorded).
+    Messages already recorded are dropped when their time comes (`bookings.tasks`), e-mails
+    still go."""
     now = now or timezone.now()
     structure_ids = sorted(
         set(
@@ -106,10 +117,70 @@ def sms_opt_out_record(*, phone: str, now: datetime | None = None) -> list[SmsOp
         return []
     opt_outs = []
     for structure_id in structure_ids:
-        opt_out, created = SmsOptOut.objects.get_or_create(
-            structure_id=structure_id, phone=phone, defaults={"created_at": now}
+        opt_out = (
+            SmsOptOut.objects.select_for_update()
+            .filter(structure_id=structure_id, phone=phone)
+            .first()
         )
-        if created:
-            logger.info("SMS opt-out %s for structure %s", opt_out.pk, structure_id)
+        if opt_out is None:
+            opt_out = SmsOptOut(structure_id=structure_id, phone=phone, created_at=now)
+        elif opt_out.lifted_at is None:
+            opt_outs.append(opt_out)
+            continue
+        else:  # Lifted before: the new STOP wins.
+            opt_out.created_at, opt_out.lifted_at, opt_out.lifted_by = now, None, None
+        opt_out._change_reason = STOP_REASON
+        opt_out.save()
+        logger.info("SMS opt-out %s for structure %s", opt_out.pk, structure_id)
         opt_outs.append(opt_out)
     return opt_outs
+
+
+def _lift(opt_out: SmsOptOut, *, by, reason: str, now: datetime) -> SmsOptOut:
+    opt_out.lifted_at, opt_out.lifted_by = now, by
+    if by is not None:
+        opt_out._history_user = by
+    opt_out._change_reason = reason
+    opt_out.save(update_fields=["lifted_at", "lifted_by"])
+    return opt_out
+
+
+@transaction.atomic
+def sms_opt_in_record(*, phone: str, now: datetime | None = None) -> list[SmsOptOut]:
+    """The E.164 number `phone` texted START (or Brevo reported it subscribed again): every
+    structure's active opt-out of that number is lifted, and SMS go again. Returns them; an
+    empty list when the number had none (logged, nothing changed)."""
+    now = now or timezone.now()
+    lifted = [
+        _lift(opt_out, by=None, reason=START_REASON, now=now)
+        for opt_out in SmsOptOut.objects.select_for_update().active().filter(phone=phone)
+    ]
+    if not lifted:
+        logger.info("START from a number without a STOP (%s): ignored", pseudonym(phone))
+    for opt_out in lifted:
+        logger.info("SMS opt-out %s lifted by START", opt_out.pk)
+    return lifted
+
+
+@transaction.atomic
+def sms_opt_out_lift(
+    *, opt_out: SmsOptOut, consent: bool, by, now: datetime | None = None
+) -> SmsOptOut:
+    """Staff lift a STOP for the structure: only when the resident agreed to receive SMS again,
+    which the desk confirms (`consent`). Recorded in the opt-out's history with who lifted it.
+    Raises ValidationError (on `consent`) without it, or when the STOP was already lifted."""
+    if not consent:
+        raise ValidationError(
+            {
+                "consent": _(
+                    "Cochez la case : l'usager doit avoir donné son accord pour recevoir "
+                    "à nouveau des SMS."
+                )
+            }
+        )
+    opt_out = SmsOptOut.objects.select_for_update().get(pk=opt_out.pk)
+    if opt_out.lifted_at is not None:
+        raise ValidationError(_("Ce STOP a déjà été levé."))
+    _lift(opt_out, by=by, reason=CONSENT_REASON, now=now or timezone.now())
+    logger.info("SMS opt-out %s lifted by staff with consent", opt_out.pk)
+    return opt_out

@@ -34,6 +34,7 @@ from bookings.services import agenda as services_agenda
 from bookings.services import booking as services
 from bookings.slots import free_slots, is_offered
 from mediation.access import structure_view
+from mediation.clock import wall_time
 from mediation.models import Resident
 from mediation.permissions import user_can
 from mediation.phones import is_mobile, looks_like_phone, phone_regions
@@ -63,12 +64,6 @@ MOVED_BADGE = "text-bg-info"
 OUTCOME_BUTTONS = {S.SEEN: gettext_lazy("Honoré"), S.NO_SHOW: gettext_lazy("Absent")}
 SLOT_PAGE_DAYS = 14
 ALTERNATIVES = 10
-
-
-def _naive_local(moment: datetime, tz) -> datetime:
-    # Templates would convert an aware datetime to the site's zone (Paris); a place's wall-clock
-    # time is shown as it is.
-    return timezone.localtime(moment, tz).replace(tzinfo=None)
 
 
 def _agenda_url(structure, *, week=False, **params) -> str:
@@ -184,7 +179,7 @@ def decorate_appointment(appointment: Appointment, now: datetime) -> None:
     if appointment.is_moved_away:
         # Not a cancellation to the desk: the resident still comes, at the new time.
         appointment.badge_class = MOVED_BADGE
-        appointment.moved_to_start = _naive_local(
+        appointment.moved_to_start = wall_time(
             appointment.moved_to.starts_at, appointment.place.tzinfo
         )
     appointment.outcome_actions = [
@@ -193,8 +188,8 @@ def decorate_appointment(appointment: Appointment, now: datetime) -> None:
         if services.status_refusal(appointment=appointment, to=status, now=now) is None
     ]
     appointment.can_cancel = appointment.status == S.BOOKED and appointment.starts_at > now
-    appointment.display_start = appointment.local_starts_at.replace(tzinfo=None)
-    appointment.display_end = appointment.local_ends_at.replace(tzinfo=None)
+    appointment.display_start = wall_time(appointment.starts_at, appointment.place.tzinfo)
+    appointment.display_end = wall_time(appointment.ends_at, appointment.place.tzinfo)
 
 
 def _back_to_agenda(request, structure, appointment: Appointment):
@@ -267,8 +262,8 @@ def appointment_cancel(request, structure, appointment: int):
         {
             "structure": structure,
             "appointment": obj,
-            "starts": _naive_local(obj.starts_at, obj.place.tzinfo),
-            "ends": _naive_local(obj.ends_at, obj.place.tzinfo),
+            "starts": wall_time(obj.starts_at, obj.place.tzinfo),
+            "ends": wall_time(obj.ends_at, obj.place.tzinfo),
             "sms": bool(obj.resident.phone) and is_mobile(obj.resident.phone),
             "back_url": back
             or _agenda_url(
@@ -398,7 +393,7 @@ def _slot_days(structure, resident, *, place, motif, slots, need_key: str = ""):
     tz = place.tzinfo
     days: dict[date, list] = {}
     for slot in slots:
-        local = _naive_local(slot.starts_at, tz)
+        local = wall_time(slot.starts_at, tz)
         days.setdefault(local.date(), []).append(
             {
                 "start": local,
@@ -626,7 +621,7 @@ def book_confirm(request, structure, resident: int):
             place=place,
             motif=data["motif"],
             mediator=data["mediator"],
-            starts=_naive_local(data["starts_at"], place.tzinfo),
+            starts=wall_time(data["starts_at"], place.tzinfo),
         )
         if slot_taken:
             context["alternatives"] = _alternatives(

@@ -93,7 +93,9 @@ def calendar_feed(request, token: str):
     ):
         logger.info("Calendar feed %s: revoked or no longer allowed (410)", feed.pk)
         return HttpResponseGone(_("Ce lien d'agenda a été révoqué."), content_type="text/plain")
-    key = f"calendar-feed:{feed.pk}:{hashlib.sha256(feed.token.encode()).hexdigest()[:16]}"
+    # The structure's choice of detail is in the key: changing it shows at the next poll.
+    digest = hashlib.sha256(feed.token.encode()).hexdigest()[:16]
+    key = f"calendar-feed:{feed.pk}:{digest}:{feed.structure.feed_detail}"
     cached = cache.get(key)
     if cached is None:
         now = timezone.now()

@@ -27,6 +27,7 @@ from bookings.forms.public import PublicDetailsForm, WaitlistForm
 from bookings.models import Appointment, Motif, WaitlistEntry
 from bookings.services import booking as services
 from bookings.slots import free_slots
+from mediation.clock import wall_time
 from mediation.models import Place, Structure
 from mediation.phones import phone_regions
 from mediation.ratelimit import client_ip, hit
@@ -91,7 +92,7 @@ def _grouped_times(slots, tz):
         if slot.starts_at in seen:
             continue
         seen.add(slot.starts_at)
-        local = timezone.localtime(slot.starts_at, tz)
+        local = wall_time(slot.starts_at, tz)
         days.setdefault(local.date(), []).append({"local": local, "slot": slot})
     return days
 
@@ -217,12 +218,16 @@ def details(request, structure: str):
     starts_at = _parse_start(request.GET.get("debut"))
     if starts_at is None:
         raise Http404
-    form = PublicDetailsForm(request.POST or None, regions=phone_regions([place]))
+    form = PublicDetailsForm(
+        request.POST or None,
+        regions=phone_regions([place]),
+        phone_codes=structure.online_phone_codes,
+    )
     context = {
         "structure": structure,
         "place": place,
         "motif": motif,
-        "local_start": timezone.localtime(starts_at, place.tzinfo),
+        "local_start": wall_time(starts_at, place.tzinfo),
         "form": form,
         "back_query": urlencode(
             {"lieu": place.pk, "motif": motif.pk, "choisi": starts_at.isoformat()}
@@ -257,6 +262,8 @@ def details(request, structure: str):
                     phone=data["phone"],
                     email=data["email"],
                     need=data["need"],
+                    # The pages' language (PublicLanguageMiddleware): the messages' too.
+                    language=request.LANGUAGE_CODE,
                 )
             except services.SlotTaken as error:
                 context = _slots_context(structure, place, motif)
@@ -307,7 +314,7 @@ def appointment(request, token: str):
             "appointment": obj,
             "structure": structure,
             "place": obj.place,
-            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+            "local_start": wall_time(obj.starts_at, obj.place.tzinfo),
             "upcoming": upcoming,
             "can_change": can_change,
             "is_new": "nouveau" in request.GET,
@@ -315,9 +322,7 @@ def appointment(request, token: str):
             "reminder_planned": "nouveau" in request.GET
             and obj.notifications.filter(kind=MessageKind.REMINDER).exists(),
             "moved_to": moved_to,
-            "moved_start": timezone.localtime(moved_to.starts_at, obj.place.tzinfo)
-            if moved_to
-            else None,
+            "moved_start": wall_time(moved_to.starts_at, obj.place.tzinfo) if moved_to else None,
             "cutoff_hours": structure.cancel_cutoff_hours,
             **_contact(obj.place),
         },
@@ -350,7 +355,7 @@ def cancel(request, token: str):
             "appointment": obj,
             "structure": structure,
             "place": obj.place,
-            "local_start": timezone.localtime(obj.starts_at, obj.place.tzinfo),
+            "local_start": wall_time(obj.starts_at, obj.place.tzinfo),
         },
     )
 
@@ -372,7 +377,7 @@ def move(request, token: str):
     current = {
         "appointment": obj,
         "moving": True,
-        "current_start": timezone.localtime(obj.starts_at, tz),
+        "current_start": wall_time(obj.starts_at, tz),
     }
     params = request.POST if request.method == "POST" else request.GET
     taken_message = None
@@ -402,7 +407,7 @@ def move(request, token: str):
                     "structure": structure,
                     "place": obj.place,
                     "motif": obj.motif,
-                    "new_start": timezone.localtime(starts_at, tz),
+                    "new_start": wall_time(starts_at, tz),
                     "new_start_value": starts_at.isoformat(),
                 },
             )
@@ -440,7 +445,11 @@ def waitlist(request, structure: str):
     if not structure.booking_published:
         return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
-    form = WaitlistForm(request.POST or None, regions=phone_regions([place]))
+    form = WaitlistForm(
+        request.POST or None,
+        regions=phone_regions([place]),
+        phone_codes=structure.online_phone_codes,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["website"]:
@@ -452,19 +461,29 @@ def waitlist(request, structure: str):
                 None, _("Trop de demandes. Réessayez plus tard, ou appelez la structure.")
             )
         else:
-            services.waitlist_join(
-                place=place, motif=motif, first_name=data["first_name"], phone=data["phone"]
-            )
-            return render(
-                request,
-                "bookings/public/waitlist_done.html",
-                {
-                    "structure": structure,
-                    "place": place,
-                    "motif": motif,
-                    "waitlist_days": settings.WAITLIST_DAYS,
-                },
-            )
+            try:
+                services.waitlist_join(
+                    place=place,
+                    motif=motif,
+                    first_name=data["first_name"],
+                    phone=data["phone"],
+                    language=request.LANGUAGE_CODE,
+                )
+            except ValidationError as error:
+                from mediation.views.staff import add_service_errors
+
+                add_service_errors(form, error)
+            else:
+                return render(
+                    request,
+                    "bookings/public/waitlist_done.html",
+                    {
+                        "structure": structure,
+                        "place": place,
+                        "motif": motif,
+                        "waitlist_days": settings.WAITLIST_DAYS,
+                    },
+                )
     return render(
         request,
         "bookings/public/waitlist.html",
@@ -500,6 +519,7 @@ def waitlist_entry(request, token: str):
             "place": entry.place,
             "motif": entry.motif,
             "active": entry.is_active(),
+            "expires_local": wall_time(entry.expires_at, entry.place.tzinfo),
             "just_left": left,
             "slots_url": reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
             + f"?{query}",

@@ -22,6 +22,7 @@ from bookings.models import Appointment
 from bookings.services import booking as services
 from bookings.slots import TICK, free_slots
 from mediation.access import structure_view
+from mediation.clock import wall_time
 from mediation.scoping import access_object
 from mediation.views.staff import add_service_errors
 
@@ -30,7 +31,7 @@ PAGE_SIZE = 50
 
 
 def _local(moment, place):
-    return timezone.localtime(moment, place.tzinfo).replace(tzinfo=None)
+    return wall_time(moment, place.tzinfo)
 
 
 def _list_url(structure) -> str:

@@ -3,14 +3,23 @@ CSRF: Brevo posts JSON).
 
 Brevo does not sign its webhooks, so the URL carries a secret, `BREVO_WEBHOOK_SECRET`,
 compared in constant time; without the setting the endpoint does not exist (404), with a wrong
-token it answers 403. Configure one webhook in Brevo (Transactional › SMS) for the events
-delivered, soft/hard bounce, blocked, rejected, replied and unsubscribed.
+token it answers 403. Configure one webhook in Brevo (type Transactional, channel SMS) for the
+events `delivered`, `softBounce`, `hardBounce`, `blacklisted`, `skip`, `reply`, `unsubscribe`
+and `subscribe` (the others, `sent` and `accepted`, are answered `ignored`).
+
+What Brevo posts (its "Transactional webhooks" page, SMS section): one JSON object per event
+with `id` (the webhook's id), `to` (the recipient's mobile, international digits without "+"),
+`sms_count`, `credits_used`, `remaining_credit`, `messageId` (an integer), `reference` (the id
+the send answered), `msg_status` (`sent`, `delivered`, `soft_bounce`, `hard_bounce`, …), `date`
+and `type`; a reply carries its text in `reply`. The event names of the webhook's settings are
+camelCase (`hardBounce`), the payload's `msg_status` snake_case (`hard_bounce`): both are read.
 
 - A delivery receipt → `notification_record_delivery` ("Remis" / "Échec de remise", e-mail
   fallback). For a message Permanence does not know: 200 `ignored`, logged, nothing changed
   (Brevo would retry a 4xx).
-- A reply "STOP" (or Brevo's own `unsubscribe` event) → `sms_opt_out_record`. From a number no
-  structure texted: 200 `ignored`, logged, nothing changed.
+- A reply "STOP" (or Brevo's own `unsubscribe` event) → `sms_opt_out_record`; a reply "START"
+  (or Brevo's `subscribe`) → `sms_opt_in_record`. From a number no structure texted (or
+  without a STOP): 200 `ignored`, logged, nothing changed.
 """
 
 from __future__ import annotations
@@ -26,7 +35,11 @@ from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bookings.services.receipts import notification_record_delivery, sms_opt_out_record
+from bookings.services.receipts import (
+    notification_record_delivery,
+    sms_opt_in_record,
+    sms_opt_out_record,
+)
 from mediation.phones import phone_candidates
 from mediation.ratelimit import client_ip, exceeded, hit
 
@@ -35,11 +48,26 @@ logger = logging.getLogger("bookings.webhooks")
 MAX_BODY = 64 * 1024
 MAX_EVENTS = 100
 DELIVERED = {"delivered"}
-UNDELIVERED = {"hard_bounce", "soft_bounce", "blocked", "blacklisted", "rejected", "error"}
-UNSUBSCRIBED = {"unsubscribe", "unsubscribed"}
-REPLIED = {"replied", "reply", "inbound", "inbound_sms"}
+#: Not delivered: bounces, and what Brevo refused to send (`blacklisted`: the number is on its
+#: block list; `skip`: not sent). `blocked`, `rejected` and `error` appear in its SMS event
+#: reports; read the same way.
+UNDELIVERED = {
+    "hard_bounce",
+    "soft_bounce",
+    "blacklisted",
+    "skip",
+    "skipped",
+    "blocked",
+    "rejected",
+    "error",
+}
+UNSUBSCRIBED = {"unsubscribe", "unsubscribed", "unsubscription"}
+SUBSCRIBED = {"subscribe", "subscribed"}
+REPLIED = {"reply", "replied", "replies"}
 #: Answers that mean "no more SMS" (the first word, accents and case aside).
 STOP_WORDS = {"stop", "arret", "arreter", "stopsms", "unsubscribe", "desabonner"}
+#: Answers that mean "SMS again, please".
+START_WORDS = {"start", "unstop", "subscribe"}
 FORGED_SCOPE = "webhook-forged-ip"
 
 
@@ -47,39 +75,38 @@ def _event_name(event: dict) -> str:
     raw = event.get("msg_status") or event.get("event") or ""
     if not isinstance(raw, str):
         return ""
-    # Brevo writes both "hard_bounce" and "hardBounce".
+    # The payload says "hard_bounce", the webhook's settings "hardBounce".
     return re.sub(r"(?<!^)(?=[A-Z])", "_", raw.strip()).lower().replace("-", "_")
 
 
 def _references(event: dict) -> list[str]:
+    """`reference` (a string, as documented; some accounts post an object of them) and
+    `messageId` (an integer)."""
     found = []
-    for key in ("messageId", "message_id", "reference"):
+    for key in ("reference", "messageId", "message_id"):
         value = event.get(key)
         values = value.values() if isinstance(value, dict) else [value]
         found += [str(v)[:100] for v in values if isinstance(v, (str, int)) and str(v)]
     return found
 
 
-def _phone(event: dict, *keys: str) -> str:
-    """The first number among `keys`, in E.164, or "". Brevo writes "33612345678"."""
-    for key in keys:
-        value = event.get(key)
-        if not isinstance(value, (str, int)) or not str(value).strip():
-            continue
-        text = str(value).strip()[:30]
-        # International form, whatever the region: the one reader of numbers (mediation/phones.py).
-        numbers = phone_candidates(text if text.startswith("+") else "+" + text, ["FR"])
-        if numbers:
-            return numbers[0]
-    return ""
+def _phone(event: dict) -> str:
+    """The resident's number, `to`, in E.164, or "". Brevo writes "33612345678"."""
+    value = event.get("to")
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        return ""
+    text = str(value).strip()[:30]
+    # International form, whatever the region: the one reader of numbers (mediation/phones.py).
+    numbers = phone_candidates(text if text.startswith("+") else "+" + text, ["FR"])
+    return numbers[0] if numbers else ""
 
 
-def _is_stop(text) -> bool:
+def _first_word(text) -> str:
     if not isinstance(text, str):
-        return False
+        return ""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = re.findall(r"[a-z]+", folded)
-    return bool(words) and words[0] in STOP_WORDS
+    return words[0] if words else ""
 
 
 def _handle(event: dict) -> str:
@@ -89,16 +116,19 @@ def _handle(event: dict) -> str:
             references=_references(event), delivered=name in DELIVERED
         )
         return "recorded" if done else "ignored"
-    reply = event.get("reply") or event.get("text") or event.get("message") or event.get("content")
-    if name in UNSUBSCRIBED or ((name in REPLIED or reply) and _is_stop(reply)):
-        # A reply comes from the resident: "from" when Brevo gives it, else "to" (the number
-        # the SMS was sent to, which answered).
-        phone = _phone(event, "from", "sender", "to", "phone")
-        if not phone:
-            logger.info("SMS webhook: STOP without a valid number, ignored")
-            return "ignored"
-        return "recorded" if sms_opt_out_record(phone=phone) else "ignored"
-    return "ignored"  # sent, accepted, a reply other than STOP…
+    word = _first_word(event.get("reply")) if name in REPLIED or "reply" in event else ""
+    if name in UNSUBSCRIBED or word in STOP_WORDS:
+        record = sms_opt_out_record
+    elif name in SUBSCRIBED or word in START_WORDS:
+        record = sms_opt_in_record
+    else:
+        return "ignored"  # sent, accepted, a reply other than STOP or START…
+    # The resident is the SMS's recipient, `to`, whose phone answered.
+    phone = _phone(event)
+    if not phone:
+        logger.info("SMS webhook: STOP or START without a valid number, ignored")
+        return "ignored"
+    return "recorded" if record(phone=phone) else "ignored"
 
 
 @csrf_exempt

@@ -138,6 +138,24 @@ class SharingForm(forms.Form):
     shared_with_network = forms.BooleanField(label=SHARING_LABEL, required=False)
 
 
+class SmsResumeForm(CrispyMixin, forms.Form):
+    """Lifting a STOP: the desk confirms the resident asked for SMS again."""
+
+    consent = forms.BooleanField(
+        label=_(
+            "L'usager m'a demandé de recevoir à nouveau les SMS de la structure (rappels, "
+            "confirmations) à ce numéro"
+        ),
+        required=True,
+        error_messages={
+            "required": _(
+                "Cochez la case : l'usager doit avoir donné son accord pour recevoir à "
+                "nouveau des SMS."
+            )
+        },
+    )
+
+
 class MergeForm(forms.Form):
     """The duplicate to merge into the resident of the page (a hidden field: the page shows the
     two records side by side; a tampered id is a form error, never a crash)."""

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from bookings.models import Appointment
 from cases.models import Case, HelpSession
+from mediation.clock import wall_time
 from mediation.models import Resident, Structure, User, fold_name
 from mediation.selectors import ResidentQuery, desk_residents, resident_search
 
@@ -128,9 +128,7 @@ def resident_upcoming_appointments(user, resident: Resident) -> list[Appointment
     )
     for appointment in rows:
         tz = appointment.place.tzinfo
-        appointment.local_starts_at = timezone.localtime(appointment.starts_at, tz).replace(
-            tzinfo=None
-        )
+        appointment.local_starts_at = wall_time(appointment.starts_at, tz)
     return rows
 
 

@@ -115,6 +115,9 @@ def resident_merge(*, keep: Resident, remove: Resident, by: User | None) -> Merg
     for name in MERGE_FILLED_FIELDS:
         if not getattr(keep, name) and getattr(remove, name):
             setattr(keep, name, getattr(remove, name))
+    if keep.phone and keep.phone == remove.phone:
+        # The desk's confirmation of the number (SMS caps) follows it.
+        keep.phone_confirmed_at = keep.phone_confirmed_at or remove.phone_confirmed_at
     if keep.birth_year is None and remove.birth_year is not None:
         keep.birth_year = remove.birth_year
         keep.age_band = remove.age_band

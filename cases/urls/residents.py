@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:resident>/", views.resident_detail, name="resident_detail"),
     path("<int:resident>/modifier/", views.resident_edit, name="resident_edit"),
     path("<int:resident>/partage/", views.resident_sharing, name="resident_sharing"),
+    path("<int:resident>/sms/reprendre/", views.resident_sms_resume, name="resident_sms_resume"),
     path("<int:resident>/fusionner/", views.resident_merge, name="resident_merge"),
     # Residents' rights: access (export) and erasure / objection.
     path(

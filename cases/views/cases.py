@@ -34,6 +34,7 @@ from cases.selectors.cases import FollowupFilters
 from cases.services import cases as services
 from mediation.access import structure_view
 from mediation.audit import AccessAction, access_record
+from mediation.clock import wall_time
 from mediation.models import Place, Resident
 from mediation.permissions import user_can
 from mediation.scoping import access_object
@@ -202,8 +203,8 @@ def _render_case(request, structure, case, *, transition=None, note=None, attach
         "badge": STATUS_BADGES.get(case.status, "text-bg-light"),
         "badges": STATUS_BADGES,
         "is_closed": case.status in CLOSED_CASE_STATUSES,
-        "status_since": timezone.localtime(case.status_changed_at, tz).replace(tzinfo=None),
-        "opened_on": timezone.localtime(case.opened_at, tz).replace(tzinfo=None),
+        "status_since": wall_time(case.status_changed_at, tz),
+        "opened_on": wall_time(case.opened_at, tz),
         "today": timezone.localdate(timezone=tz),
         "transition": transition,
         "note": note,

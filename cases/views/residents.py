@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.selectors import agenda_places, resident_sms_opt_out
+from bookings.services.receipts import sms_opt_out_lift
 from cases.choices import CaseStatus, TagDimension, Theme
 from cases.forms.residents import (
     MergeForm,
@@ -25,6 +26,7 @@ from cases.forms.residents import (
     ResidentForm,
     ResidentSearchForm,
     SharingForm,
+    SmsResumeForm,
 )
 from cases.selectors import residents as selectors
 from cases.services import residents as services
@@ -310,6 +312,32 @@ def resident_edit(request, structure, resident: int):
             "title": _("Modifier la fiche de %(name)s") % {"name": person},
             "back_url": _detail_url(structure, person),
         },
+    )
+
+
+@structure_view("manage_residents")
+@require_http_methods(["GET", "POST"])
+def resident_sms_resume(request, structure, resident: int):
+    """Lift the STOP the resident's number gave to the structure, once they agreed to receive
+    SMS again (a box the desk ticks; who and when go to the opt-out's history)."""
+    person = _access_own_resident(request, structure, resident)
+    opt_out = resident_sms_opt_out(request.user, person, structure)
+    if opt_out is None:
+        messages.info(request, _("Ce numéro n'a pas refusé les SMS de la structure."))
+        return redirect(_detail_url(structure, person))
+    form = SmsResumeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sms_opt_out_lift(opt_out=opt_out, consent=form.cleaned_data["consent"], by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Les SMS reprennent pour ce numéro."))
+            return redirect(_detail_url(structure, person))
+    return render(
+        request,
+        "cases/residents/sms_resume.html",
+        {"structure": structure, "resident": person, "opt_out": opt_out, "form": form},
     )
 
 

@@ -37,6 +37,7 @@ from cases.models import Case, HelpSession, SessionTag
 from cases.selectors.sessions import last_used_place, most_used_themes, todays_place
 from cases.services import sessions as services
 from mediation.access import any_structure_view, structure_view
+from mediation.clock import wall_time
 from mediation.models import Membership, Place, Resident, Structure, User
 from mediation.permissions import roles_for, user_can
 from mediation.phones import phone_regions
@@ -444,7 +445,7 @@ def session_from_appointment(request, structure, appointment: int):
                     % {"resident": _resident_phrase(session.resident)},
                 )
                 return redirect(_agenda_day_url(structure, obj))
-    starts = timezone.localtime(obj.starts_at, obj.place.tzinfo).replace(tzinfo=None)
+    starts = wall_time(obj.starts_at, obj.place.tzinfo)
     return render(
         request,
         "cases/sessions/form.html",

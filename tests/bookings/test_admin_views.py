@@ -1,5 +1,6 @@
 """Structure pages of the booking service: motifs, opening hours, absences, rules, hub."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -607,21 +608,35 @@ def test_coordinator_does_not_see_absences(client, structure, coordinator):
 def test_booking_rules_are_saved(admin_client_structure, structure, structure_admin):
     response = admin_client_structure.post(
         url("booking_rules", structure),
-        {"booking_published": "true", "cancel_cutoff_hours": "24", "reminder_hours_before": "72"},
+        {
+            "booking_published": "true",
+            "cancel_cutoff_hours": "24",
+            "reminder_hours_before": "72",
+            "feed_detail": "full_name",
+        },
     )
     assert response.status_code == 302
     structure.refresh_from_db()
     assert (structure.cancel_cutoff_hours, structure.reminder_hours_before) == (24, 72)
+    assert structure.feed_detail == "full_name"
     assert structure.history.first().history_user == structure_admin
+
+
+def test_booking_rules_offer_the_feed_detail_initials_by_default(admin_client_structure, structure):
+    page = body(admin_client_structure.get(url("booking_rules", structure)))
+    assert page.count('name="feed_detail"') == 2
+    assert "Initiales et motif" in page and "Nom complet et motif" in page
+    assert re.search(r'value="initials"[^>]*checked', page)
 
 
 def test_booking_rules_refuse_bad_input_in_french(admin_client_structure, structure):
     response = admin_client_structure.post(
         url("booking_rules", structure),
-        {"cancel_cutoff_hours": "500", "reminder_hours_before": "0"},
+        {"cancel_cutoff_hours": "500", "reminder_hours_before": "0", "feed_detail": "phone"},
     )
     page = body(response)
     assert "Au plus 168 heures (une semaine)." in page and "Au moins 1 heure avant." in page
+    assert "Sélectionnez un choix valide" in page
     assert 'value="500"' in page
     structure.refresh_from_db()
     assert (structure.cancel_cutoff_hours, structure.reminder_hours_before) == (4, 48)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from bookings.choices import AppointmentStatus
 from bookings.models import Appointment, CalendarFeed
 from bookings.services.feed import calendar_feed_renew
-from mediation.choices import Role
+from mediation.choices import FeedDetail, Role
 from tests.bookings.factories import MotifFactory, SlotFactory, WorkshopFactory
 from tests.conftest import member
 from tests.factories import PlaceFactory, ResidentFactory, StructureFactory
@@ -177,3 +177,18 @@ def test_the_agenda_links_to_the_page_for_mediators(client, agenda):
     client.force_login(mediator)
     body = client.get(reverse("agenda", kwargs={"structure": structure.slug})).content.decode()
     assert reverse("agenda_feed", kwargs={"structure": structure.slug}) in body
+
+
+def test_the_structure_may_allow_full_names_never_the_phone(client, agenda):
+    structure, place, mediator, motif, soon = agenda
+    appointment(place, motif, mediator, soon, need="Dossier RSA")
+    feed = calendar_feed_renew(structure=structure, user=mediator, by=mediator)
+    first = client.get(feed_url(feed)).content.decode()
+    assert vobject.readOne(first).vevent.summary.value == "A. D. — Aide CAF"
+    structure.feed_detail = FeedDetail.FULL_NAME
+    structure.save(update_fields=["feed_detail"])
+    # Not the cached initials: the choice shows at the next poll.
+    body = client.get(feed_url(feed)).content.decode()
+    assert vobject.readOne(body).vevent.summary.value == "Awa Diallo — Aide CAF"
+    assert "612345678" not in body and "12 34 56 78" not in body
+    assert "RSA" not in body

@@ -1,6 +1,7 @@
 """Messages to residents: recorded once, sent once after commit, never late, retried, shown."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -582,3 +583,124 @@ def test_outbox_runs_a_bounded_number_of_queries(
     assert response.status_code == 200
     with django_assert_max_num_queries(11):
         assert client.get(outbox_url(structure) + "?page=3").status_code == 200
+
+
+def test_resident_email_has_html_and_text_the_structure_as_sender_and_reply_to(
+    mailoutbox, settings
+):
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    settings.DEFAULT_FROM_EMAIL = "Permanence <ne-pas-repondre@rdv.example.org>"
+    appointment = make_appointment(phone="", email="awa@example.org")
+    structure = appointment.place.structure
+    structure.name = "Mairie de Lohéac"
+    structure.email = "accueil@mairie.example.org"
+    structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    parsed = message_from_bytes(mail.message().as_bytes())
+    name, address = parseaddr(str(make_header(decode_header(parsed["From"]))))
+    assert (name, address) == ("Mairie de Lohéac", "ne-pas-repondre@rdv.example.org")
+    assert parsed["Reply-To"] == "accueil@mairie.example.org"
+    parts = {part.get_content_type(): part for part in parsed.walk()}
+    assert {"text/plain", "text/html", "text/calendar", "application/ics"} <= set(parts)
+    assert parts["text/calendar"].get_param("method") == "REQUEST"
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert "Bonjour Awa" in text and "Bonjour Awa" in html
+    link = f"https://rdv.example.org/rdv/a/{appointment.token}/"
+    assert f'<a href="{link}"' in html and '<html lang="fr">' in html
+    # Nothing to load from elsewhere: the only URLs are the links of the text.
+    assert "<img" not in html and "<link" not in html and "<script" not in html
+    assert "src=" not in html and "url(" not in html
+    # The alternatives: text first, then HTML, then the event.
+    [alternative] = [p for p in parsed.walk() if p.get_content_type() == "multipart/alternative"]
+    assert [p.get_content_type() for p in alternative.get_payload()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+
+
+def test_resident_email_escapes_names_in_html_and_has_no_reply_to_without_address(mailoutbox):
+    appointment = make_appointment(phone="", email="awa@example.org")
+    appointment.resident.first_name = "<b>Awa</b>"
+    appointment.resident.save()
+    appointment.place.structure.email = ""
+    appointment.place.structure.save()
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    assert mail.reply_to == []
+    [(html, mimetype)] = [a for a in mail.alternatives if a[1] == "text/html"]
+    assert "&lt;b&gt;Awa&lt;/b&gt;" in html and "<b>Awa" not in html
+
+
+def test_the_default_sender_is_on_the_sites_domain():
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.DEFAULT_FROM_EMAIL)"
+    env = {
+        **__import__("os").environ,
+        "SITE_URL": "https://rdv.mairie-loheac.fr",
+        "DJANGO_SETTINGS_MODULE": "mediation.settings",
+    }
+    env.pop("DEFAULT_FROM_EMAIL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "Permanence <ne-pas-repondre@rdv.mairie-loheac.fr>"
+
+
+# --- Language -------------------------------------------------------------------------------
+
+
+def test_a_resident_who_booked_in_english_gets_sms_and_email_in_english(
+    mailoutbox, settings, tmp_path
+):
+    import vobject
+
+    settings.SMS_BACKEND = "bookings.messaging.FileOutboxSmsBackend"
+    settings.SMS_OUTBOX_PATH = tmp_path / "sms.jsonl"
+    settings.SITE_URL = "https://rdv.example.org"
+    starts_at = datetime(2027, 9, 15, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    appointment = make_appointment(email="awa@example.org", starts_at=starts_at)
+    appointment.language = "en"
+    appointment.save(update_fields=["language"])
+    notifications.on_booked(appointment)
+    sms = rows(appointment)[MessageKind.CONFIRMATION, Channel.SMS]
+    email = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(sms.pk) == "sent"
+    assert tasks.send_notification(email.pk) == "sent"
+    [line] = read_outbox(1)
+    assert "appointment confirmed on Wed 15 Sep at 2:30pm" in line["body"]
+    assert "Move or cancel:" in line["body"] and "RDV" not in line["body"]
+    [mail] = mailoutbox
+    assert mail.subject.startswith("Appointment confirmed on Wed 15 Sep at 2:30pm")
+    assert "Hello Awa," in mail.body and "Wednesday 15 September 2027 at 2:30pm" in mail.body
+    assert "Bonjour" not in mail.body and "To see, move or cancel this appointment:" in mail.body
+    [(html, _mime)] = [a for a in mail.alternatives if a[1] == "text/html"]
+    assert '<html lang="en">' in html and "Hello Awa," in html
+    [(_filename, ics, _ics_mime)] = mail.attachments
+    event = vobject.readOne(ics.decode() if isinstance(ics, bytes) else ics).vevent
+    assert event.summary.value.startswith("Appointment: ")
+
+
+def test_french_stays_the_default_and_staff_bookings_are_french(mailoutbox):
+    appointment = make_appointment(phone="", email="awa@example.org")
+    assert appointment.language == "fr"
+    notifications.on_booked(appointment)
+    confirmation = rows(appointment)[MessageKind.CONFIRMATION, Channel.EMAIL]
+    assert tasks.send_notification(confirmation.pk) == "sent"
+    [mail] = mailoutbox
+    assert "Bonjour Awa," in mail.body and '<html lang="fr">' in mail.alternatives[0][0]

@@ -562,3 +562,64 @@ def test_a_time_chosen_far_ahead_is_shown_highlighted_when_coming_back(client, d
         + query(place, motif, choisi=far.starts_at.isoformat())
     ).content.decode()
     assert body.count('aria-current="true"') == 1
+
+
+def test_a_noumea_place_booked_from_a_metropolitan_browser_keeps_noumea_time(client, desk):
+    # The resident's browser is in Paris; the place is in Nouméa (UTC+11, no DST). Every time
+    # shown and stored is the place's: the offer, the stored instant, the confirmation page.
+    structure, place, motif = desk
+    place.insee_code, place.time_zone = "98818", "Pacific/Noumea"
+    place.full_clean()
+    place.save()
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    local = timezone.localtime(slot.starts_at, place.tzinfo)
+    assert time(9) <= local.time() < time(17)  # the opening hours, read in Nouméa
+    slots_page = client.get(
+        reverse("public_slots", kwargs={"structure": structure.slug}) + query(place, motif),
+        HTTP_ACCEPT_LANGUAGE="fr-FR",
+    ).content.decode()
+    assert local.strftime("%H:%M") in slots_page
+
+    paris = timezone.localtime(slot.starts_at).strftime("%H:%M")  # what Paris' clock says
+    assert paris not in slots_page
+    details = client.get(details_url(structure, place, motif, slot.starts_at)).content.decode()
+    assert local.strftime("%H:%M") in details and paris not in details
+
+    response = client.post(
+        details_url(structure, place, motif, slot.starts_at), {**IDENTITY, "phone": "75 12 34"}
+    )
+
+    appointment = Appointment.objects.get()
+    assert appointment.starts_at == slot.starts_at
+    assert appointment.resident.phone.as_e164 == "+687751234"  # a local number, read locally
+    page = client.get(response["Location"]).content.decode()
+    assert local.strftime("%H:%M") in page and paris not in page
+
+
+def test_the_booking_language_is_recorded_and_kept_by_a_move(client, desk):
+    structure, place, motif = desk
+    later = next_free_slots(
+        place=place, motif=motif, count=3, now=timezone.now() + timedelta(days=2)
+    )
+    client.get(reverse("public_start", kwargs={"structure": structure.slug}) + "?lang=en")
+    client.post(details_url(structure, place, motif, later[0].starts_at), IDENTITY)
+    old = Appointment.objects.get()
+    assert old.language == "en"
+    client.post(
+        reverse("public_move", kwargs={"token": old.token}),
+        {"debut": later[2].starts_at.isoformat(), "confirmer": "oui"},
+    )
+    new = Appointment.objects.get(status=AppointmentStatus.BOOKED)
+    assert new.language == "en"
+
+
+def test_a_french_booking_is_recorded_in_french_and_the_waiting_list_in_english(client, desk):
+    from bookings.models import WaitlistEntry
+
+    structure, place, motif = desk
+    slot = next_free_slots(place=place, motif=motif, count=1)[0]
+    client.post(details_url(structure, place, motif, slot.starts_at), IDENTITY)
+    assert Appointment.objects.get().language == "fr"
+    url = reverse("public_waitlist", kwargs={"structure": structure.slug}) + query(place, motif)
+    client.post(url + "&lang=en", {"first_name": "Awa", "phone": "0612345678"})
+    assert WaitlistEntry.objects.get().language == "en"

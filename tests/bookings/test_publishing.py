@@ -120,7 +120,12 @@ def test_the_admin_sets_the_page_to_draft_in_the_booking_rules(admin_client_stru
     assert "Brouillon" in page and 'value="true"' in page
     response = admin_client_structure.post(
         _rules(structure),
-        {"booking_published": "false", "cancel_cutoff_hours": 4, "reminder_hours_before": 48},
+        {
+            "booking_published": "false",
+            "cancel_cutoff_hours": 4,
+            "reminder_hours_before": 48,
+            "feed_detail": "initials",
+        },
     )
     assert response.status_code == 302
     structure.refresh_from_db()
@@ -134,7 +139,12 @@ def test_a_bad_publication_choice_is_a_french_error_and_saves_nothing(
     for value in ("peut-être", ""):
         response = admin_client_structure.post(
             _rules(structure),
-            {"booking_published": value, "cancel_cutoff_hours": 2, "reminder_hours_before": 48},
+            {
+                "booking_published": value,
+                "cancel_cutoff_hours": 2,
+                "reminder_hours_before": 48,
+                "feed_detail": "initials",
+            },
         )
         body = unescape(response.content.decode())
         assert response.status_code == 200

@@ -364,19 +364,37 @@ def test_daytime_hours_on_a_change_sunday_follow_the_new_offset(
 
 
 @pytest.mark.parametrize(
-    ("time_zone", "day", "first_utc"),
+    ("time_zone", "insee_code", "day", "first_utc"),
     [
-        (PlaceTimeZone.REUNION, date(2027, 1, 4), utc(2027, 1, 4, 5)),
-        (PlaceTimeZone.REUNION, date(2027, 7, 5), utc(2027, 7, 5, 5)),
-        (PlaceTimeZone.CAYENNE, date(2027, 1, 4), utc(2027, 1, 4, 12)),
-        (PlaceTimeZone.CAYENNE, date(2027, 7, 5), utc(2027, 7, 5, 12)),
+        (PlaceTimeZone.REUNION, "97411", date(2027, 1, 4), utc(2027, 1, 4, 5)),
+        (PlaceTimeZone.REUNION, "97411", date(2027, 7, 5), utc(2027, 7, 5, 5)),
+        (PlaceTimeZone.CAYENNE, "97302", date(2027, 1, 4), utc(2027, 1, 4, 12)),
+        (PlaceTimeZone.CAYENNE, "97302", date(2027, 7, 5), utc(2027, 7, 5, 12)),
+        # Saint-Pierre-et-Miquelon keeps North America's DST (14 March 2027, two weeks
+        # before Paris): 09:00 there is 12:00 UTC before, 11:00 UTC after.
+        (PlaceTimeZone.MIQUELON, "97502", date(2027, 3, 8), utc(2027, 3, 8, 12)),
+        (PlaceTimeZone.MIQUELON, "97502", date(2027, 3, 15), utc(2027, 3, 15, 11)),
+        # Nouméa (UTC+11): a Monday 09:00 there is Sunday 22:00 UTC.
+        (PlaceTimeZone.NOUMEA, "98818", date(2027, 1, 4), utc(2027, 1, 3, 22)),
+        (PlaceTimeZone.TAHITI, "98735", date(2027, 1, 4), utc(2027, 1, 4, 19)),
+        (PlaceTimeZone.MARQUESAS, "98731", date(2027, 1, 4), utc(2027, 1, 4, 18, 30)),
     ],
-    ids=["reunion-winter", "reunion-summer", "cayenne-winter", "cayenne-summer"],
+    ids=[
+        "reunion-winter",
+        "reunion-summer",
+        "cayenne-winter",
+        "cayenne-summer",
+        "miquelon-before-dst",
+        "miquelon-after-dst",
+        "noumea",
+        "tahiti",
+        "marquesas",
+    ],
 )
-def test_overseas_hours_map_to_the_same_utc_all_year(
-    structure, mediator, motif, time_zone, day, first_utc
+def test_overseas_hours_map_to_utc_in_the_places_time_zone(
+    structure, mediator, motif, time_zone, insee_code, day, first_utc
 ):
-    place = PlaceFactory(structure=structure, time_zone=time_zone, insee_code="97411")
+    place = PlaceFactory(structure=structure, time_zone=time_zone, insee_code=insee_code)
     open_hours(place, mediator, motif)
 
     slots = free_slots(place=place, motif=motif, now=NOW, **day_range(place, day))

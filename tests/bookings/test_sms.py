@@ -187,8 +187,9 @@ def demo_longest():
     }
 
 
-def sms_variants():
-    """Every SMS the application writes, rendered: each kind, each mode, each wording."""
+def sms_variants(language="fr"):
+    """Every SMS the application writes, rendered: each kind, each mode, each wording, in the
+    language the resident booked in."""
     names = demo_longest()
     structure = StructureFactory(name=names["structure"], slug=names["slug"])
     # Ids of a large instance: the waiting list's link carries two.
@@ -204,6 +205,7 @@ def sms_variants():
     old = make_appointment(place=place, motif=motif, starts_at=STARTS_AT - timedelta(days=7))
     appointment = make_appointment(place=place, motif=motif, starts_at=STARTS_AT)
     appointment.moved_from = old
+    appointment.language = language
     appointment.save()
     rendered = []
 
@@ -218,9 +220,14 @@ def sms_variants():
     motif.mode = MotifMode.ON_SITE
     for status in (AppointmentStatus.CANCELLED_BY_RESIDENT, AppointmentStatus.CANCELLED_BY_STAFF):
         cancelled = make_appointment(place=place, motif=motif, starts_at=STARTS_AT, status=status)
+        cancelled.language = language
         render(status, Notification(appointment=cancelled, kind=MessageKind.CANCELLATION))
     entry = WaitlistEntry.objects.create(
-        place=place, motif=motif, first_name="Marie-Thérèse", phone="+33612345678"
+        place=place,
+        motif=motif,
+        first_name="Marie-Thérèse",
+        phone="+33612345678",
+        language=language,
     )
     render(
         "waitlist_offer",
@@ -230,9 +237,10 @@ def sms_variants():
 
 
 @pytest.mark.django_db
-def test_every_sms_is_gsm_and_at_most_two_segments_with_the_demo_longest_names(settings):
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_sms_is_gsm_and_at_most_two_segments_with_the_demo_longest_names(settings, language):
     settings.SITE_URL = SITE_URL
-    variants = sms_variants()
+    variants = sms_variants(language)
     assert len(variants) == 15
     texts = set()
     for label, message in variants:
@@ -243,6 +251,9 @@ def test_every_sms_is_gsm_and_at_most_two_segments_with_the_demo_longest_names(s
         assert message.sms.segments <= 2, (label, len(body), body)
         # What the demo's names brought outside the alphabet is transliterated.
         assert "—" not in body and "ô" not in body
+        if language == "en":  # written in the language the resident booked in
+            assert " RDV " not in body and " à " not in body, (label, body)
+            assert any(w in body for w in ("appointment", "place is free")), (label, body)
     assert len(texts) == 15  # the variants do differ
 
 

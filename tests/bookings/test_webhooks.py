@@ -67,7 +67,7 @@ def receipt(status, reference="brevo-ref-1", message_id=1511882900176220):
 def snapshot():
     return sorted(
         Notification.objects.values_list("pk", "status", "delivery", "delivery_at", "channel")
-    ) + sorted(SmsOptOut.objects.values_list("pk", "structure_id", "phone"))
+    ) + sorted(SmsOptOut.objects.values_list("pk", "structure_id", "phone", "lifted_at"))
 
 
 # --- Authentication -------------------------------------------------------------------------
@@ -123,7 +123,37 @@ def test_the_message_is_found_by_brevo_message_id_too(client):
     assert sms.delivery == Delivery.DELIVERED
 
 
-@pytest.mark.parametrize("event", ["hard_bounce", "hardBounce", "soft_bounce", "rejected"])
+def test_brevo_documented_payload_is_read(client):
+    """The SMS payload of Brevo's "Transactional webhooks" page: `messageId` an integer,
+    `reference` a string, `to` without "+", `msg_status` in snake_case."""
+    _appointment, sms = sent_sms(reference="ab12cd34-ref")
+    documented = {
+        "id": 26570,
+        "to": MOBILE.lstrip("+"),
+        "sms_count": 2,
+        "credits_used": 1.5,
+        "messageId": 123,
+        "remaining_credit": 11488.845,
+        "msg_status": "sent",
+        "date": "2026-12-03 17:00:00",
+        "type": "transactional",
+        "reference": "ab12cd34-ref",
+    }
+    assert post(client, documented).json() == {"status": "ignored", "events": ["ignored"]}
+    sms.refresh_from_db()
+    assert sms.delivery == ""
+    for status in ("accepted", "sent"):
+        assert post(client, {**documented, "msg_status": status}).json()["status"] == "ignored"
+    response = post(client, {**documented, "msg_status": "delivered"})
+    assert response.json() == {"status": "recorded", "events": ["recorded"]}
+    sms.refresh_from_db()
+    assert sms.delivery == Delivery.DELIVERED
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["hard_bounce", "hardBounce", "soft_bounce", "softBounce", "blacklisted", "skip", "rejected"],
+)
 def test_a_bounce_is_recorded_as_a_failed_delivery(client, event):
     _appointment, sms = sent_sms()
     post(client, receipt(event))
@@ -219,8 +249,8 @@ def test_outbox_shows_segments_and_delivery_status(client, django_assert_max_num
 # --- STOP -----------------------------------------------------------------------------------
 
 
-def reply(text, number=MOBILE):
-    return {"msg_status": "replied", "to": number.lstrip("+"), "reply": text, "type": "sms"}
+def reply(text, number=MOBILE, status="reply"):
+    return {"msg_status": status, "to": number.lstrip("+"), "reply": text, "type": "transactional"}
 
 
 def test_stop_records_an_opt_out_for_the_structure_that_texted_and_later_sms_are_not_sent(
@@ -316,3 +346,107 @@ def test_an_opt_out_is_personal_data_declared_with_retention():
 
     entry = declaration(SmsOptOut)
     assert entry.expires is not None and entry.owned_rows is not None
+
+
+# --- START ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["START", "start merci", "Unstop"])
+def test_start_lifts_the_stop_and_sms_go_again(client, answer):
+    appointment, _sms = sent_sms()
+    post(client, reply("STOP"))
+    response = post(client, reply(answer, status="replied"))
+    assert response.json()["status"] == "recorded"
+    [opt_out] = SmsOptOut.objects.all()
+    assert opt_out.lifted_at is not None and opt_out.lifted_by is None
+    assert opt_out.history.first().history_change_reason == "START reçu de l'usager"
+    again = make_appointment(place=appointment.place, motif=appointment.motif)
+    notifications.on_booked(again)
+    assert (MessageKind.CONFIRMATION, Channel.SMS) in rows(again)
+
+
+def test_brevo_subscribe_event_lifts_the_stop_and_a_new_stop_wins_again(client):
+    appointment, _sms = sent_sms()
+    post(client, {"msg_status": "unsubscribe", "to": MOBILE.lstrip("+")})
+    post(client, {"msg_status": "subscribe", "to": MOBILE.lstrip("+")})
+    assert not SmsOptOut.objects.active().exists()
+    post(client, reply("STOP"))
+    [opt_out] = SmsOptOut.objects.active()
+    assert opt_out.lifted_at is None
+    reasons = list(opt_out.history.values_list("history_change_reason", flat=True))
+    assert reasons == ["STOP reçu de l'usager", "START reçu de l'usager", "STOP reçu de l'usager"]
+
+
+def test_start_without_a_stop_is_ignored_logged_and_changes_nothing(client, caplog):
+    sent_sms()
+    before = snapshot()
+    with caplog.at_level(logging.INFO, logger="bookings.receipts"):
+        response = post(client, reply("START"))
+    assert response.json()["status"] == "ignored"
+    assert "START from a number without a STOP" in caplog.text
+    assert snapshot() == before
+
+
+# --- Lifting a STOP from the resident's page -------------------------------------------------
+
+
+def resume_url(appointment):
+    return reverse(
+        "resident_sms_resume",
+        kwargs={
+            "structure": appointment.place.structure.slug,
+            "resident": appointment.resident_id,
+        },
+    )
+
+
+def test_staff_lift_a_stop_only_with_the_residents_consent_recorded_in_history(client):
+    appointment, _sms = sent_sms()
+    structure = appointment.place.structure
+    post(client, reply("STOP"))
+    mediator = member(structure, Role.MEDIATOR)
+    client.force_login(mediator)
+    detail = reverse(
+        "resident_detail", kwargs={"structure": structure.slug, "resident": appointment.resident_id}
+    )
+    assert resume_url(appointment) in client.get(detail).content.decode()
+    page = client.get(resume_url(appointment))
+    assert page.status_code == 200 and 'type="checkbox"' in page.content.decode()
+    # Without the box ticked: a French message at the field, the STOP stays.
+    refused = client.post(resume_url(appointment), {})
+    assert refused.status_code == 200
+    assert "accord pour recevoir" in refused.context["form"].errors["consent"][0]
+    assert SmsOptOut.objects.active().count() == 1
+    done = client.post(resume_url(appointment), {"consent": "on"})
+    assert done.status_code == 302 and done["Location"] == detail
+    [opt_out] = SmsOptOut.objects.all()
+    assert opt_out.lifted_at is not None and opt_out.lifted_by == mediator
+    last = opt_out.history.first()
+    assert last.history_user == mediator and "accord de l'usager" in last.history_change_reason
+    assert "SMS refusés (STOP)" not in client.get(detail).content.decode()
+    again = make_appointment(place=appointment.place, motif=appointment.motif)
+    notifications.on_booked(again)
+    assert (MessageKind.CONFIRMATION, Channel.SMS) in rows(again)
+
+
+def test_the_lift_page_without_a_stop_goes_back_to_the_resident(client):
+    appointment, _sms = sent_sms()
+    client.force_login(member(appointment.place.structure, Role.MEDIATOR))
+    response = client.get(resume_url(appointment))
+    assert response.status_code == 302
+    assert SmsOptOut.objects.count() == 0
+
+
+def test_the_service_refuses_a_lift_without_consent():
+    from django.core.exceptions import ValidationError
+
+    from bookings.services.receipts import sms_opt_out_lift, sms_opt_out_record
+
+    appointment, _sms = sent_sms()
+    [opt_out] = sms_opt_out_record(phone=MOBILE)
+    staff = member(appointment.place.structure, Role.MEDIATOR)
+    with pytest.raises(ValidationError) as error:
+        sms_opt_out_lift(opt_out=opt_out, consent=False, by=staff)
+    assert "consent" in error.value.message_dict
+    opt_out.refresh_from_db()
+    assert opt_out.lifted_at is None

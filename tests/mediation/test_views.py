@@ -124,6 +124,26 @@ def test_place_form_shows_french_errors_at_the_field_and_keeps_the_input(
     assert not Place.objects.filter(name="Annexe des Landes").exists()
 
 
+def test_a_place_in_a_time_zone_its_commune_does_not_use_is_refused_at_the_field(
+    admin_client_structure, structure
+):
+    url = reverse("place_create", kwargs={"structure": structure.slug})
+    data = {
+        "name": "Annexe",
+        "address": "3 rue des Landes",
+        "postcode": "35550",
+        "insee_code": "35155",  # Lohéac, in métropole
+        "time_zone": "Pacific/Noumea",
+        "is_active": "on",
+    }
+    response = admin_client_structure.post(url, data)
+    assert response.status_code == 200
+    assert "n&#x27;est pas celui de la commune" in response.content.decode()
+    assert response.context["form"].errors["time_zone"]
+    assert response.context["form"]["name"].value() == "Annexe"  # what was typed is kept
+    assert not Place.objects.filter(name="Annexe").exists()
+
+
 def test_structure_admin_adds_and_edits_a_place(admin_client_structure, structure):
     url = reverse("place_create", kwargs={"structure": structure.slug})
     response = admin_client_structure.post(
@@ -131,9 +151,9 @@ def test_structure_admin_adds_and_edits_a_place(admin_client_structure, structur
         {
             "name": "Annexe des Landes",
             "address": "3 rue des Landes",
-            "postcode": "35550",
-            "commune": "Lohéac",
-            "insee_code": "35155",
+            "postcode": "97410",
+            "commune": "Saint-Pierre",
+            "insee_code": "Saint-Pierre 97410",
             "time_zone": "Indian/Reunion",
             "is_active": "on",
         },

@@ -445,5 +445,7 @@ def sample_report(
         "tables": [builder.table(key) for key in TABLES],
         "places": builder.places,
         "method_note": _method_note(anonymised),
-        "legend": ({f"< {K}": f"de 0 à {K - 1}, masqué"} if anonymised else {}),
+        "legend": (
+            {f"< {K}": f"masqué : moins de {K}, ou à peine plus et arrondi"} if anonymised else {}
+        ),
     }

@@ -11,11 +11,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench.generate import generate_activity
 from cases.models import HelpSession
 from mediation.models import Network
-from reports import audit
+from reports import audit, protect
 from tests.factories import NetworkFactory, StructureFactory
 
 HEADER = "indicator,dimension,value,suppressed\r\n"
@@ -47,6 +49,7 @@ def recovered(result: audit.Audit) -> dict[tuple, tuple]:
 
 
 LONE = audit.Family(None, ("mairie",))
+MAX_D = protect.MAX_PERTURBATION
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +81,59 @@ def test_a_perturbed_total_minus_a_perturbed_cell_is_not_recovered(monkeypatch, 
 
     assert not result.failed
     assert ("2026-03", "accompaniments_by_kind", "individual") not in recovered(result)
+
+
+def test_a_total_of_two_hidden_counts_at_its_largest_perturbation_pins_neither(
+    monkeypatch, exact_publication
+):
+    # Session 5's CI audit: a network's named (10) and anonymous (7) workshop participants,
+    # both "< 11", under a total of 17 published at +10. Were "< 11" read as 0 to 10, the total
+    # (at least 27 − 10 = 17) would put both in [7, 10]. A count is hidden when its perturbed
+    # value is below k, so "< 11" may stand for up to k − 1 + D: neither is pinned.
+    monkeypatch.setattr(audit, "public_method", exact_publication)
+    pub = publication(
+        "mairie",
+        "2026-05",
+        ("accompaniments_by_kind", "individual", "< 11"),
+        ("accompaniments_by_kind", "collective", "< 11"),
+        ("accompaniments_by_kind", "total", 27),
+    )
+
+    result = audit.run([pub], LONE)
+
+    assert not result.failed
+    found = recovered(result)
+    assert ("2026-05", "accompaniments_by_kind", "individual") not in found
+    assert ("2026-05", "accompaniments_by_kind", "collective") not in found
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    parts=st.tuples(st.integers(0, 25), st.integers(0, 25)),
+    draws=st.tuples(*[st.integers(-MAX_D, MAX_D)] * 3),
+)
+def test_no_draw_of_perturbations_pins_a_small_count_of_a_two_row_table(
+    monkeypatch, exact_publication, parts, draws
+):
+    # The adversary picks the perturbations (any of the table's, however rare, in any
+    # combination) and the counts: a table of two rows and its total, published by
+    # protect.perturbed. No count of 1 to 10 is pinned within ±2.
+    monkeypatch.setattr(audit, "public_method", exact_publication)
+    (individual, collective), total = parts, sum(parts)
+    rows = []
+    for code, value, d in zip(
+        ("individual", "collective", "total"), (individual, collective, total), draws, strict=True
+    ):
+        shown = protect.perturbed(value, d, 11)
+        rows.append(
+            ("accompaniments_by_kind", code, shown.display if shown.suppressed else shown.value)
+        )
+
+    result = audit.run([publication("mairie", "2026-05", *rows)], LONE)
+
+    assert not result.small, [(r.range, r.where[0][1]) for r in result.small]
 
 
 def test_a_hidden_cell_that_is_the_total_minus_a_published_cell_is_recovered():

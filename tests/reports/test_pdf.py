@@ -176,7 +176,7 @@ def test_method_note_and_legend_close_the_report(pdf):
     last = pdf.pages[-1]
     assert "Note de méthode" in last
     assert "secret secondaire" in last
-    assert re.search(r"< 11\s{2,}de 0 à 10, masqué", last)
+    assert re.search(r"< 11\s{2,}masqué : moins de 11", last)
 
 
 def test_network_year_report_runs_long_tables_over_pages_under_their_header(network_pdf):
