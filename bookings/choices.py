@@ -93,3 +93,10 @@ class WaitlistStatus(models.TextChoices):
     OFFERED = "offered", _("Créneau proposé")
     BOOKED = "booked", _("A réservé")
     CLOSED = "closed", _("Clôturé")
+    LEFT = "left", _("A quitté la liste")
+    EXPIRED = "expired", _("Expiré")
+
+
+#: An entry in one of these is still on the list: it may be offered a slot (when waiting), is
+#: shown to staff and can be left from its private link. Every other status is an end.
+WAITLIST_ACTIVE_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)

@@ -9,6 +9,7 @@ checks and writes of concurrent bookings run one after the other."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from bookings.choices import (
     CANCELLED_STATUSES,
+    WAITLIST_ACTIVE_STATUSES,
     AppointmentStatus,
     Channel,
     Delivery,
@@ -624,9 +626,25 @@ class Appointment(models.Model):
         return self.get_status_display()
 
 
+def waitlist_cutoff(now=None):
+    """Entries created before this have waited `WAITLIST_DAYS` and are over, whether or not
+    the daily `waitlist_expire` has marked them yet."""
+    return (now or timezone.now()) - timedelta(days=settings.WAITLIST_DAYS)
+
+
 class WaitlistEntryQuerySet(scoped_queryset("place__structure")):
-    def waiting(self):
-        return self.filter(status=WaitlistStatus.WAITING)
+    def active(self, now=None):
+        """Still on the list: not booked, left or closed, and younger than the period."""
+        return self.filter(
+            status__in=WAITLIST_ACTIVE_STATUSES, created_at__gte=waitlist_cutoff(now)
+        )
+
+    def waiting(self, now=None):
+        return self.active(now).filter(status=WaitlistStatus.WAITING)
+
+    def past_period(self, now=None):
+        """Active by status but older than the period: what `waitlist_expire` ends."""
+        return self.filter(status__in=WAITLIST_ACTIVE_STATUSES, created_at__lt=waitlist_cutoff(now))
 
 
 class WaitlistEntry(models.Model):
@@ -652,6 +670,7 @@ class WaitlistEntry(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(_("sorti de la liste le"), null=True, blank=True)
 
     objects = WaitlistEntryQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["token"])
@@ -664,6 +683,13 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"{self.first_name} — {self.motif}"
+
+    def is_active(self, now=None) -> bool:
+        return self.status in WAITLIST_ACTIVE_STATUSES and self.created_at >= waitlist_cutoff(now)
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(days=settings.WAITLIST_DAYS)
 
 
 class NotificationQuerySet(scoped_queryset("structure")):

@@ -465,8 +465,11 @@ def place_rows(places: Iterable[Place], *, now: datetime | None = None) -> list[
     ):
         absences[mediator_id].append((starts_at, ends_at))
 
+    # A structure whose booking page is a draft takes no booking online: no `prise_rdv`.
     bookable = set(
-        current.filter(motifs__in=Motif.objects.bookable_online())
+        current.filter(
+            motifs__in=Motif.objects.bookable_online(), place__structure__booking_published=True
+        )
         .order_by()
         .values_list("place_id", flat=True)
         .distinct()

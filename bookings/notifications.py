@@ -159,9 +159,9 @@ def booking_link(structure) -> str:
 
 
 def waitlist_link(entry: WaitlistEntry) -> str:
-    """The free slots of the entry's motif and place."""
-    url = reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
-    return f"{settings.SITE_URL}{url}?lieu={entry.place_id}&motif={entry.motif_id}"
+    """The entry's private page: the free slots of its motif and place, and "Quitter la liste
+    d'attente" (one link keeps the SMS within two segments)."""
+    return settings.SITE_URL + reverse("public_waitlist_entry", kwargs={"token": entry.token})
 
 
 # --- Recording the messages -----------------------------------------------------------------
@@ -235,6 +235,16 @@ def _drop_pending(queryset, reason: str) -> None:
     queryset.filter(status=MessageStatus.PENDING).exclude(attempts__gt=0, last_error="").update(
         status=MessageStatus.CANCELLED, last_error=reason
     )
+
+
+#: Why an offer was not sent: its entry ended first (shown to staff, no personal data).
+WAITLIST_ENDED = "Inscription terminée avant l'envoi : non envoyé."
+
+
+def on_waitlist_ended(entry: WaitlistEntry) -> None:
+    """The entry booked, left the list or waited its period: an offer not sent yet is
+    cancelled (the claim in bookings/tasks.py refuses it too)."""
+    _drop_pending(Notification.objects.filter(waitlist_entry=entry), WAITLIST_ENDED)
 
 
 def reminder_time(appointment: Appointment, now: datetime) -> datetime | None:

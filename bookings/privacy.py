@@ -172,7 +172,11 @@ def _waitlist_entries_of(resident):
     )
 
 
-WAITLIST_LABELS = {"created_at": "inscrit le", "offered_at": "place proposée le"}
+WAITLIST_LABELS = {
+    "created_at": "inscrit le",
+    "offered_at": "place proposée le",
+    "ended_at": "sorti de la liste le",
+}
 
 # Not linked to a resident record: deleted PRIVACY_RETENTION_DAYS after creation.
 register_personal_data(
@@ -188,6 +192,7 @@ register_personal_data(
         "language": R,
         "created_at": R,
         "offered_at": R,
+        "ended_at": R,
     },
     expires=Expiry("created_at"),
     owned_rows=_waitlist_entries_of,

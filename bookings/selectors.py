@@ -241,3 +241,35 @@ def resident_sms_opt_out(user, resident, structure):
         .filter(structure=structure, phone=resident.phone.as_e164)
         .first()
     )
+
+
+# --- Waiting list -----------------------------------------------------------------------------
+
+
+def waitlist_entries(user, structure, *, motif=None, now: datetime | None = None):
+    """The structure's waiting-list entries still on the list (not booked, left or past
+    `WAITLIST_DAYS`), first come first, optionally of one motif. One query."""
+    from bookings.models import WaitlistEntry
+
+    rows = (
+        WaitlistEntry.objects.visible_to(user, "book_at_desk")
+        .active(now)
+        .filter(place__structure=structure)
+        .select_related("place", "motif")
+        .order_by("motif__name", "motif_id", "created_at", "pk")
+    )
+    return rows.filter(motif=motif) if motif is not None else rows
+
+
+def waitlist_entry_for_desk(user, structure, entry_id):
+    """One entry still on the list, for "Prendre rendez-vous" from the list; 404 otherwise."""
+    from bookings.models import WaitlistEntry
+    from mediation.scoping import access_object
+
+    return access_object(
+        WaitlistEntry.objects.active(),
+        user,
+        "book_at_desk",
+        pk=entry_id,
+        place__structure=structure,
+    )

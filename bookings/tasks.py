@@ -35,7 +35,6 @@ from bookings.choices import (
     MessageKind,
     MessageStatus,
     MotifMode,
-    WaitlistStatus,
 )
 from bookings.messaging import SmsError, SmsText, send_sms, sms_prepare
 from bookings.models import Appointment, Notification, WaitlistEntry
@@ -64,6 +63,7 @@ BATCH_SECONDS = 60
 EMAIL_TIMEOUT = 30
 
 SCHEDULE_NAME = "bookings.send_due_notifications"
+WAITLIST_SCHEDULE_NAME = "bookings.waitlist_expire"
 
 #: Kinds whose e-mail carries the calendar event, and its iTIP method (bookings/ics.py): the
 #: resident's calendar adds or updates the event, or removes it.
@@ -254,7 +254,7 @@ def _stale_reason(notification: Notification) -> str:
             return wording.DROPPED_MOVED if moved else wording.DROPPED_CANCELLED
         return "" if status == AppointmentStatus.BOOKED else NOT_BOOKED
     entry = notification.waitlist_entry
-    if entry is None or entry.status in (WaitlistStatus.BOOKED, WaitlistStatus.CLOSED):
+    if entry is None or not entry.is_active():
         return OFFER_CLOSED
     return ""
 
@@ -507,9 +507,23 @@ def send_due_notifications(
     return counts
 
 
+def waitlist_expire() -> int:
+    """Daily: end the waiting-list entries older than `WAITLIST_DAYS`, in batches."""
+    from bookings.services.booking import WAITLIST_EXPIRE_BATCH
+    from bookings.services.booking import waitlist_expire as expire
+
+    total = 0
+    while True:
+        ended = expire()
+        total += ended
+        if ended < WAITLIST_EXPIRE_BATCH:
+            return total
+
+
 def ensure_schedules() -> None:
-    """Create or update the django-q2 schedule that runs `send_due_notifications` every
-    minute. Idempotent: meant for a post_migrate hook of the bookings app."""
+    """Create or update the django-q2 schedules of bookings: `send_due_notifications` every
+    minute, `waitlist_expire` daily. Idempotent: meant for a post_migrate hook of the bookings
+    app."""
     from django_q.models import Schedule
 
     ensure_schedule(
@@ -517,5 +531,13 @@ def ensure_schedules() -> None:
         func="bookings.tasks.send_due_notifications",
         schedule_type=Schedule.MINUTES,
         minutes=1,
+        repeats=-1,
+    )
+    first = timezone.now().replace(hour=3, minute=15, second=0, microsecond=0)
+    ensure_schedule(
+        WAITLIST_SCHEDULE_NAME,
+        first_run=first + timedelta(days=1),
+        func="bookings.tasks.waitlist_expire",
+        schedule_type=Schedule.DAILY,
         repeats=-1,
     )

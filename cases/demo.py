@@ -1,7 +1,7 @@
 """Demo data of the activity of every demo structure (see mediation.demo): its residents, its
-motifs and opening hours, four weeks of appointments either side of today (the past ones with
-their outcome), and a year of help sessions and cases: most "seen" appointments of the past
-weeks have their session, the workshop appointments become workshops. Everything drawn comes
+motifs and opening hours, appointments from the start of the last full quarter to four weeks
+ahead (the past ones with their outcome), and a year of help sessions and cases: most "seen"
+appointments have their session, the workshop appointments become workshops. Everything drawn comes
 from `cases.synthetic`, the vocabulary and the draws the benchmarks' generator shares; this
 module tells the story of a year at a desk.
 
@@ -52,6 +52,9 @@ from mediation.demo import register_demo_step
 from mediation.models import Membership, Resident, User, fold_name
 
 DAYS = 364
+#: Appointments are booked this far ahead of today (and back to the start of the last full
+#: quarter: `bookings_start`), so the desk and that quarter's report show booking figures.
+BOOKINGS_AHEAD = timedelta(days=28)
 #: Named residents added to the base demo's `residents_per_structure`, per mediator.
 EXTRA_RESIDENTS_PER_MEDIATOR = 60
 ANONYMOUS_SHARE = 0.12
@@ -155,11 +158,19 @@ def _residents(plan: Plan, places, *, count: int) -> list[Resident]:
 # --- Bookings -------------------------------------------------------------------------------
 
 
+def bookings_start(today: date) -> date:
+    """The first day of the last full quarter before `today`: the demo's appointments start
+    there (the reports' default period is a closed quarter)."""
+    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    last_day_before = this_quarter - timedelta(days=1)
+    return date(last_day_before.year, 3 * ((last_day_before.month - 1) // 3) + 1, 1)
+
+
 def _offer(structure, places, mediator_ids) -> tuple[list[Motif], Motif]:
     """The structure's motifs (those of its kind), its mediators' opening hours around today
     and a workshop every other Saturday; returns the individual motifs and the workshop's."""
     today = timezone.localdate()
-    first_day, last_day = today - timedelta(days=35), today + timedelta(days=120)
+    first_day, last_day = bookings_start(today) - timedelta(days=7), today + timedelta(days=120)
     specs = synthetic.motifs_of(structure.kind)
     motifs = [
         Motif.objects.create(
@@ -210,13 +221,16 @@ def _offer(structure, places, mediator_ids) -> tuple[list[Motif], Motif]:
 
 
 def _book_around_today(places, individual, workshop, residents, rng) -> None:
-    """About 13 % of the slots (a quarter of the workshops') of the past 4 weeks and the next 4
-    weeks, with realistic outcomes for the past ones. Written directly (the booking service
-    refuses past times). Home visits are arranged by phone, not through slots."""
+    """About 13 % of the slots (a quarter of the workshops') from the start of the last full
+    quarter to 4 weeks ahead, with realistic outcomes for the past ones (`synthetic.
+    draw_appointment_status`). Written directly (the booking service refuses past times). Home
+    visits are arranged by phone, not through slots."""
     if not residents:
         return
     now = timezone.now()
-    start, end = now - timedelta(days=28), now + timedelta(days=28)
+    tz = places[0].tzinfo
+    start = datetime.combine(bookings_start(timezone.localdate(timezone=tz)), time.min, tzinfo=tz)
+    end = now + BOOKINGS_AHEAD
     slots, appointments = [], []
     taken: set[tuple[int, datetime]] = set()
     at_place = [motif for motif in individual if motif.mode != MotifMode.HOME]
@@ -272,6 +286,11 @@ def _book_around_today(places, individual, workshop, residents, rng) -> None:
                         status=status,
                         need=rng.choice(spec.needs) if spec.needs else "",
                         booked_online=motif.bookable_online and synthetic.draw_booked_online(rng),
+                        cancelled_at=(
+                            min(free.starts_at - timedelta(hours=rng.randint(5, 96)), now)
+                            if status in CANCELLED_STATUSES
+                            else None
+                        ),
                     )
                     appointments.append((slot, appointment))
     Slot.objects.bulk_create(slots)
@@ -463,7 +482,7 @@ def _log_appointments(plan: Plan, places) -> date:
         .order_by("starts_at", "pk")
     )
     has_bookings = Appointment.objects.filter(place__in=places).exists()
-    window_start = plan.today - timedelta(days=28) if has_bookings else plan.today
+    window_start = bookings_start(plan.today) if has_bookings else plan.today
     workshops: dict[int, list[Appointment]] = defaultdict(list)
     for appointment in appointments:
         if appointment.motif.is_collective:

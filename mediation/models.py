@@ -273,6 +273,14 @@ class Structure(models.Model):
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    booking_published = models.BooleanField(
+        _("réservation en ligne publiée"),
+        default=True,
+        help_text=_(
+            "Tant qu'elle ne l'est pas (brouillon), la page publique l'indique aux usagers "
+            "et ne propose ni ne prend aucun rendez-vous."
+        ),
+    )
     feed_detail = models.CharField(
         _("usagers dans l'agenda sur téléphone des médiateur·rices"),
         max_length=20,

@@ -837,6 +837,7 @@ register_personal_data(
         "phone": N,
         "cancel_cutoff_hours": N,
         "reminder_hours_before": N,
+        "booking_published": N,
         "feed_detail": N,
         "mediators_need_two_factor": N,
         "created_at": N,

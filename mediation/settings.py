@@ -225,6 +225,8 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_HOURS", 10) * 3600
 # Privacy (mediation/privacy.py): residents without contact for this many days are anonymised,
 # appointments and messages older than that deleted; the access log is kept a year.
 PRIVACY_RETENTION_DAYS = env_int("PRIVACY_RETENTION_DAYS", 730)
+# A waiting-list entry ends this many days after it was made (bookings.tasks.waitlist_expire).
+WAITLIST_DAYS = env_int("WAITLIST_DAYS", 30)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)
 # An anonymised resident keeps their commune's INSEE code only if at least this many residents
 # of the structure share it (otherwise the code could single them out).

@@ -553,6 +553,24 @@ class CallingCodesField(forms.CharField):
 
 
 class BookingRulesForm(CrispyMixin, forms.ModelForm):
+    """The structure's booking rules, and whether its public page is live."""
+
+    booking_published = forms.TypedChoiceField(
+        label=_("Page de réservation en ligne"),
+        choices=[
+            ("true", _("Publiée : les usagers réservent en ligne")),
+            (
+                "false",
+                _("Brouillon : la page annonce que la réservation en ligne n'est pas ouverte"),
+            ),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez si la page de réservation est publiée."),
+            "invalid_choice": _("Choisissez « Publiée » ou « Brouillon »."),
+        },
+    )
     online_phone_codes = CallingCodesField(
         label=_("Indicatifs téléphoniques acceptés en ligne"),
         help_text=_(
@@ -569,6 +587,7 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Structure
         fields = [
+            "booking_published",
             "cancel_cutoff_hours",
             "reminder_hours_before",
             "feed_detail",
@@ -604,3 +623,7 @@ class BookingRulesForm(CrispyMixin, forms.ModelForm):
             "reminder_hours_before": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "feed_detail": forms.RadioSelect,
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["booking_published"] = "true" if self.instance.booking_published else "false"

@@ -281,3 +281,20 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, colleagues, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mediator"].queryset = colleagues
+
+
+class WaitlistFilterForm(forms.Form):
+    """The waiting list page's choice of motif (empty: every motif). A motif's id is not
+    personal data: the template sends it by GET, without a crispy helper."""
+
+    motif = forms.ModelChoiceField(
+        label=_("Motif"),
+        queryset=None,
+        required=False,
+        empty_label=_("Tous les motifs"),
+        error_messages={"invalid_choice": _("Ce motif n'existe pas ou plus : choisissez-en un.")},
+    )
+
+    def __init__(self, *args, motifs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["motif"].queryset = motifs

@@ -537,7 +537,8 @@ def recurring_absence_delete(*, series: RecurringAbsence, by: User) -> None:
 @transaction.atomic
 def booking_rules_update(*, structure: Structure, by: User) -> Structure:
     """Save the structure's booking rules (cancel cut-off, reminder delay, what the mediators'
-    subscribed agendas show of residents, the phone numbers' countries accepted online)."""
+    subscribed agendas show of residents, the phone numbers' countries accepted online) and
+    whether its public booking page is published."""
     return save_with_author(
         structure,
         by,
@@ -546,5 +547,6 @@ def booking_rules_update(*, structure: Structure, by: User) -> Structure:
             "reminder_hours_before",
             "feed_detail",
             "online_phone_codes",
+            "booking_published",
         ],
     )

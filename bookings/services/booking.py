@@ -251,6 +251,7 @@ def appointment_book(
         appointment._history_user = by
     appointment.save()
     Resident.objects.filter(pk=resident.pk, last_contact_at__lt=now).update(last_contact_at=now)
+    waitlist_end_on_booking(resident=resident, motif=motif, now=now, by=by)
     if notify:
         notifications.on_booked(appointment, now=now)
     return appointment
@@ -664,23 +665,103 @@ def appointment_move(
 
 @transaction.atomic
 def waitlist_join(
-    *, place: Place, motif: Motif, first_name: str, phone, language: str = "fr"
+    *,
+    place: Place,
+    motif: Motif,
+    first_name: str,
+    phone,
+    language: str = "fr",
+    now: datetime | None = None,
 ) -> WaitlistEntry:
-    """Leave a mobile number for a motif and place; the same number joins once. The offer is
-    written in `language`, the one of the pages. Only numbers of the countries the structure
-    accepts online (French territories by default)."""
+    """Leave a mobile number for a motif and place; the same number is on the list once (an
+    entry that ended, or has waited its `WAITLIST_DAYS`, does not count: a new one starts).
+    The offer is written in `language`, the one of the pages. Only numbers of the countries
+    the structure accepts online (French territories by default)."""
     _check_online_phone(place.structure, phone)
-    entry, _created = WaitlistEntry.objects.get_or_create(
+    existing = (
+        WaitlistEntry.objects.active(now)
+        .filter(place=place, motif=motif, phone=phone)
+        .order_by("created_at")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    entry = WaitlistEntry(
         place=place,
         motif=motif,
         phone=phone,
-        status=WaitlistStatus.WAITING,
-        defaults={
-            "first_name": first_name.strip(),
-            "language": language if language in MESSAGE_LANGUAGES else "fr",
-        },
+        first_name=first_name.strip(),
+        language=language if language in MESSAGE_LANGUAGES else "fr",
     )
+    entry.save()
     return entry
+
+
+#: The history's change reason when an entry ends, by its new status.
+WAITLIST_END_REASONS = {
+    WaitlistStatus.BOOKED: "a réservé",
+    WaitlistStatus.LEFT: "a quitté la liste (lien du SMS)",
+    WaitlistStatus.EXPIRED: "durée d'inscription écoulée",
+}
+
+
+def _waitlist_end(entry: WaitlistEntry, *, to: str, now: datetime, by: User | None = None):
+    entry.status = to
+    entry.ended_at = now
+    if by is not None:
+        entry._history_user = by
+    entry._change_reason = WAITLIST_END_REASONS[to]
+    entry.save(update_fields=["status", "ended_at"])
+    # An offer recorded but not sent yet goes no further (the claim checks it again).
+    notifications.on_waitlist_ended(entry)
+
+
+@transaction.atomic
+def waitlist_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> bool:
+    """The resident leaves the list from the private link of their entry. False when the entry
+    had already ended (nothing changes: leaving twice is harmless)."""
+    now = now or timezone.now()
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_active(now):
+        return False
+    _waitlist_end(entry, to=WaitlistStatus.LEFT, now=now)
+    return True
+
+
+def waitlist_end_on_booking(
+    *, resident: Resident, motif: Motif, now: datetime, by: User | None = None
+) -> list[WaitlistEntry]:
+    """The resident booked this motif: their entries for it (same mobile, any place of the
+    structure) end, so the list never texts them again. Called inside the booking's
+    transaction."""
+    if not resident.phone:
+        return []
+    entries = list(
+        WaitlistEntry.objects.select_for_update()
+        .active(now)
+        .filter(motif=motif, phone=resident.phone)
+    )
+    for entry in entries:
+        _waitlist_end(entry, to=WaitlistStatus.BOOKED, now=now, by=by)
+    return entries
+
+
+#: Entries ended per run of `waitlist_expire` (the daily task calls it until none is left).
+WAITLIST_EXPIRE_BATCH = 500
+
+
+@transaction.atomic
+def waitlist_expire(*, now: datetime | None = None, limit: int = WAITLIST_EXPIRE_BATCH) -> int:
+    """End the entries that have waited `WAITLIST_DAYS` (the daily schedule). The lists
+    already ignore them (`WaitlistEntry.objects.active`): this records the end in their
+    history and drops an offer still pending. Returns how many ended."""
+    now = now or timezone.now()
+    entries = list(
+        WaitlistEntry.objects.select_for_update().past_period(now).order_by("created_at")[:limit]
+    )
+    for entry in entries:
+        _waitlist_end(entry, to=WaitlistStatus.EXPIRED, now=now)
+    return len(entries)
 
 
 WAITLIST_OFFERS_PER_SLOT = 3
@@ -710,9 +791,11 @@ def waitlist_offer(
     ]
     if not offered:
         return []
+    # Only entries still on the list: never one that booked, left or waited its period.
     entries = list(
         WaitlistEntry.objects.select_for_update()
-        .filter(place=place, motif=motif, status=WaitlistStatus.WAITING)
+        .waiting(now)
+        .filter(place=place, motif=motif)
         .order_by("created_at")[:WAITLIST_OFFERS_PER_SLOT]
     )
     for entry in entries:

@@ -57,4 +57,5 @@ urlpatterns = [
     path("absences/<int:absence>/supprimer/", views.absence_delete, name="absence_delete"),
     path("regles/", views.booking_rules, name="booking_rules"),
     path("affiche/", views.booking_poster, name="booking_poster"),
+    path("integration/", views.booking_embed, name="booking_embed"),
 ]

@@ -4,7 +4,7 @@ from django.urls import path
 
 from bookings.views import agenda as views
 from bookings.views import feed as views_feed
-from bookings.views import reassign
+from bookings.views import reassign, waitlist
 
 urlpatterns = [
     path("", views.agenda, name="agenda"),
@@ -27,6 +27,7 @@ urlpatterns = [
         views.book_confirm,
         name="agenda_book_confirm",
     ),
+    path("liste-attente/", waitlist.waitlist_list, name="agenda_waitlist"),
     path("a-reaffecter/", reassign.reassign_list, name="agenda_reassign_list"),
     path("a-reaffecter/<int:appointment>/", reassign.reassign, name="agenda_reassign"),
 ]

@@ -870,6 +870,30 @@ def booking_rules(request, structure):
     )
 
 
+@structure_view("manage_booking_settings")
+@require_GET
+def booking_embed(request, structure):
+    """ "Publier sur votre site": whether the public page is live, and the link, iframe and
+    button to copy, for the structure and for each active place."""
+    from bookings.embed import snippets
+
+    places = selectors.places_for(request.user, structure).order_by("name")
+    return render(
+        request,
+        "bookings/admin/embed.html",
+        {
+            "structure": structure,
+            "crumbs": [
+                (structure.name, structure.get_absolute_url()),
+                (_("Prise de rendez-vous"), _url("booking_settings", structure)),
+                (_("Publier sur votre site"), None),
+            ],
+            "whole": snippets(structure),
+            "per_place": [(place, snippets(structure, place)) for place in places],
+        },
+    )
+
+
 @structure_view("view_structure")
 @require_GET
 def booking_poster(request, structure):

@@ -299,6 +299,18 @@ def book_resident(request, structure):
     regions = phone_regions(places)
     search = ResidentSearchForm(search_data(request))
     query = search.cleaned_data["q"] if search.is_bound and search.is_valid() else ""
+    # "Prendre rendez-vous" from the waiting list: the entry's mobile is searched, its first
+    # name and number fill the new resident's form, its place and motif the next step.
+    entry = (
+        selectors.waitlist_entry_for_desk(request.user, structure, request.GET["attente"])
+        if "attente" in request.GET
+        else None
+    )
+    slot_query = ""
+    if entry is not None:
+        slot_query = "?" + urlencode({"place": entry.place_id, "motif": entry.motif_id})
+        if not search.is_bound:
+            query = entry.phone.as_national
     results, total = (
         selectors.book_resident_matches(request.user, structure, query, regions=regions)
         if query
@@ -316,8 +328,13 @@ def book_resident(request, structure):
             add_service_errors(create, error)
         else:
             messages.success(request, _("%(name)s est enregistré·e.") % {"name": resident})
-            return redirect("agenda_book_slot", structure=structure.slug, resident=resident.pk)
-    if query and not create.is_bound:
+            url = reverse(
+                "agenda_book_slot", kwargs={"structure": structure.slug, "resident": resident.pk}
+            )
+            return redirect(url + slot_query)
+    if entry is not None and not create.is_bound and not results:
+        create.initial = {"first_name": entry.first_name, "phone": entry.phone.as_national}
+    elif query and not create.is_bound:
         # A name that found no one is probably the new resident's: save typing it twice.
         words = query.split()
         if not looks_like_phone(query) and len(words) >= 2 and not results:
@@ -335,6 +352,8 @@ def book_resident(request, structure):
             "total": total,
             "create": create,
             "step": 1,
+            "waitlist_entry": entry,
+            "slot_query": slot_query,
         },
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+from csp.decorators import csp_replace
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,11 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.choices import AppointmentStatus, MessageKind
 from bookings.forms.public import PublicDetailsForm, WaitlistForm
-from bookings.models import Appointment, Motif
+from bookings.models import Appointment, Motif, WaitlistEntry
 from bookings.services import booking as services
 from bookings.slots import free_slots
 from mediation.clock import wall_time
@@ -38,6 +41,21 @@ DAYS_PER_PAGE = 4
 
 def _structure(slug: str) -> Structure:
     return get_object_or_404(Structure, slug=slug)
+
+
+def _draft(request, structure: Structure):
+    """A structure whose booking page is a draft (`Structure.booking_published`): every
+    booking screen says so, politely, and offers or takes nothing. Private links of
+    appointments already booked keep working (see, cancel), except moving."""
+    return render(
+        request,
+        "bookings/public/draft.html",
+        {
+            "structure": structure,
+            "contact_phone": structure.phone,
+            "contact_email": structure.email,
+        },
+    )
 
 
 def _choice(structure: Structure, params) -> tuple[Place, Motif]:
@@ -82,6 +100,8 @@ def _grouped_times(slots, tz):
 def start(request, structure: str):
     """Screen 1: where and what for."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
     motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
     errors = {}
@@ -179,6 +199,8 @@ def _slots_context(
 def slots(request, structure: str):
     """Screen 2: the next free times, a few days a page."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     after = _parse_start(request.GET.get("apres"))
     chosen = _parse_start(request.GET.get("choisi"))
@@ -190,6 +212,8 @@ def slots(request, structure: str):
 def details(request, structure: str):
     """Screen 3: who, and what they need; then the booking."""
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     starts_at = _parse_start(request.GET.get("debut"))
     if starts_at is None:
@@ -342,6 +366,8 @@ def move(request, token: str):
     then "Confirmer le déplacement" showing the current and the new time. A GET never moves,
     and a POST without the answer (an old page's one-click form) only shows the question."""
     obj = _appointment(request, token)
+    if not obj.place.structure.booking_published:
+        return _draft(request, obj.place.structure)
     now = timezone.now()
     structure = obj.place.structure
     cutoff = obj.starts_at - timedelta(hours=structure.cancel_cutoff_hours)
@@ -416,6 +442,8 @@ def calendar_file(request, token: str):
 @require_http_methods(["GET", "POST"])
 def waitlist(request, structure: str):
     structure = _structure(structure)
+    if not structure.booking_published:
+        return _draft(request, structure)
     place, motif = _choice(structure, request.GET)
     form = WaitlistForm(
         request.POST or None,
@@ -449,13 +477,97 @@ def waitlist(request, structure: str):
                 return render(
                     request,
                     "bookings/public/waitlist_done.html",
-                    {"structure": structure, "place": place, "motif": motif},
+                    {
+                        "structure": structure,
+                        "place": place,
+                        "motif": motif,
+                        "waitlist_days": settings.WAITLIST_DAYS,
+                    },
                 )
     return render(
         request,
         "bookings/public/waitlist.html",
         {"structure": structure, "place": place, "motif": motif, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+def _waitlist_entry(request, token: str) -> WaitlistEntry:
+    if not hit("token-ip", client_ip(request), limit=120, window=600):
+        raise Http404
+    return get_object_or_404(
+        WaitlistEntry.objects.select_related("place__structure", "motif"), token=token
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_entry(request, token: str):
+    """The private link of a waiting-list entry (sent in the offer SMS): the free times of its
+    motif and place, and "Quitter la liste d'attente" (one POST, nothing changes on a GET)."""
+    entry = _waitlist_entry(request, token)
+    left = False
+    if request.method == "POST" and request.POST.get("quitter") == "oui":
+        left = services.waitlist_leave(entry=entry)
+        entry.refresh_from_db()
+    query = urlencode({"lieu": entry.place_id, "motif": entry.motif_id})
+    return render(
+        request,
+        "bookings/public/waitlist_entry.html",
+        {
+            "entry": entry,
+            "structure": entry.place.structure,
+            "place": entry.place,
+            "motif": entry.motif,
+            "active": entry.is_active(),
+            "expires_local": wall_time(entry.expires_at, entry.place.tzinfo),
+            "just_left": left,
+            "slots_url": reverse("public_slots", kwargs={"structure": entry.place.structure.slug})
+            + f"?{query}",
+            **_contact(entry.place),
+        },
+    )
+
+
+@csp_replace({"frame-ancestors": ["*"]})
+@xframe_options_exempt
+@require_GET
+def embed(request, structure: str):
+    """The one page another site may show in an iframe (a mairie's website): the structure's
+    (or, with `?lieu=`, one place's) services, each a link that opens the booking pages in a
+    new tab. Those pages keep X-Frame-Options DENY and `frame-ancestors 'none'`; only this
+    view is exempt. `bookings/static/bookings/embed_frame.js` tells the host page its height
+    (`embed.js`, the snippet's script, resizes the iframe)."""
+    structure = _structure(structure)
+    places = list(Place.objects.filter(structure=structure, is_active=True).order_by("name"))
+    place = None
+    if request.GET.get("lieu"):
+        place = next((p for p in places if str(p.pk) == request.GET["lieu"]), None)
+        if place is None:
+            raise Http404
+    motifs = list(Motif.objects.bookable_online().filter(structure=structure).order_by("name"))
+    target_place = place or (places[0] if len(places) == 1 else None)
+    links = []
+    for motif in motifs:
+        if target_place is not None:
+            url = reverse("public_slots", kwargs={"structure": structure.slug})
+            query = {"lieu": target_place.pk, "motif": motif.pk}
+        else:
+            url = reverse("public_start", kwargs={"structure": structure.slug})
+            query = {"motif_choisi": motif.pk}
+        links.append({"motif": motif, "url": f"{url}?{urlencode(query)}"})
+    start = reverse("public_start", kwargs={"structure": structure.slug})
+    if place is not None:
+        start += f"?{urlencode({'lieu_choisi': place.pk})}"
+    return render(
+        request,
+        "bookings/public/embed.html",
+        {
+            "structure": structure,
+            "place": place,
+            "links": links,
+            "start_url": start,
+            "published": structure.booking_published,
+        },
     )
 
 

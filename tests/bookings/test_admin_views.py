@@ -608,7 +608,12 @@ def test_coordinator_does_not_see_absences(client, structure, coordinator):
 def test_booking_rules_are_saved(admin_client_structure, structure, structure_admin):
     response = admin_client_structure.post(
         url("booking_rules", structure),
-        {"cancel_cutoff_hours": "24", "reminder_hours_before": "72", "feed_detail": "full_name"},
+        {
+            "booking_published": "true",
+            "cancel_cutoff_hours": "24",
+            "reminder_hours_before": "72",
+            "feed_detail": "full_name",
+        },
     )
     assert response.status_code == 302
     structure.refresh_from_db()

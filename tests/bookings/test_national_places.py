@@ -365,6 +365,14 @@ def test_prise_rdv_is_the_places_booking_page_when_it_takes_bookings_online(clie
     assert f'value="{published["epn"].pk}" checked' in page.content.decode()
 
 
+def test_a_draft_structure_publishes_no_booking_link(published):
+    from mediation.models import Structure
+
+    Structure.objects.filter(pk=published["mairie"].pk).update(booking_published=False)
+    rows = {row["nom"]: row for row in place_rows(national_places.published_places(), now=NOW)}
+    assert rows["Espace numérique du Grand Clos"]["prise_rdv"] == ""
+
+
 def test_date_maj_follows_the_latest_change_of_the_place_or_its_hours(published):
     place = published["epn"]
     place.history.update(history_date=datetime(2026, 3, 1, 10, tzinfo=UTC))

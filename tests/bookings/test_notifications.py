@@ -446,7 +446,7 @@ def test_move_sends_one_notice_with_the_new_time_and_link(settings):
     assert f"/rdv/a/{new.token}/" in body
 
 
-def test_waitlist_offer_names_the_free_slot_and_links_to_the_slots(settings):
+def test_waitlist_offer_names_the_free_slot_and_links_to_the_entrys_private_page(settings):
     settings.SMS_BACKEND = "tests.bookings.test_notifications.CountingBackend"
     place = PlaceFactory()
     motif = MotifFactory(structure=place.structure)
@@ -465,7 +465,8 @@ def test_waitlist_offer_names_the_free_slot_and_links_to_the_slots(settings):
     [(to, body)] = CountingBackend.sent
     assert to == MOBILE
     assert notifications.format_when(starts_at, place.tzinfo) in body
-    assert f"?lieu={place.pk}&motif={motif.pk}" in body
+    # One link: the free times, and "Quitter la liste d'attente".
+    assert f"/rdv/attente/{entry.token}/" in body
 
 
 # --- Schedule -------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ STATUS_WRITERS = {
     ("cases", "_case"): "Case: demo rows built with their final status and their events",
     ("bench", "build"): "Case: benchmark rows created with their final status",
     ("bookings", "waitlist_offer"): "WaitlistEntry: waiting → offered",
+    ("bookings", "_waitlist_end"): "WaitlistEntry: active → booked, left or expired (the one end)",
     ("bookings", "_drop_pending"): "Notification: pending → cancelled",
     ("bookings", "_claim"): "Notification: pending → failed, dropped or cancelled",
     ("bookings", "_set_failure"): "Notification: failed",

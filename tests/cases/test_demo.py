@@ -215,3 +215,62 @@ def test_appointments_and_their_sessions_fit_the_motif(seeded):
         if session.appointment.need in AREA_OF_TITLE:
             areas = {t.code for t in session.tags.all() if t.dimension == TagDimension.PROCEDURE}
             assert areas == {AREA_OF_TITLE[session.appointment.need]}
+
+
+# --- Appointments over the last full quarter and the weeks ahead (issue #14) ----------------
+
+
+def test_bookings_start_is_the_first_day_of_the_last_full_quarter():
+    from datetime import date
+
+    from cases.demo import bookings_start
+
+    assert bookings_start(date(2026, 12, 3)) == date(2026, 7, 1)
+    assert bookings_start(date(2026, 10, 1)) == date(2026, 7, 1)
+    assert bookings_start(date(2026, 9, 30)) == date(2026, 4, 1)
+    assert bookings_start(date(2027, 2, 15)) == date(2026, 10, 1)
+
+
+def test_appointments_fill_the_last_full_quarter_and_the_weeks_ahead(seeded):
+    from datetime import timedelta
+
+    from reports.indicators import compute
+    from reports.periods import last_closed_quarter
+
+    quarter = last_closed_quarter(timezone.localdate())
+    now = timezone.now()
+    for structure in Structure.objects.filter(places__isnull=False).distinct():
+        figures = compute(structure, quarter)["figures"]
+        # The report of the closed quarter shows booking figures for every structure.
+        assert figures["appointments"] >= 10, (structure.slug, figures)
+        assert figures["appointments_seen"] > figures["appointments_no_show"] > 0
+        assert figures["appointments_cancelled"] > 0
+        ahead = Appointment.objects.filter(
+            place__structure=structure, status=AppointmentStatus.BOOKED, starts_at__gt=now
+        )
+        assert ahead.filter(starts_at__gt=now + timedelta(days=14)).exists(), structure.slug
+
+
+def test_past_outcomes_come_in_realistic_proportions(seeded):
+    past = Appointment.objects.filter(starts_at__lt=timezone.now(), motif__is_collective=False)
+    total = past.count()
+    share = {
+        status: past.filter(status=status).count() / total for status in AppointmentStatus.values
+    }
+    assert total > 500
+    assert 0.65 < share[AppointmentStatus.SEEN] < 0.85
+    assert 0.07 < share[AppointmentStatus.NO_SHOW] < 0.18
+    assert 0.05 < share[AppointmentStatus.CANCELLED_BY_RESIDENT] < 0.15
+    assert 0 < share[AppointmentStatus.CANCELLED_BY_STAFF] < 0.06
+    assert share[AppointmentStatus.BOOKED] == 0
+
+
+def test_cancelled_appointments_say_when_before_their_time(seeded):
+    from bookings.choices import CANCELLED_STATUSES
+
+    cancelled = Appointment.objects.filter(status__in=CANCELLED_STATUSES)
+    assert cancelled.exists()
+    assert not cancelled.filter(cancelled_at__isnull=True).exists()
+    for appointment in cancelled:
+        assert appointment.cancelled_at < appointment.starts_at
+        assert not appointment.slot.is_active or appointment.motif.is_collective

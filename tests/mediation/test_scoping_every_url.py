@@ -53,6 +53,9 @@ PUBLIC = {
     "public_slots",
     "public_details",
     "public_waitlist",
+    "public_embed",
+    # A waiting-list entry's private page: the token is the key (a forged one: 404).
+    "public_waitlist_entry",
     "open_data_places",
     "open_data_structure",
     "open_data_network",
@@ -70,6 +73,7 @@ BEARER_API = {"api_v1:activites", "api_v1:structures", "api_v1:lieux_activite"}
 # never a person.
 PUBLIC_INFORMATION = {
     "public_start",
+    "public_embed",
     "public_slots",
     "public_details",
     "public_waitlist",
