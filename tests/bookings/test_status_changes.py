@@ -421,6 +421,7 @@ def _admin_data(appointment: Appointment, **overrides) -> dict:
         "ends_at_1": ends.time().isoformat(),
         "need": appointment.need,
         "created_by": "",
+        "language": appointment.language,
         **overrides,
     }
 
