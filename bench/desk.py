@@ -587,6 +587,8 @@ def main() -> None:
         ),
         "followups": ("get", reverse("followups", kwargs={"structure": slug}), None, 200),
         "home": ("get", reverse("home"), None, 200),
+        "agenda": ("get", reverse("agenda", kwargs={"structure": slug}), None, 200),
+        "agenda_week": ("get", reverse("agenda_week", kwargs={"structure": slug}), None, 200),
         # The live refresh of "Ma journée" (with a version it does not hold: rendered in full).
         "refresh": ("get", reverse("day_panel") + "?panneau=bookings.appointments&v=x", None, 200),
         # "Accueillir quelqu'un sans rendez-vous": to the one-page session form (one structure).
