@@ -382,6 +382,7 @@ NOT_EXCHANGED = MappingProxyType(
         "mediation.choices.PlaceSupportMode": PLACES_SCHEMA,
         # The national places schema (`typologie`) is the places' export, not the Coop's API.
         "mediation.choices.StructureKind": "type de structure (schéma des lieux, pas la Coop)",
+        "mediation.choices.FeedDetail": "réglage de l'agenda des médiateur·rices, interne",
     }
 )
 

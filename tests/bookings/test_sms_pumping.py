@@ -125,7 +125,12 @@ def test_the_admin_sets_the_countries_accepted_online(client, desk):  # noqa: F8
     url = reverse("booking_rules", kwargs={"structure": structure.slug})
     page = client.get(url).content.decode()
     assert "+33 +262 +508 +590 +594 +596 +681 +687 +689" in page
-    rules = {"cancel_cutoff_hours": 4, "reminder_hours_before": 48, "feed_detail": "initials"}
+    rules = {
+        "cancel_cutoff_hours": 4,
+        "reminder_hours_before": 48,
+        "feed_detail": "initials",
+        "booking_published": "true",
+    }
     bad = client.post(url, {**rules, "online_phone_codes": "+33 +999"})
     assert bad.status_code == 200
     assert "« +999 » n&#x27;est pas un indicatif de pays" in bad.content.decode()
