@@ -633,6 +633,8 @@ def main() -> None:
         case_ms=figures["case"],
         followups_ms=figures["followups"],
         home_ms=figures["home"],
+        agenda_ms=figures["agenda"],
+        agenda_week_ms=figures["agenda_week"],
         refresh_ms=figures["refresh"],
         walk_in_ms=figures["walk_in"],
         form_ms=figures["form"],
