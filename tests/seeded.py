@@ -45,7 +45,13 @@ class _Snapshot:
 _snapshots: dict[int, _Snapshot] = {}
 
 
-def seeded_demo(*, residents_per_structure: int = 30) -> dict:
+#: The tests' copy: named residents per structure (the year of activity adds its own). One copy
+#: per test process and per count, so tests that do not depend on the count ask for the default
+#: and share the same copy (each other count costs a full seeding).
+RESIDENTS_PER_STRUCTURE = 3
+
+
+def seeded_demo(*, residents_per_structure: int = RESIDENTS_PER_STRUCTURE) -> dict:
     """The database as `seed_demo(residents_per_structure=…)` leaves it on an empty database;
     returns what it returns. The test must have database access (`db` or `transactional_db`)."""
     from mediation.demo import seed_demo

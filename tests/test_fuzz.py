@@ -23,6 +23,7 @@ examples per URL and a fixed seed (derandomize) keep the walk to about a minute.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import traceback
@@ -44,13 +45,13 @@ from bookings.slots import next_free_slots
 from mediation.choices import Role
 from tests.bookings.factories import OpeningHoursFactory
 from tests.factories import MembershipFactory, UserFactory
-from tests.mediation.test_scoping_every_url import (  # noqa: F401 - alpha is a fixture
+from tests.mediation.test_scoping_every_url import (
     BEARER_API,
     PUBLIC,
-    alpha,
     build,
     iter_urls,
     kwarg_values,
+    make_alpha,
 )
 
 pytestmark = pytest.mark.django_db
@@ -279,10 +280,35 @@ def _id(entry) -> str:
     return name or regex
 
 
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The rows of `world`, written once for the module's ~280 tests inside a transaction rolled
+    back after the last one; each test's own transaction is a savepoint within it, so what a
+    test writes (its examples are rolled back one by one anyway) is undone before the next."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world(make_alpha())
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(alpha):  # noqa: F811 - the fixture imported above
+def world(world_once, db):
     """The alpha structure of the scoping walk, its admin holding every role, an operator, and
-    free times to book from the public pages."""
+    free times to book from the public pages (the next free one looked up for each test: the
+    clock moves on while the module runs)."""
+    motif = world_once["appointment"].motif
+    free = next_free_slots(place=world_once["place"], motif=motif, count=1)
+    world_once["free_start"] = free[0].starts_at.isoformat() if free else timezone.now().isoformat()
+    cache.clear()
+    yield world_once
+    cache.clear()
+
+
+def _build_world(alpha: dict) -> dict:
     staff = alpha["staff"]
     for role in (Role.MEDIATOR, Role.COORDINATOR):
         MembershipFactory(user=staff, structure=alpha["structure"], role=role)
@@ -300,11 +326,7 @@ def world(alpha):  # noqa: F811 - the fixture imported above
         first_day=timezone.localdate() - timedelta(days=1),
     )
     alpha["operator"] = UserFactory(is_staff=True, is_superuser=True)
-    free = next_free_slots(place=alpha["place"], motif=motif, count=1)
-    alpha["free_start"] = free[0].starts_at.isoformat() if free else timezone.now().isoformat()
-    cache.clear()
-    yield alpha
-    cache.clear()
+    return alpha
 
 
 def seed_queries(name: str | None, world) -> list[dict[str, str]]:
@@ -392,10 +414,16 @@ def test_no_input_makes_a_page_fail(client, world, entry, request):
                 break
     get_names = sorted(set(get_fields) | set(GET_NAMES))
     base_queries = queries or [{}]
+    # Each example starts from this session: signed in once here, its rows are those the
+    # rollback of every example brings back; only the client's cookies (a logout, a login as
+    # someone else) need putting back. Signing in again for each request cost a fifth of the
+    # walk.
+    fresh_client()
+    signed_in = copy.deepcopy(client.cookies)
 
     def send(method: str, target: str, body=None) -> None:
         with transaction.atomic():
-            fresh_client()
+            client.cookies = copy.deepcopy(signed_in)
             try:
                 if method == "GET":
                     response = client.get(target)

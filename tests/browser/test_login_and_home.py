@@ -27,7 +27,7 @@ both_widths = pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["360px
 @pytest.fixture
 def demo(transactional_db):
     # seed_demo's rows, seeded once for the whole file (tests/seeded.py).
-    return seeded_demo(residents_per_structure=3)
+    return seeded_demo()
 
 
 def assert_no_horizontal_scroll(page) -> None:

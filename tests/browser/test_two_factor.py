@@ -7,11 +7,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from mediation.choices import Role
-from mediation.demo import DEMO_PASSWORD, demo_current_code, seed_demo
+from mediation.demo import DEMO_PASSWORD, demo_current_code
 from tests.browser.axe import assert_accessible
 from tests.conftest import member
 from tests.factories import DEFAULT_PASSWORD, StructureFactory
 from tests.otp import current_code
+from tests.seeded import seeded_demo
 
 
 def test_a_coordinators_first_login_sets_up_an_app_and_shows_recovery_codes(
@@ -53,7 +54,7 @@ def test_a_demo_admin_gets_in_with_the_code_shown_on_the_demo(
     page, live_server, settings, transactional_db, screenshot
 ):
     settings.DEMO_MODE = True
-    seed_demo(residents_per_structure=1)
+    seeded_demo()  # the demo as seed_demo leaves it (tests/seeded.py)
 
     page.goto(f"{live_server.url}/compte/connexion/")
     page.get_by_label("Adresse e-mail").fill("admin@permanence.demo")

@@ -3,6 +3,7 @@ sessions and cases for every demo structure, all drawn from `cases.synthetic`.""
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 
 import pytest
@@ -26,9 +27,18 @@ from cases.choices import (
 )
 from cases.models import Case, CaseEvent, HelpSession, ParticipantCount, SessionTag
 from cases.synthetic import AREA_OF_TITLE, CASE_PATHS, IDENTITY_PAPERS, MOTIF_SPECS, motifs_of
-from mediation.choices import StructureKind
+from mediation.choices import Role, StructureKind
 from mediation.demo import seed_demo
-from mediation.models import Place, Resident, Structure
+from mediation.models import (
+    Membership,
+    Network,
+    NetworkMembership,
+    Place,
+    Resident,
+    Structure,
+    User,
+)
+from reports.models import ReportArchive
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +47,11 @@ def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
         for model in (
+            Structure,
+            Structure.networks.through,
+            Place,
+            User,
+            Membership,
             HelpSession,
             SessionTag,
             ParticipantCount,
@@ -52,14 +67,21 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    """One seed for the module (a year of data takes a few seconds), run twice."""
+    """One seed for the module (a year of data takes a few seconds), run twice: the second
+    time through the command (`manage.py seed_demo`, what `make run` does)."""
     with django_db_blocker.unblock():
         with CaptureQueriesContext(connection) as queries:
             seed_demo()
         first = counts()
-        seed_demo()
+        output = io.StringIO()
+        call_command("seed_demo", stdout=output)
         second = counts()
-        yield {"queries": len(queries), "first": first, "second": second}
+        yield {
+            "queries": len(queries),
+            "first": first,
+            "second": second,
+            "output": output.getvalue(),
+        }
         # Module-scoped data lives outside the per-test transactions: clear it.
         call_command("flush", interactive=False, verbosity=0)
 
@@ -67,6 +89,25 @@ def seeded(django_db_setup, django_db_blocker):
 def test_seeding_twice_gives_the_same_data(seeded):
     assert seeded["first"] == seeded["second"]
     assert seeded["first"]["HelpSession"] > 1500
+
+
+def test_the_command_is_idempotent_and_the_demo_complete(seeded):
+    assert seeded["first"] == seeded["second"]
+    assert Structure.objects.count() == 5
+    assert Structure.objects.filter(places__time_zone="Indian/Reunion").exists()
+    mediators = User.objects.filter(memberships__role=Role.MEDIATOR).distinct()
+    assert mediators.count() == 8
+    assert NetworkMembership.objects.values("user").distinct().count() == 3
+    assert Network.objects.count() == 3
+    in_two = Structure.objects.annotate(n=Count("networks")).filter(n=2)
+    assert set(in_two.values_list("slug", flat=True)) == {"france-services-guichen", "ccas-redon"}
+    assert Membership.objects.filter(role=Role.STRUCTURE_ADMIN).count() == 1
+    shared = [u for u in mediators if u.memberships.count() > 1]
+    assert shared, "a mediator is shared between two structures"
+    assert "mediatrice@permanence.demo" in seeded["output"]
+    assert "permanence-demo" in seeded["output"]
+    # Last quarter's reports are archived once, in three formats, for every scope.
+    assert ReportArchive.objects.count() == 3 * (Structure.objects.count() + 3)
 
 
 def test_seeding_stays_fast(seeded):

@@ -115,6 +115,11 @@ def iter_urls(patterns=None, prefix="", namespace=""):
 def alpha(db):
     """A structure with one of everything, full of strings that must never leak. It belongs to
     two networks."""
+    return make_alpha()
+
+
+def make_alpha() -> dict:
+    """The rows of the `alpha` fixture (tests/test_fuzz.py builds them once per module)."""
     network = NetworkFactory(name="Réseau Alpha")
     second_network = NetworkFactory(name="Réseau Alpha départemental", slug="alpha-departement")
     structure = StructureFactory(

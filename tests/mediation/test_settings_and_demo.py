@@ -4,19 +4,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.db.models import Count
 
-from mediation.choices import Role, age_band_for
-from mediation.models import (
-    Membership,
-    Network,
-    NetworkMembership,
-    Place,
-    Resident,
-    Structure,
-    User,
-)
+from mediation.choices import age_band_for
+from tests.seeded import seeded_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,49 +64,10 @@ def test_sqlite_is_set_for_a_web_server_and_a_task_cluster_writing_at_once(setti
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_complete(capsys):
-    call_command("seed_demo")
-    counts = (
-        Structure.objects.count(),
-        Place.objects.count(),
-        User.objects.count(),
-        Membership.objects.count(),
-        Resident.objects.count(),
-        Structure.networks.through.objects.count(),
-    )
-    call_command("seed_demo")
-    assert counts == (
-        Structure.objects.count(),
-        Place.objects.count(),
-        User.objects.count(),
-        Membership.objects.count(),
-        Resident.objects.count(),
-        Structure.networks.through.objects.count(),
-    )
-    assert Structure.objects.count() == 5
-    assert Structure.objects.filter(places__time_zone="Indian/Reunion").exists()
-    mediators = User.objects.filter(memberships__role=Role.MEDIATOR).distinct()
-    assert mediators.count() == 8
-    assert NetworkMembership.objects.values("user").distinct().count() == 3
-    assert Network.objects.count() == 3
-    in_two = Structure.objects.annotate(n=Count("networks")).filter(n=2)
-    assert set(in_two.values_list("slug", flat=True)) == {"france-services-guichen", "ccas-redon"}
-    assert Membership.objects.filter(role=Role.STRUCTURE_ADMIN).count() == 1
-    shared = [u for u in mediators if u.memberships.count() > 1]
-    assert shared, "a mediator is shared between two structures"
-    out = capsys.readouterr().out
-    assert "mediatrice@permanence.demo" in out and "permanence-demo" in out
-    # Last quarter's reports are archived once, in three formats, for every scope.
-    from reports.models import ReportArchive
-
-    assert ReportArchive.objects.count() == 3 * (Structure.objects.count() + 3)
-
-
-@pytest.mark.django_db
 def test_login_page_lists_demo_accounts_only_when_they_exist(client, settings):
     settings.DEMO_MODE = True
     assert "Comptes de démonstration" not in client.get("/compte/connexion/").content.decode()
-    call_command("seed_demo", verbosity=0)
+    seeded_demo()  # the demo as seed_demo leaves it (tests/seeded.py)
     assert "Comptes de démonstration" in client.get("/compte/connexion/").content.decode()
 
 

@@ -29,6 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.otp import current_code, totp_app, verify_session
+from tests.seeded import RESIDENTS_PER_STRUCTURE, seeded_demo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.real_two_factor]
 
@@ -447,8 +448,8 @@ def test_demo_accounts_that_need_it_have_a_fixed_secret_and_see_their_code(clien
     from mediation.demo import demo_current_code, demo_totp_secret, seed_demo
 
     settings.DEMO_MODE = True
-    seed_demo(residents_per_structure=1)
-    seed_demo(residents_per_structure=1)  # idempotent: still one app each
+    seeded_demo()  # the demo as seed_demo() leaves it (tests/seeded.py)
+    seed_demo(residents_per_structure=RESIDENTS_PER_STRUCTURE)  # idempotent: still one app each
     from mediation.models import User
 
     admin = User.objects.get(email="admin@permanence.demo")
@@ -470,9 +471,7 @@ def test_demo_accounts_that_need_it_have_a_fixed_secret_and_see_their_code(clien
 
 
 def test_demo_totp_prints_the_current_codes(capsys, db):
-    from mediation.demo import seed_demo
-
-    seed_demo(residents_per_structure=1)
+    seeded_demo()
     call_command("demo_totp")
     out = capsys.readouterr().out
     assert "coordinatrice@permanence.demo" in out
@@ -486,9 +485,7 @@ def test_every_demo_app_has_a_160_bit_key_and_prints_it_in_its_otpauth_link(caps
     import base64
     from urllib.parse import parse_qs, urlparse
 
-    from mediation.demo import seed_demo
-
-    seed_demo(residents_per_structure=1)
+    seeded_demo()
     devices = list(TOTPDevice.objects.filter(user__email__endswith="@permanence.demo"))
     assert devices
     assert all(len(device.bin_key) == 20 for device in devices)
@@ -505,10 +502,10 @@ def test_every_demo_app_has_a_160_bit_key_and_prints_it_in_its_otpauth_link(caps
 def test_a_base_seeded_with_80_bit_demo_keys_gets_160_bit_ones(db):
     import hashlib
 
-    from mediation.demo import demo_current_code, give_demo_accounts_their_second_factor, seed_demo
+    from mediation.demo import demo_current_code, give_demo_accounts_their_second_factor
     from mediation.models import User
 
-    seed_demo(residents_per_structure=1)
+    seeded_demo()
     admin = User.objects.get(email="admin@permanence.demo")
     old = hashlib.sha256(f"permanence-demo-totp:{admin.email}".encode()).digest()[:10].hex()
     TOTPDevice.objects.filter(user=admin).update(key=old)
