@@ -124,8 +124,8 @@ def test_no_draw_of_perturbations_pins_a_small_count_of_a_two_row_table(
     # protect.perturbed. No count of 1 to 10 is pinned within ±2, whatever the draws, but in
     # one combination this leaves out (docs/anonymisation.md, "What is not claimed"): a total
     # hidden by a large negative perturbation (its true value 16 to 20) beside a row published
-    # with a large positive one (+6 or more) bounds the other row above; about one table in a
-    # million draws it. Session 5's finding (hidden rows under a published total) is covered.
+    # with a large positive one (+6 or more) bounds the other row above; a few tables in a
+    # million draw it. Session 5's finding (hidden rows under a published total) is covered.
     monkeypatch.setattr(audit, "public_method", exact_publication)
     (individual, collective), total = parts, sum(parts)
     truth = {"individual": individual, "collective": collective, "total": total}
