@@ -54,6 +54,24 @@ def _url(name, structure, **kwargs):
     return reverse(name, kwargs={"structure": structure.slug, **kwargs})
 
 
+def _warn_booked_during_absence(request, booked: int) -> None:
+    """Appointments already booked in a new absence are not cancelled: the desk is told."""
+    if booked:
+        messages.warning(
+            request,
+            ngettext(
+                "Attention : %(count)d rendez-vous déjà pris tombe pendant cette "
+                "absence. Il n'est pas annulé : l'accueil doit appeler l'usager pour "
+                "le déplacer ou l'annuler.",
+                "Attention : %(count)d rendez-vous déjà pris tombent pendant cette "
+                "absence. Ils ne sont pas annulés : l'accueil doit appeler les usagers "
+                "pour les déplacer ou les annuler.",
+                booked,
+            )
+            % {"count": booked},
+        )
+
+
 def _form_page(request, structure, form, *, title, trail, back_url, **extra):
     return render(
         request,
@@ -668,20 +686,7 @@ def absence_create(request, structure):
         else:
             messages.success(request, _("L'absence est enregistrée."))
             booked = services.booked_during_absence(absence=absence)
-            if booked:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "Attention : %(count)d rendez-vous déjà pris tombe pendant cette "
-                        "absence. Il n'est pas annulé : l'accueil doit appeler l'usager pour "
-                        "le déplacer ou l'annuler.",
-                        "Attention : %(count)d rendez-vous déjà pris tombent pendant cette "
-                        "absence. Ils ne sont pas annulés : l'accueil doit appeler les usagers "
-                        "pour les déplacer ou les annuler.",
-                        booked,
-                    )
-                    % {"count": booked},
-                )
+            _warn_booked_during_absence(request, booked)
             return redirect("absence_list", structure=structure.slug)
     list_url = _url("absence_list", structure)
     return _form_page(
@@ -773,20 +778,7 @@ def recurring_absence_create(request, structure):
                 % {"count": count},
             )
             booked = services.booked_during_series(series=series)
-            if booked:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "Attention : %(count)d rendez-vous déjà pris tombe pendant cette "
-                        "absence. Il n'est pas annulé : l'accueil doit appeler l'usager pour "
-                        "le déplacer ou l'annuler.",
-                        "Attention : %(count)d rendez-vous déjà pris tombent pendant cette "
-                        "absence. Ils ne sont pas annulés : l'accueil doit appeler les usagers "
-                        "pour les déplacer ou les annuler.",
-                        booked,
-                    )
-                    % {"count": booked},
-                )
+            _warn_booked_during_absence(request, booked)
             return redirect("absence_list", structure=structure.slug)
     list_url = _url("absence_list", structure)
     return _form_page(
