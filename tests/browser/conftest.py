@@ -86,11 +86,23 @@ def viewport() -> dict[str, int]:
     return DESKTOP
 
 
+def context_options(viewport) -> dict:
+    """Every test browser: French, Paris time, and reduced motion. Bootstrap then drops its
+    transitions: axe measures colours as they are, not half-way through a focused button's
+    fade from outline to filled (a contrast failure that came and went)."""
+    return {
+        "viewport": viewport,
+        "locale": "fr-FR",
+        "timezone_id": "Europe/Paris",
+        "reduced_motion": "reduce",
+    }
+
+
 @pytest.fixture
 def page(browser, viewport, live_server, transactional_db, request) -> Iterator:
     # live_server serves from another thread: the data a test creates must be committed,
     # hence transactional_db rather than db.
-    context = browser.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris")
+    context = browser.new_context(**context_options(viewport))
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

@@ -14,7 +14,7 @@ from bookings.models import Appointment, DateOverride
 from mediation.choices import Role
 from tests.bookings.factories import MotifFactory
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import MOBILE
+from tests.browser.conftest import MOBILE, context_options
 from tests.browser.test_login_and_home import assert_no_horizontal_scroll
 from tests.factories import MembershipFactory, PlaceFactory, StructureFactory, UserFactory
 
@@ -65,7 +65,7 @@ def test_an_admin_opens_an_exceptional_saturday_and_a_resident_books_it(
     assert DateOverride.objects.get().mediator == mediator
 
     # A resident, on a phone, without an account: only that Saturday is offered.
-    context = browser.new_context(viewport=MOBILE, locale="fr-FR", timezone_id="Europe/Paris")
+    context = browser.new_context(**context_options(MOBILE))
     context.set_default_timeout(10_000)
     resident = context.new_page()
     try:
